@@ -1,0 +1,3 @@
+module wearhouse
+
+go 1.26
