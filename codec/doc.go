@@ -1,0 +1,7 @@
+// Package codec holds the wire types of the Open Wearables API and turns
+// request bodies into validated batches and responses into JSON.
+//
+// It is the only importer of sonic. Decoding never keeps a reference into the
+// caller's buffer: sonic.Unmarshal copies every string it returns, so a
+// decoded value may outlive the request it came from.
+package codec

@@ -1,0 +1,93 @@
+package codec
+
+import "errors"
+
+var errScan = errors.New("malformed JSON")
+
+// countItems counts the elements of data.records, data.sleep and
+// data.workouts without decoding anything, so that a body with too many items
+// is refused before it costs memory. It is a byte scanner that tracks strings,
+// nesting and the keys on the way down; on malformed input it gives up and
+// leaves the verdict to the decoder.
+func countItems(body []byte) (int, error) {
+	const maxDepth = 4096
+	type frame struct {
+		array   bool
+		counted bool // an array whose elements are items
+		inData  bool // the object that is the value of the root's "data"
+	}
+	stack := make([]frame, 0, 16)
+	var (
+		n       int
+		lastKey string
+		keyNext bool // the next string in an object is a key
+	)
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch c {
+		case ' ', '\t', '\r', '\n', ',', ':':
+			if c == ',' && len(stack) > 0 && !stack[len(stack)-1].array {
+				keyNext = true
+			}
+			continue
+		case '"':
+			start := i + 1
+			i++
+			for ; i < len(body) && body[i] != '"'; i++ {
+				if body[i] == '\\' {
+					i++
+				}
+			}
+			if i >= len(body) {
+				return n, errScan
+			}
+			if len(stack) > 0 && !stack[len(stack)-1].array && keyNext {
+				lastKey = string(body[start:i])
+				keyNext = false
+				continue
+			}
+		case '{', '[':
+			if len(stack) >= maxDepth {
+				return n, errScan
+			}
+			f := frame{array: c == '['}
+			depth := len(stack)
+			if depth == 1 && !stack[0].array && c == '{' && lastKey == "data" {
+				f.inData = true
+			}
+			if depth == 2 && stack[1].inData && c == '[' &&
+				(lastKey == "records" || lastKey == "sleep" || lastKey == "workouts") {
+				f.counted = true
+			}
+			if len(stack) > 0 && stack[len(stack)-1].counted {
+				n++
+			}
+			stack = append(stack, f)
+			keyNext = c == '{'
+			continue
+		case '}', ']':
+			if len(stack) == 0 {
+				return n, errScan
+			}
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		// A scalar value (or the end of a string value).
+		if len(stack) > 0 && stack[len(stack)-1].counted {
+			n++
+			// Skip the rest of a bare scalar so that it counts once.
+			for i+1 < len(body) && c != '"' && !isDelim(body[i+1]) {
+				i++
+			}
+		}
+	}
+	return n, nil
+}
+
+func isDelim(c byte) bool {
+	switch c {
+	case ',', ']', '}', ' ', '\t', '\r', '\n':
+		return true
+	}
+	return false
+}
