@@ -1,0 +1,107 @@
+package pebblestore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// QueueEntry is one acknowledged batch waiting for the compactor.
+type QueueEntry struct {
+	Seq      uint64
+	Received time.Time
+	BatchID  [16]byte
+	UserIID  uint32
+	UserID   string
+	Provider string
+	Body     []byte
+}
+
+func queueKey(seq uint64) []byte { return key(prefixQueue, be64(seq)) }
+
+// PutQueue adds a queue entry to the batch. The body is copied into the
+// batch, so the caller may reuse its buffer once PutQueue returns.
+func (b *Batch) PutQueue(e *QueueEntry) error {
+	if len(e.UserID) > maxUserIDBytes || len(e.Provider) > 255 {
+		return errors.New("pebblestore: queue entry names too long")
+	}
+	v := make([]byte, 0, 1+8+16+4+1+len(e.Provider)+2+len(e.UserID)+len(e.Body))
+	v = append(v, queueEntryV1)
+	v = binary.BigEndian.AppendUint64(v, uint64(e.Received.UnixNano()))
+	v = append(v, e.BatchID[:]...)
+	v = binary.BigEndian.AppendUint32(v, e.UserIID)
+	v = append(v, byte(len(e.Provider)))
+	v = append(v, e.Provider...)
+	v = binary.BigEndian.AppendUint16(v, uint16(len(e.UserID)))
+	v = append(v, e.UserID...)
+	v = append(v, e.Body...)
+	return b.b.Set(queueKey(e.Seq), v, nil)
+}
+
+// DeleteQueue removes a queue entry in the batch.
+func (b *Batch) DeleteQueue(seq uint64) error { return b.b.Delete(queueKey(seq), nil) }
+
+func decodeQueueEntry(k, v []byte) (*QueueEntry, error) {
+	if len(k) != 9 || len(v) < 1+8+16+4+1+2 || v[0] != queueEntryV1 {
+		return nil, fmt.Errorf("pebblestore: malformed queue entry %x", k)
+	}
+	e := &QueueEntry{Seq: binary.BigEndian.Uint64(k[1:])}
+	e.Received = time.Unix(0, int64(binary.BigEndian.Uint64(v[1:]))).UTC()
+	copy(e.BatchID[:], v[9:25])
+	e.UserIID = binary.BigEndian.Uint32(v[25:])
+	p := 29
+	n := int(v[p])
+	p++
+	if len(v) < p+n+2 {
+		return nil, fmt.Errorf("pebblestore: malformed queue entry %x", k)
+	}
+	e.Provider = string(v[p : p+n])
+	p += n
+	n = int(binary.BigEndian.Uint16(v[p:]))
+	p += 2
+	if len(v) < p+n {
+		return nil, fmt.Errorf("pebblestore: malformed queue entry %x", k)
+	}
+	e.UserID = string(v[p : p+n])
+	p += n
+	e.Body = append([]byte(nil), v[p:]...)
+	return e, nil
+}
+
+// ScanQueue calls fn for each queue entry with a sequence number of at
+// least from, in order, until fn returns false or an error.
+func (s *Store) ScanQueue(from uint64, fn func(*QueueEntry) (bool, error)) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: queueKey(from), UpperBound: []byte{prefixQueue + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		e, err := decodeQueueEntry(it.Key(), it.Value())
+		if err != nil {
+			return err
+		}
+		more, err := fn(e)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+// LastQueueSeq is the highest sequence number in the queue, or 0 when the
+// queue is empty.
+func (s *Store) LastQueueSeq() (uint64, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixQueue}, UpperBound: []byte{prefixQueue + 1}})
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	if !it.Last() {
+		return 0, it.Error()
+	}
+	return binary.BigEndian.Uint64(it.Key()[1:]), nil
+}

@@ -1,0 +1,287 @@
+// Package pebblestore owns wearhouse's one Pebble database: the layout of
+// every keyspace, the encoding of keys and values, batches and iterators, and
+// Pebble's options, logger and event listener. It is the only importer of
+// Pebble.
+//
+// # Keyspaces
+//
+// Every key starts with a one-byte prefix. Integers in keys are fixed-width
+// big-endian, so byte order is numeric order.
+//
+//	'm' name                      meta: store-wide values (the JWT signing secret, ...)
+//	'q' seq:u64                   write-ahead queue: one entry per acknowledged batch
+//	'd' hash:16                   byte-identical replay guard: hash of (user id, body)
+//	'i' principal 0x00 key        Idempotency-Key records, namespaced per credential
+//	'u' user_id                   users by their external id
+//	'U' iid:u32                   users by their internal id
+//	'k' sha256(key):32            API keys, stored by hash only
+//	'r' sha256(token):32          refresh tokens, stored by hash only
+//
+// # Values
+//
+// Queue entry ('q'):
+//
+//	version:u8=1 received:i64(unix ns) batch_id:16 user_iid:u32
+//	provider_len:u8 provider user_id_len:u16 user_id body
+//
+// The body is the request body exactly as received after decompression, so
+// that the compactor decodes it with the same validation that answered the
+// client, and a test can compare it byte for byte.
+//
+// Replay guard ('d') and idempotency record ('i'):
+//
+//	stored:i64(unix ns) fingerprint:16 seq:u64 response(JSON of the first 202)
+//
+// The replay guard's fingerprint is unused (zero); the idempotency record's
+// is the hash of (user id, body) that the key was first used with.
+//
+// User ('u'): iid:u32 created:i64(unix ns) profile(JSON, may be empty).
+// User by iid ('U'): the user id.
+// API key ('k') and refresh token ('r'): JSON records.
+package pebblestore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/rs/zerolog"
+)
+
+// Key prefixes, one per keyspace.
+const (
+	prefixMeta     = 'm'
+	prefixQueue    = 'q'
+	prefixDedup    = 'd'
+	prefixIdem     = 'i'
+	prefixUser     = 'u'
+	prefixUserIID  = 'U'
+	prefixAPIKey   = 'k'
+	prefixRefresh  = 'r'
+	queueEntryV1   = 1
+	hashLen        = 16
+	maxUserIDBytes = 1<<16 - 1
+)
+
+// ErrNotFound is returned when a key does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Options configure the store.
+type Options struct {
+	Dir    string
+	Logger zerolog.Logger
+	// CacheSize is the block cache in bytes.
+	CacheSize int64
+	// MemTableSize is the size of one memtable in bytes.
+	MemTableSize uint64
+	// UnsafeNoSync turns the fsync of acknowledged writes off. It exists only
+	// so that the crash test can prove it detects a loss; never set it.
+	UnsafeNoSync bool
+}
+
+// EnsureDefaults fills in zero fields.
+func (o *Options) EnsureDefaults() {
+	if o.CacheSize == 0 {
+		o.CacheSize = 32 << 20
+	}
+	if o.MemTableSize == 0 {
+		o.MemTableSize = 32 << 20
+	}
+}
+
+// Validate reports a configuration that cannot work.
+func (o *Options) Validate() error {
+	if o.Dir == "" {
+		return errors.New("pebblestore: a data directory is required")
+	}
+	if o.CacheSize < 1<<20 {
+		return errors.New("pebblestore: cache size must be at least 1 MiB")
+	}
+	if o.MemTableSize < 1<<20 {
+		return errors.New("pebblestore: memtable size must be at least 1 MiB")
+	}
+	return nil
+}
+
+// Store is the open database.
+type Store struct {
+	db      *pebble.DB
+	opts    Options
+	wo      *pebble.WriteOptions
+	log     zerolog.Logger
+	stalled atomic.Bool
+
+	mu      sync.Mutex // guards the user dictionary's counter
+	nextIID uint32
+}
+
+// Open opens (or creates) the store in o.Dir.
+func Open(o Options) (*Store, error) {
+	o.EnsureDefaults()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("pebblestore: create data directory: %w", err)
+	}
+	s := &Store{opts: o, log: o.Logger, wo: pebble.Sync}
+	if o.UnsafeNoSync {
+		s.wo = pebble.NoSync
+	}
+	cache := pebble.NewCache(o.CacheSize)
+	defer cache.Unref()
+	popts := &pebble.Options{
+		Cache:                       cache,
+		MemTableSize:                o.MemTableSize,
+		MemTableStopWritesThreshold: 4,
+		L0CompactionThreshold:       2,
+		L0StopWritesThreshold:       1000,
+		FormatMajorVersion:          pebble.FormatNewest,
+		Logger:                      pebbleLogger{o.Logger},
+		EventListener:               s.eventListener(),
+	}
+	db, err := pebble.Open(o.Dir, popts)
+	if err != nil {
+		return nil, fmt.Errorf("pebblestore: open %s: %w", o.Dir, err)
+	}
+	s.db = db
+	if err := s.loadUserCounter(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database. Nothing may use the store afterwards.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Dir is the data directory.
+func (s *Store) Dir() string { return s.opts.Dir }
+
+// Stalled reports whether Pebble is delaying writes (memtables or L0 full);
+// admission refuses new batches meanwhile.
+func (s *Store) Stalled() bool { return s.stalled.Load() }
+
+func (s *Store) eventListener() *pebble.EventListener {
+	return &pebble.EventListener{
+		BackgroundError: func(err error) { s.log.Error().Err(err).Msg("pebble background error") },
+		WriteStallBegin: func(info pebble.WriteStallBeginInfo) {
+			s.stalled.Store(true)
+			s.log.Warn().Str("reason", info.Reason).Msg("pebble write stall began")
+		},
+		WriteStallEnd: func() {
+			s.stalled.Store(false)
+			s.log.Info().Msg("pebble write stall ended")
+		},
+		DiskSlow: func(info pebble.DiskSlowInfo) {
+			s.log.Warn().Str("path", info.Path).Dur("duration", info.Duration).Msg("pebble disk operation slow")
+		},
+		LowDiskSpace: func(info pebble.LowDiskSpaceInfo) {
+			s.log.Warn().Uint64("available_bytes", info.AvailBytes).Uint64("total_bytes", info.TotalBytes).Msg("low disk space")
+		},
+	}
+}
+
+// pebbleLogger routes Pebble's log through zerolog. Fatalf keeps Pebble's
+// contract: the process must stop, because Pebble calls it only when it
+// cannot go on safely (a failed WAL fsync, for one).
+type pebbleLogger struct{ l zerolog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Info().Str("component", "pebble").Msgf(format, args...)
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error().Str("component", "pebble").Msgf(format, args...)
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	p.l.WithLevel(zerolog.FatalLevel).Str("component", "pebble").Msgf(format, args...)
+	os.Exit(1)
+}
+
+// Batch collects writes that are committed together, atomically.
+type Batch struct {
+	s *Store
+	b *pebble.Batch
+}
+
+// NewBatch starts a batch.
+func (s *Store) NewBatch() *Batch { return &Batch{s: s, b: s.db.NewBatch()} }
+
+// Commit writes the batch and waits for the WAL fsync: when it returns nil,
+// the batch survives a crash. The batch cannot be used afterwards.
+func (b *Batch) Commit() error {
+	err := b.b.Commit(b.s.wo)
+	b.b.Close()
+	return err
+}
+
+// CommitNoSync writes the batch without waiting for an fsync. Use it only
+// for writes that follow an acknowledged one in the same WAL and that can be
+// redone from it.
+func (b *Batch) CommitNoSync() error {
+	err := b.b.Commit(pebble.NoSync)
+	b.b.Close()
+	return err
+}
+
+// Close discards an uncommitted batch.
+func (b *Batch) Close() { b.b.Close() }
+
+// Len is the size of the batch's representation in bytes.
+func (b *Batch) Len() int { return b.b.Len() }
+
+func (s *Store) get(key []byte) ([]byte, error) {
+	v, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := bytes.Clone(v)
+	closer.Close()
+	return out, nil
+}
+
+func key(prefix byte, parts ...[]byte) []byte {
+	n := 1
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 1, n)
+	k[0] = prefix
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+// Meta returns a store-wide value.
+func (s *Store) Meta(name string) ([]byte, error) { return s.get(key(prefixMeta, []byte(name))) }
+
+// PutMeta writes a store-wide value, synced.
+func (s *Store) PutMeta(name string, value []byte) error {
+	return s.db.Set(key(prefixMeta, []byte(name)), value, pebble.Sync)
+}
+
+func be64(v uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return b[:]
+}
+
+func be32(v uint32) []byte {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], v)
+	return b[:]
+}
+
+// Flush flushes memtables to disk; tests and backups use it.
+func (s *Store) Flush() error { return s.db.Flush() }

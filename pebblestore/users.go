@@ -1,0 +1,76 @@
+package pebblestore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// User is an entry of the user dictionary.
+type User struct {
+	IID     uint32
+	ID      string
+	Created time.Time
+	Profile []byte // JSON, may be empty
+}
+
+func userKey(id string) []byte { return key(prefixUser, []byte(id)) }
+
+// User returns a user by external id, or ErrNotFound.
+func (s *Store) User(id string) (*User, error) {
+	v, err := s.get(userKey(id))
+	if err != nil {
+		return nil, err
+	}
+	if len(v) < 12 {
+		return nil, fmt.Errorf("pebblestore: malformed user %q", id)
+	}
+	return &User{
+		IID:     binary.BigEndian.Uint32(v),
+		ID:      id,
+		Created: time.Unix(0, int64(binary.BigEndian.Uint64(v[4:]))).UTC(),
+		Profile: v[12:],
+	}, nil
+}
+
+func (s *Store) loadUserCounter() error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixUserIID}, UpperBound: []byte{prefixUserIID + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	if it.Last() {
+		s.nextIID = binary.BigEndian.Uint32(it.Key()[1:]) + 1
+	} else {
+		s.nextIID = 1
+	}
+	return it.Error()
+}
+
+// ErrUserExists is returned by CreateUser for an id that is taken.
+var ErrUserExists = errors.New("user already exists")
+
+// CreateUser adds a new user to the batch with the next internal id. The
+// caller must serialise creations of the same id and commit the batch; an id
+// allocated for a batch that is never committed is simply skipped.
+func (b *Batch) CreateUser(id string, created time.Time, profile []byte) (*User, error) {
+	s := b.s
+	s.mu.Lock()
+	iid := s.nextIID
+	s.nextIID++
+	s.mu.Unlock()
+	v := make([]byte, 12, 12+len(profile))
+	binary.BigEndian.PutUint32(v, iid)
+	binary.BigEndian.PutUint64(v[4:], uint64(created.UnixNano()))
+	v = append(v, profile...)
+	if err := b.b.Set(userKey(id), v, nil); err != nil {
+		return nil, err
+	}
+	if err := b.b.Set(key(prefixUserIID, be32(iid)), []byte(id), nil); err != nil {
+		return nil, err
+	}
+	return &User{IID: iid, ID: id, Created: created, Profile: profile}, nil
+}
