@@ -102,3 +102,20 @@ func Detail(msg string) []byte {
 // JITEnabled reports whether sonic runs its JIT (amd64, arm64) rather than
 // its encoding/json fallback.
 func JITEnabled() bool { return sonic.APIKind == sonic.UseSonicJSON }
+
+// MarkDuplicate takes a stored 202 answer and returns it with
+// "duplicate": true, for a byte-identical replay.
+func MarkDuplicate(stored []byte) ([]byte, error) {
+	var r SyncResponse
+	if err := sonic.Unmarshal(stored, &r); err != nil {
+		return nil, err
+	}
+	r.Duplicate = true
+	if r.Errors == nil {
+		r.Errors = []ItemError{}
+	}
+	if r.Warnings == nil {
+		r.Warnings = []ItemError{}
+	}
+	return sonic.Marshal(&r)
+}

@@ -1,0 +1,32 @@
+package ingest
+
+import (
+	"fmt"
+	"time"
+)
+
+// Kind classifies a refusal so that the HTTP layer maps it to a status in
+// one place.
+type Kind int
+
+// Refusal kinds.
+const (
+	KindOverloaded  Kind = iota + 1 // 503 with Retry-After
+	KindDiskFull                    // 507
+	KindUnknownUser                 // 404
+	KindConflict                    // 422: Idempotency-Key reused with another body
+	KindInvalid                     // 400
+)
+
+// Error is a refused batch. Nothing of it was stored.
+type Error struct {
+	Kind       Kind
+	Detail     string
+	RetryAfter time.Duration
+}
+
+func (e *Error) Error() string { return e.Detail }
+
+func refuse(kind Kind, retry time.Duration, format string, args ...any) *Error {
+	return &Error{Kind: kind, Detail: fmt.Sprintf(format, args...), RetryAfter: retry}
+}

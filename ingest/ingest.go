@@ -1,0 +1,429 @@
+// Package ingest is wearhouse's write path: admission (limits,
+// backpressure, disk reserve), byte-identical replays and Idempotency-Keys,
+// and the append of each accepted batch to the write-ahead queue with one
+// synced Pebble write. A batch is acknowledged only after that write
+// returned nil.
+package ingest
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"wearhouse/codec"
+	"wearhouse/pebblestore"
+)
+
+// Options configure the write path.
+type Options struct {
+	// MaxItems is the most items one batch may hold.
+	MaxItems int
+	// MaxInflightBytes bounds the body bytes being decoded and written at
+	// once; a request over it gets 503. One request is always admitted when
+	// nothing else is in flight.
+	MaxInflightBytes int64
+	// MaxConcurrent bounds the batches being decoded and written at once.
+	MaxConcurrent int
+	// DiskReserve is the free space under which batches get 507.
+	DiskReserve uint64
+	// DedupWindow is how long a byte-identical body is recognised.
+	DedupWindow time.Duration
+	// AutoCreateUsers creates a user on its first sync; when false an
+	// unknown user gets 404.
+	AutoCreateUsers bool
+	// CommitTimeout bounds the wait for the synced write; past it the
+	// client gets 503 and retries (the retry is recognised as a replay).
+	CommitTimeout time.Duration
+	// RetryAfter is what overloaded clients are told to wait.
+	RetryAfter time.Duration
+	Logger     zerolog.Logger
+	Now        func() time.Time
+}
+
+// EnsureDefaults fills in zero fields. AutoCreateUsers has no zero default:
+// the caller sets it.
+func (o *Options) EnsureDefaults() {
+	if o.MaxItems == 0 {
+		o.MaxItems = 200_000
+	}
+	if o.MaxInflightBytes == 0 {
+		o.MaxInflightBytes = 128 << 20
+	}
+	if o.MaxConcurrent == 0 {
+		o.MaxConcurrent = 64
+	}
+	if o.DiskReserve == 0 {
+		o.DiskReserve = 512 << 20
+	}
+	if o.DedupWindow == 0 {
+		o.DedupWindow = 7 * 24 * time.Hour
+	}
+	if o.CommitTimeout == 0 {
+		o.CommitTimeout = 10 * time.Second
+	}
+	if o.RetryAfter == 0 {
+		o.RetryAfter = time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Validate reports a configuration that cannot work.
+func (o *Options) Validate() error {
+	switch {
+	case o.MaxItems < 1:
+		return errors.New("ingest: max items must be positive")
+	case o.MaxInflightBytes < 1<<20:
+		return errors.New("ingest: max in-flight bytes must be at least 1 MiB")
+	case o.MaxConcurrent < 1:
+		return errors.New("ingest: max concurrent batches must be positive")
+	case o.CommitTimeout < 100*time.Millisecond:
+		return errors.New("ingest: commit timeout must be at least 100ms")
+	}
+	return nil
+}
+
+// Request is one sync to accept.
+type Request struct {
+	UserID string
+	// Namespace identifies the credential, for Idempotency-Keys.
+	Namespace      string
+	IdempotencyKey string
+	// Body is the decompressed request body. Submit does not keep it.
+	Body []byte
+}
+
+// Result is the answer to an accepted (or replayed) sync.
+type Result struct {
+	BatchID   string
+	Seq       uint64
+	Duplicate bool
+	// Replayed is set when the answer is the stored first answer of an
+	// Idempotency-Key.
+	Replayed bool
+	// Response is the JSON body of the 202.
+	Response []byte
+}
+
+// Stats are the write path's counters.
+type Stats struct {
+	Batches    atomic.Uint64
+	Records    atomic.Uint64
+	Sleep      atomic.Uint64
+	Workouts   atomic.Uint64
+	Dropped    atomic.Uint64
+	Duplicates atomic.Uint64
+	Refused    atomic.Uint64
+}
+
+// Service accepts batches into the queue.
+type Service struct {
+	store *pebblestore.Store
+	opts  Options
+	log   zerolog.Logger
+	seq   *seqTracker
+	disk  diskWatch
+	stop  chan struct{}
+	wg    sync.WaitGroup
+
+	inflightBytes atomic.Int64
+	concurrent    atomic.Int64
+	stripes       [256]sync.Mutex // serialise replays of one body or key
+	usersMu       sync.Mutex      // serialise user creation
+	users         sync.Map        // user id -> internal id
+
+	Stats Stats
+}
+
+// New starts the write path over an open store.
+func New(store *pebblestore.Store, o Options) (*Service, error) {
+	o.EnsureDefaults()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	last, err := store.LastQueueSeq()
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{store: store, opts: o, log: o.Logger, seq: newSeqTracker(last), stop: make(chan struct{})}
+	s.disk.dir = store.Dir()
+	if err := s.disk.sample(); err != nil {
+		return nil, fmt.Errorf("ingest: free space of %s: %w", store.Dir(), err)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.disk.run(250*time.Millisecond, s.stop)
+	}()
+	return s, nil
+}
+
+// Close stops the background work. In-flight Submits must have returned.
+func (s *Service) Close() {
+	close(s.stop)
+	s.wg.Wait()
+}
+
+// Watermark is the highest queue sequence number below which no write is in
+// flight; the compactor reads up to it.
+func (s *Service) Watermark() uint64 { return s.seq.watermark() }
+
+// DiskOK reports whether free space is above the reserve.
+func (s *Service) DiskOK() bool { return s.disk.available() >= s.opts.DiskReserve }
+
+// Submit validates a batch and appends it to the queue with one synced
+// write. A nil error means the batch is durable and res.Response may be
+// sent with 202.
+func (s *Service) Submit(req *Request) (*Result, error) {
+	release, err := s.admit(len(req.Body))
+	if err != nil {
+		s.Stats.Refused.Add(1)
+		return nil, err
+	}
+	defer release()
+
+	sum := sha256.Sum256(append(append([]byte(req.UserID), 0), req.Body...))
+	var hash [16]byte
+	copy(hash[:], sum[:])
+	unlock := s.lock(hash, req)
+	defer unlock()
+
+	now := s.opts.Now()
+	if req.IdempotencyKey != "" {
+		rec, err := s.store.Idempotency(req.Namespace, req.IdempotencyKey)
+		switch {
+		case err == nil:
+			if rec.Fingerprint != hash {
+				return nil, refuse(KindConflict, 0, "Idempotency-Key %q was already used with a different request body.", req.IdempotencyKey)
+			}
+			s.Stats.Duplicates.Add(1)
+			return &Result{Seq: rec.Seq, Replayed: true, Response: rec.Response}, nil
+		case !errors.Is(err, pebblestore.ErrNotFound):
+			return nil, err
+		}
+	}
+	if rec, err := s.store.Dedup(hash); err == nil && now.Sub(rec.Stored) < s.opts.DedupWindow {
+		resp, err := codec.MarkDuplicate(rec.Response)
+		if err != nil {
+			return nil, err
+		}
+		s.Stats.Duplicates.Add(1)
+		return &Result{Seq: rec.Seq, Duplicate: true, Response: resp}, nil
+	} else if err != nil && !errors.Is(err, pebblestore.ErrNotFound) {
+		return nil, err
+	}
+
+	batch, err := codec.DecodeSync(req.Body, s.opts.MaxItems)
+	if err != nil {
+		return nil, err
+	}
+
+	b := s.store.NewBatch()
+	committed := false
+	defer func() {
+		if !committed {
+			b.Close()
+		}
+	}()
+	iid, created, err := s.user(b, req.UserID, now)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		defer s.usersMu.Unlock()
+	}
+	id := newBatchID()
+	resp, err := codec.Marshal(codec.NewSyncResponse(req.UserID, formatUUID(id), batch))
+	if err != nil {
+		return nil, err
+	}
+	seq := s.seq.reserve()
+	defer s.seq.done(seq)
+	if err := b.PutQueue(&pebblestore.QueueEntry{
+		Seq: seq, Received: now, BatchID: id, UserIID: iid, UserID: req.UserID,
+		Provider: batch.Provider, Body: req.Body,
+	}); err != nil {
+		return nil, err
+	}
+	rec := &pebblestore.Replay{Stored: now, Seq: seq, Response: resp}
+	if err := b.PutDedup(hash, rec); err != nil {
+		return nil, err
+	}
+	if req.IdempotencyKey != "" {
+		irec := *rec
+		irec.Fingerprint = hash
+		if err := b.PutIdempotency(req.Namespace, req.IdempotencyKey, &irec); err != nil {
+			return nil, err
+		}
+	}
+	s.disk.since.Add(int64(b.Len()))
+	committed = true
+	if err := s.commit(b); err != nil {
+		return nil, err
+	}
+	if created {
+		s.users.Store(req.UserID, iid)
+	}
+	s.Stats.Batches.Add(1)
+	s.Stats.Records.Add(uint64(len(batch.Records)))
+	s.Stats.Sleep.Add(uint64(len(batch.Sleep)))
+	s.Stats.Workouts.Add(uint64(len(batch.Workouts)))
+	s.Stats.Dropped.Add(uint64(batch.Dropped))
+	return &Result{BatchID: formatUUID(id), Seq: seq, Response: resp}, nil
+}
+
+// commit writes the batch with Sync and waits at most CommitTimeout. Past
+// the deadline the client is told to retry; if the write completes later,
+// the retry is answered as a replay of it.
+func (s *Service) commit(b *pebblestore.Batch) error {
+	done := make(chan error, 1)
+	go func() { done <- b.Commit() }()
+	t := time.NewTimer(s.opts.CommitTimeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("ingest: queue write: %w", err)
+		}
+		return nil
+	case <-t.C:
+		s.log.Warn().Dur("timeout", s.opts.CommitTimeout).Msg("queue write did not finish in time; client told to retry")
+		return refuse(KindOverloaded, s.opts.RetryAfter, "The store is slow to write; retry later.")
+	}
+}
+
+// admit applies the limits and returns the function that releases them.
+func (s *Service) admit(n int) (func(), error) {
+	retry := s.opts.RetryAfter
+	if !s.DiskOK() {
+		return nil, refuse(KindDiskFull, 0, "Free disk space is below the reserve; the batch was not stored.")
+	}
+	if s.store.Stalled() {
+		return nil, refuse(KindOverloaded, retry, "The store is catching up; retry later.")
+	}
+	if c := s.concurrent.Add(1); c > int64(s.opts.MaxConcurrent) {
+		s.concurrent.Add(-1)
+		return nil, refuse(KindOverloaded, retry, "Too many batches in flight; retry later.")
+	}
+	if b := s.inflightBytes.Add(int64(n)); b > s.opts.MaxInflightBytes && b != int64(n) {
+		s.inflightBytes.Add(-int64(n))
+		s.concurrent.Add(-1)
+		return nil, refuse(KindOverloaded, retry, "Too many bytes in flight; retry later.")
+	}
+	return func() {
+		s.inflightBytes.Add(-int64(n))
+		s.concurrent.Add(-1)
+	}, nil
+}
+
+// lock takes the stripes of the body hash and of the Idempotency-Key, in
+// index order, so that concurrent replays of one batch are written once.
+func (s *Service) lock(hash [16]byte, req *Request) func() {
+	a := int(hash[0])
+	b := a
+	if req.IdempotencyKey != "" {
+		k := sha256.Sum256([]byte(req.Namespace + "\x00" + req.IdempotencyKey))
+		b = int(k[0])
+	}
+	if b < a {
+		a, b = b, a
+	}
+	s.stripes[a].Lock()
+	if b != a {
+		s.stripes[b].Lock()
+	}
+	return func() {
+		if b != a {
+			s.stripes[b].Unlock()
+		}
+		s.stripes[a].Unlock()
+	}
+}
+
+// user returns the internal id of a user, adding the user to the batch when
+// it is new. When created is true the caller holds usersMu until the batch
+// is committed, so that a user is created once.
+func (s *Service) user(b *pebblestore.Batch, id string, now time.Time) (iid uint32, created bool, err error) {
+	if v, ok := s.users.Load(id); ok {
+		return v.(uint32), false, nil
+	}
+	u, err := s.store.User(id)
+	if err == nil {
+		s.users.Store(id, u.IID)
+		return u.IID, false, nil
+	}
+	if !errors.Is(err, pebblestore.ErrNotFound) {
+		return 0, false, err
+	}
+	if !s.opts.AutoCreateUsers {
+		return 0, false, refuse(KindUnknownUser, 0, "User with ID: %s not found.", id)
+	}
+	s.usersMu.Lock()
+	if u, err := s.store.User(id); err == nil {
+		s.usersMu.Unlock()
+		s.users.Store(id, u.IID)
+		return u.IID, false, nil
+	}
+	nu, err := b.CreateUser(id, now.UTC(), nil)
+	if err != nil {
+		s.usersMu.Unlock()
+		return 0, false, err
+	}
+	return nu.IID, true, nil
+}
+
+// CreateUser adds a user outside a sync (POST /users). It returns
+// pebblestore.ErrUserExists for an id that is taken.
+func (s *Service) CreateUser(id string, profile []byte) (*pebblestore.User, error) {
+	s.usersMu.Lock()
+	defer s.usersMu.Unlock()
+	if _, err := s.store.User(id); err == nil {
+		return nil, pebblestore.ErrUserExists
+	} else if !errors.Is(err, pebblestore.ErrNotFound) {
+		return nil, err
+	}
+	b := s.store.NewBatch()
+	u, err := b.CreateUser(id, s.opts.Now().UTC(), profile)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	if err := b.Commit(); err != nil {
+		return nil, err
+	}
+	s.users.Store(id, u.IID)
+	return u, nil
+}
+
+func newBatchID() [16]byte {
+	var id [16]byte
+	_, _ = rand.Read(id[:])
+	id[6] = id[6]&0x0f | 0x40 // version 4
+	id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
+	return id
+}
+
+// NewUUID returns a random (version 4) UUID string.
+func NewUUID() string { return formatUUID(newBatchID()) }
+
+func formatUUID(id [16]byte) string {
+	var b [36]byte
+	hex.Encode(b[0:8], id[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], id[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], id[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], id[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:], id[10:])
+	return string(b[:])
+}
