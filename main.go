@@ -1,24 +1,273 @@
 // Command wearhouse receives wearable health data from the Open Wearables
 // mobile SDKs, keeps it durably in an embedded store and serves it back.
+//
+// Usage:
+//
+//	wearhouse [serve] [flags]   run the server (the default)
+//	wearhouse version           print the version
+//
+// Every flag also reads an environment variable: --data-dir is
+// WEARHOUSE_DATA_DIR, --max-body is WEARHOUSE_MAX_BODY, and so on. A flag on
+// the command line wins over the environment.
 package main
 
 import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
 	"fmt"
+	"net"
 	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"wearhouse/auth"
+	"wearhouse/codec"
+	"wearhouse/httpapi"
+	"wearhouse/ingest"
+	"wearhouse/pebblestore"
 )
 
 var version = "dev"
 
 func main() {
+	args := os.Args[1:]
 	cmd := "serve"
-	if len(os.Args) > 1 {
-		cmd = os.Args[1]
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
 	}
+	var err error
 	switch cmd {
+	case "serve":
+		err = serve(args)
 	case "version":
-		fmt.Println("wearhouse", version)
+		fmt.Printf("wearhouse %s %s %s/%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	case "help", "-h", "--help":
+		usage()
 	default:
-		fmt.Fprintln(os.Stderr, "wearhouse: server not built yet")
+		fmt.Fprintf(os.Stderr, "wearhouse: unknown command %q\n", cmd)
+		usage()
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wearhouse:", err)
 		os.Exit(1)
 	}
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `Usage:
+  wearhouse [serve] [flags]   run the server (the default); 'wearhouse serve -h' lists the flags
+  wearhouse version           print the version
+`)
+}
+
+// config is every flag of serve.
+type config struct {
+	listen          string
+	dataDir         string
+	tlsCert         string
+	tlsKey          string
+	maxBody         size
+	maxItems        int
+	maxInflight     size
+	maxConcurrent   int
+	diskReserve     size
+	autoCreateUsers bool
+	readTimeout     time.Duration
+	writeTimeout    time.Duration
+	idleTimeout     time.Duration
+	commitTimeout   time.Duration
+	shutdownTimeout time.Duration
+	tokenTTL        time.Duration
+	maxConnections  int
+	memoryLimit     size
+	cacheSize       size
+	memtableSize    size
+	logLevel        string
+}
+
+func parseFlags(args []string) (*config, error) {
+	c := &config{maxBody: 64 << 20, maxInflight: 128 << 20, diskReserve: 512 << 20, memoryLimit: 256 << 20,
+		cacheSize: 32 << 20, memtableSize: 32 << 20}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&c.listen, "listen", ":8080", "address to listen on")
+	fs.StringVar(&c.dataDir, "data-dir", "./data", "directory of the store and of admin.key")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serves HTTPS with --tls-key")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.Var(&c.maxBody, "max-body", "largest request body, after decompression (e.g. 64MiB)")
+	fs.IntVar(&c.maxItems, "max-items", 200_000, "most items in one sync batch")
+	fs.Var(&c.maxInflight, "max-inflight-bytes", "body bytes being written at once before 503")
+	fs.IntVar(&c.maxConcurrent, "max-concurrent", 64, "sync batches being written at once before 503")
+	fs.Var(&c.diskReserve, "disk-reserve", "free disk space under which syncs get 507")
+	fs.BoolVar(&c.autoCreateUsers, "auto-create-users", true, "create a user on its first sync (else 404)")
+	fs.DurationVar(&c.readTimeout, "read-timeout", 60*time.Second, "time to read one whole request")
+	fs.DurationVar(&c.writeTimeout, "write-timeout", 30*time.Second, "time to write one response")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", 120*time.Second, "keep-alive connections idle longer are closed")
+	fs.DurationVar(&c.commitTimeout, "commit-timeout", 10*time.Second, "longest wait for a synced write before 503")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "time to finish in-flight requests on SIGTERM")
+	fs.DurationVar(&c.tokenTTL, "token-ttl", 60*time.Minute, "lifetime of SDK tokens")
+	fs.IntVar(&c.maxConnections, "max-connections", 4096, "connections served at once")
+	fs.Var(&c.memoryLimit, "memory-limit", "Go soft memory limit (GOMEMLIMIT wins when set; 0 for none)")
+	fs.Var(&c.cacheSize, "cache-size", "Pebble block cache")
+	fs.Var(&c.memtableSize, "memtable-size", "Pebble memtable size")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "WEARHOUSE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok && !set[f.Name] && envErr == nil {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	})
+	return c, envErr
+}
+
+// size is a byte count flag that takes 1048576, 1MiB, 512KiB, 2GiB or 1MB.
+type size int64
+
+func (s *size) String() string { return strconv.FormatInt(int64(*s), 10) }
+
+func (s *size) Set(v string) error {
+	v = strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}} {
+		if strings.HasSuffix(v, u.suffix) {
+			v, mult = strings.TrimSpace(strings.TrimSuffix(v, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("invalid size %q", v)
+	}
+	*s = size(n * mult)
+	return nil
+}
+
+func newLogger(level string) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil {
+		return zerolog.Logger{}, fmt.Errorf("--log-level: %w", err)
+	}
+	var w = zerolog.New(os.Stderr)
+	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		w = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.RFC3339})
+	}
+	return w.Level(lvl).With().Timestamp().Logger(), nil
+}
+
+func serve(args []string) error {
+	c, err := parseFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c.logLevel)
+	if err != nil {
+		return err
+	}
+	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok && c.memoryLimit > 0 {
+		// Without cgo Pebble's memory is Go heap: a soft limit keeps the
+		// resident size near the budget.
+		debug.SetMemoryLimit(int64(c.memoryLimit))
+	}
+	var tlsConfig *tls.Config
+	if c.tlsCert != "" || c.tlsKey != "" {
+		cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
+		if err != nil {
+			return fmt.Errorf("TLS: %w", err)
+		}
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
+
+	start := time.Now()
+	store, err := pebblestore.Open(pebblestore.Options{
+		Dir: c.dataDir, Logger: log, CacheSize: int64(c.cacheSize), MemTableSize: uint64(c.memtableSize),
+		// Test-only: lets the crash test prove that it detects lost writes.
+		UnsafeNoSync: os.Getenv("WEARHOUSE_UNSAFE_NO_SYNC") == "1",
+	})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	creds, err := auth.Open(store, auth.Options{
+		DataDir: c.dataDir, AdminKey: os.Getenv("WEARHOUSE_ADMIN_KEY"), TokenTTL: c.tokenTTL, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	in, err := ingest.New(store, ingest.Options{
+		MaxItems: c.maxItems, MaxInflightBytes: int64(c.maxInflight), MaxConcurrent: c.maxConcurrent,
+		DiskReserve: uint64(c.diskReserve), AutoCreateUsers: c.autoCreateUsers, CommitTimeout: c.commitTimeout,
+		Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	srv, err := httpapi.New(httpapi.Options{
+		MaxBody: int(c.maxBody), ReadTimeout: c.readTimeout, WriteTimeout: c.writeTimeout,
+		IdleTimeout: c.idleTimeout, MaxConnections: c.maxConnections, Logger: log,
+	}, httpapi.Deps{Store: store, Auth: creds, Ingest: in})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return err
+	}
+	jsonPath := "sonic JIT"
+	if !codec.JITEnabled() {
+		jsonPath = "encoding/json fallback (no sonic JIT on this platform)"
+	}
+	log.Info().Str("version", version).Str("listen", ln.Addr().String()).Str("data_dir", c.dataDir).
+		Str("json", jsonPath).Bool("tls", tlsConfig != nil).Dur("startup", time.Since(start)).
+		Msg("wearhouse listening")
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln, tlsConfig) }()
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case err := <-errc:
+		return err
+	case s := <-sig:
+		log.Info().Str("signal", s.String()).Msg("shutting down; a second signal exits at once")
+	}
+	go func() {
+		<-sig
+		log.Warn().Msg("second signal: exiting now")
+		os.Exit(1)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	// Stop HTTP first: a closed Pebble DB panics on use.
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Warn().Err(err).Msg("in-flight requests did not finish in time")
+	}
+	log.Info().Msg("stopped")
+	return nil
 }

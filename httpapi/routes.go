@@ -1,0 +1,306 @@
+package httpapi
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"wearhouse/auth"
+	"wearhouse/codec"
+	"wearhouse/ingest"
+	"wearhouse/pebblestore"
+)
+
+const apiPrefix = "/api/v1/"
+
+// route dispatches on the path, with or without a trailing slash.
+func (s *Server) route(ctx *fasthttp.RequestCtx) {
+	path := string(ctx.Path())
+	if len(path) > 1 {
+		path = strings.TrimSuffix(path, "/")
+	}
+	switch path {
+	case "/healthz":
+		s.method(ctx, "GET", s.healthz)
+		return
+	case "/readyz":
+		s.method(ctx, "GET", s.readyz)
+		return
+	}
+	if !strings.HasPrefix(path, apiPrefix) {
+		writeDetail(ctx, fasthttp.StatusNotFound, "Not Found")
+		return
+	}
+	parts := strings.Split(path[len(apiPrefix):], "/")
+	switch {
+	case len(parts) == 4 && parts[0] == "sdk" && parts[1] == "users" && parts[3] == "sync":
+		s.method(ctx, "POST", func(ctx *fasthttp.RequestCtx) { s.sync(ctx, parts[2]) })
+	case len(parts) == 3 && parts[0] == "users" && parts[2] == "token":
+		s.method(ctx, "POST", func(ctx *fasthttp.RequestCtx) { s.token(ctx, parts[1]) })
+	case len(parts) == 1 && parts[0] == "users":
+		s.method(ctx, "POST", s.createUser)
+	default:
+		writeDetail(ctx, fasthttp.StatusNotFound, "Not Found")
+	}
+}
+
+func (s *Server) method(ctx *fasthttp.RequestCtx, method string, h fasthttp.RequestHandler) {
+	if string(ctx.Method()) != method {
+		ctx.Response.Header.Set("Allow", method)
+		writeDetail(ctx, fasthttp.StatusMethodNotAllowed, "Method Not Allowed")
+		return
+	}
+	h(ctx)
+}
+
+func (s *Server) healthz(ctx *fasthttp.RequestCtx) {
+	writeJSON(ctx, fasthttp.StatusOK, []byte(`{"status":"ok"}`))
+}
+
+func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
+	switch {
+	case !s.deps.Ingest.DiskOK():
+		writeDetail(ctx, fasthttp.StatusServiceUnavailable, "Free disk space is below the reserve.")
+	case s.deps.Store.Stalled():
+		writeDetail(ctx, fasthttp.StatusServiceUnavailable, "The store is stalled.")
+	default:
+		writeJSON(ctx, fasthttp.StatusOK, []byte(`{"status":"ready"}`))
+	}
+}
+
+// validUserID: 1 to 128 characters of A-Z a-z 0-9 . _ - : @.
+func validUserID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '.' || c == '_' || c == '-' || c == ':' || c == '@') {
+			return false
+		}
+	}
+	return true
+}
+
+var errBadUserID = errStatus(fasthttp.StatusBadRequest,
+	"Invalid user_id: use 1 to 128 characters of A-Z a-z 0-9 . _ - : @")
+
+// sdkPrincipal resolves the credentials of the SDK routes (fact sheet §2.2,
+// SDKAuth): a valid SDK token wins; otherwise the API key header decides.
+func (s *Server) sdkPrincipal(ctx *fasthttp.RequestCtx) (*auth.Principal, error) {
+	if tok, ok := bearer(ctx.Request.Header.Peek("Authorization")); ok {
+		if p, err := s.deps.Auth.SDKToken(tok); err == nil {
+			return p, nil
+		}
+	}
+	if key := ctx.Request.Header.Peek("X-Open-Wearables-API-Key"); key != nil {
+		p, err := s.deps.Auth.APIKey(string(key))
+		if errors.Is(err, auth.ErrInvalidAPIKey) {
+			return nil, errStatus(fasthttp.StatusUnauthorized, "Invalid or missing API key")
+		}
+		return p, err
+	}
+	return nil, errStatus(fasthttp.StatusUnauthorized, "Authentication required: provide SDK token or API key")
+}
+
+// bearer extracts the token of an "Authorization: Bearer <token>" header.
+func bearer(h []byte) (string, bool) {
+	const prefix = "bearer "
+	if len(h) <= len(prefix) || !bytes.EqualFold(h[:len(prefix)], []byte(prefix)) {
+		return "", false
+	}
+	tok := bytes.TrimSpace(h[len(prefix):])
+	if len(tok) == 0 {
+		return "", false
+	}
+	return string(tok), true
+}
+
+func (s *Server) sync(ctx *fasthttp.RequestCtx, userID string) {
+	p, err := s.sdkPrincipal(ctx)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	if !validUserID(userID) {
+		s.writeError(ctx, errBadUserID)
+		return
+	}
+	switch p.Kind {
+	case auth.KindSDKToken:
+		if !auth.SameUser(p.UserID, userID) {
+			s.writeError(ctx, errStatus(fasthttp.StatusForbidden, "Token does not match user_id"))
+			return
+		}
+	case auth.KindAPIKey:
+		if p.Scope == auth.ScopeRead {
+			s.writeError(ctx, errStatus(fasthttp.StatusForbidden, "This API key has the read scope and may not write data."))
+			return
+		}
+	}
+	idem := string(ctx.Request.Header.Peek("Idempotency-Key"))
+	if len(idem) > 255 || strings.ContainsFunc(idem, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		s.writeError(ctx, errStatus(fasthttp.StatusBadRequest, "Idempotency-Key must be 1 to 255 printable ASCII characters."))
+		return
+	}
+	body, err := s.body(ctx)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	// userID is a substring of a string built from ctx.Path(), so it owns
+	// its bytes; the body is copied into the queue write by Submit.
+	res, err := s.deps.Ingest.Submit(&ingest.Request{
+		UserID: userID, Namespace: p.Namespace(), IdempotencyKey: idem, Body: body,
+	})
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	if res.Replayed {
+		ctx.Response.Header.Set("Idempotent-Replayed", "true")
+	}
+	writeJSON(ctx, fasthttp.StatusAccepted, res.Response)
+}
+
+// body returns the request body decompressed, bounded by MaxBody so that a
+// decompression bomb is cut off at the limit.
+func (s *Server) body(ctx *fasthttp.RequestCtx) ([]byte, error) {
+	b, err := ctx.Request.BodyUncompressedWithLimit(s.opts.MaxBody)
+	switch {
+	case err == nil:
+		return b, nil
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		return nil, errStatus(fasthttp.StatusRequestEntityTooLarge,
+			"Request body is larger than the limit of "+itoa(s.opts.MaxBody)+" bytes after decompression.")
+	case errors.Is(err, fasthttp.ErrContentEncodingUnsupported):
+		return nil, errStatus(fasthttp.StatusUnsupportedMediaType,
+			"Unsupported Content-Encoding: use gzip, zstd, deflate, br or none.")
+	default:
+		return nil, errStatus(fasthttp.StatusBadRequest, "Request body could not be decompressed: "+err.Error())
+	}
+}
+
+// adminKey requires an API key with the admin scope.
+func (s *Server) adminKey(ctx *fasthttp.RequestCtx) (*auth.Principal, error) {
+	key := ctx.Request.Header.Peek("X-Open-Wearables-API-Key")
+	if key == nil {
+		return nil, errStatus(fasthttp.StatusUnauthorized, "Authentication required: provide an admin API key")
+	}
+	p, err := s.deps.Auth.APIKey(string(key))
+	if errors.Is(err, auth.ErrInvalidAPIKey) {
+		return nil, errStatus(fasthttp.StatusUnauthorized, "Invalid or missing API key")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if p.Scope != auth.ScopeAdmin {
+		return nil, errStatus(fasthttp.StatusForbidden, "This route needs an API key with the admin scope.")
+	}
+	return p, nil
+}
+
+// token mints an SDK token for a user (SPEC §5). Applications arrive with
+// their own issue; until one exists, app credentials are always invalid.
+func (s *Server) token(ctx *fasthttp.RequestCtx, userID string) {
+	var req codec.TokenRequest
+	if body := ctx.PostBody(); len(bytes.TrimSpace(body)) > 0 {
+		if err := codec.Unmarshal(body, &req); err != nil {
+			s.writeError(ctx, err)
+			return
+		}
+	}
+	var appID string
+	if req.AppID != "" && req.AppSecret != "" {
+		s.writeError(ctx, &httpError{status: fasthttp.StatusUnauthorized, detail: "Invalid app credentials"})
+		return
+	}
+	p, err := s.adminKey(ctx)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	appID = "admin:" + p.KeyID
+	if !validUserID(userID) {
+		s.writeError(ctx, errBadUserID)
+		return
+	}
+	if _, err := s.deps.Store.User(userID); errors.Is(err, pebblestore.ErrNotFound) {
+		s.writeError(ctx, errStatus(fasthttp.StatusNotFound, "User with ID: "+userID+" not found."))
+		return
+	} else if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	pair, err := s.deps.Auth.MintSDKToken(userID, appID)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	out, err := codec.Marshal(codec.TokenResponse{
+		AccessToken: pair.AccessToken, TokenType: "bearer", RefreshToken: pair.RefreshToken, ExpiresIn: pair.ExpiresIn,
+	})
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	writeJSON(ctx, fasthttp.StatusOK, out)
+}
+
+// userView is the answer of the user routes.
+type userView struct {
+	ID             string  `json:"id"`
+	CreatedAt      string  `json:"created_at"`
+	ExternalUserID *string `json:"external_user_id"`
+	FirstName      *string `json:"first_name"`
+	LastName       *string `json:"last_name"`
+	Email          *string `json:"email"`
+}
+
+// createUser is POST /users: a new user with a random UUID.
+func (s *Server) createUser(ctx *fasthttp.RequestCtx) {
+	p, err := s.sdkPrincipal(ctx)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	if p.Kind != auth.KindAPIKey || p.Scope == auth.ScopeRead {
+		s.writeError(ctx, errStatus(fasthttp.StatusForbidden, "Creating users needs an API key with the admin or write scope."))
+		return
+	}
+	var in codec.UserCreate
+	if body := ctx.PostBody(); len(bytes.TrimSpace(body)) > 0 {
+		if err := codec.Unmarshal(body, &in); err != nil {
+			s.writeError(ctx, err)
+			return
+		}
+	}
+	profile, err := codec.Marshal(in)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	u, err := s.deps.Ingest.CreateUser(ingest.NewUUID(), profile)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	out, err := codec.Marshal(userView{
+		ID: u.ID, CreatedAt: u.Created.Format(time.RFC3339Nano),
+		ExternalUserID: in.ExternalUserID, FirstName: in.FirstName, LastName: in.LastName, Email: in.Email,
+	})
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusCreated, out)
+}
+
+func itoa(n int) string {
+	return string(fasthttp.AppendUint(nil, n))
+}

@@ -1,0 +1,228 @@
+// Package httpapi is wearhouse's HTTP server: routes, limits and timeouts,
+// panic recovery, authentication, and the mapping of every error to a status
+// and a JSON body, in one place. It is the only importer of fasthttp besides
+// the benchmark's client.
+package httpapi
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/valyala/fasthttp"
+
+	"wearhouse/auth"
+	"wearhouse/codec"
+	"wearhouse/ingest"
+	"wearhouse/pebblestore"
+)
+
+// Options configure the server.
+type Options struct {
+	// MaxBody bounds a request body, compressed or not, in bytes.
+	MaxBody int
+	// ReadTimeout bounds reading one whole request; it also closes slow
+	// (slowloris) connections.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing one response.
+	WriteTimeout time.Duration
+	// IdleTimeout closes keep-alive connections that stay quiet.
+	IdleTimeout time.Duration
+	// MaxConnections bounds the connections served at once.
+	MaxConnections int
+	Logger         zerolog.Logger
+}
+
+// EnsureDefaults fills in zero fields.
+func (o *Options) EnsureDefaults() {
+	if o.MaxBody == 0 {
+		o.MaxBody = 64 << 20
+	}
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = 60 * time.Second
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = 30 * time.Second
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = 120 * time.Second
+	}
+	if o.MaxConnections == 0 {
+		o.MaxConnections = 4096
+	}
+}
+
+// Validate reports a configuration that cannot work.
+func (o *Options) Validate() error {
+	switch {
+	case o.MaxBody < 1024:
+		return errors.New("httpapi: max body must be at least 1 KiB")
+	case o.ReadTimeout < 100*time.Millisecond, o.WriteTimeout < 100*time.Millisecond:
+		return errors.New("httpapi: read and write timeouts must be at least 100ms")
+	case o.MaxConnections < 1:
+		return errors.New("httpapi: max connections must be positive")
+	}
+	return nil
+}
+
+// Deps are the services the routes use.
+type Deps struct {
+	Store  *pebblestore.Store
+	Auth   *auth.Service
+	Ingest *ingest.Service
+}
+
+// Server serves the API.
+type Server struct {
+	opts Options
+	deps Deps
+	log  zerolog.Logger
+	srv  *fasthttp.Server
+}
+
+// New builds the server; call Serve to start it.
+func New(o Options, d Deps) (*Server, error) {
+	o.EnsureDefaults()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{opts: o, deps: d, log: o.Logger}
+	s.srv = &fasthttp.Server{
+		Handler:                      s.handle,
+		ErrorHandler:                 s.transportError,
+		Name:                         "wearhouse",
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		Concurrency:                  o.MaxConnections,
+		ReadTimeout:                  o.ReadTimeout,
+		WriteTimeout:                 o.WriteTimeout,
+		IdleTimeout:                  o.IdleTimeout,
+		MaxRequestBodySize:           o.MaxBody,
+		ReadBufferSize:               16 << 10,
+		DisablePreParseMultipartForm: true,
+		CloseOnShutdown:              true,
+		TCPKeepalive:                 true,
+		Logger:                       fasthttpLogger{o.Logger},
+	}
+	return s, nil
+}
+
+// Serve answers requests on ln until Shutdown. With a TLS config the
+// listener is wrapped in TLS.
+func (s *Server) Serve(ln net.Listener, tlsConfig *tls.Config) error {
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	return s.srv.Serve(ln)
+}
+
+// Shutdown stops accepting connections and waits for in-flight requests
+// until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWithContext(ctx) }
+
+type fasthttpLogger struct{ l zerolog.Logger }
+
+func (f fasthttpLogger) Printf(format string, args ...any) {
+	f.l.Debug().Str("component", "http").Msgf(format, args...)
+}
+
+// handle is the root handler: panic recovery, then routing.
+func (s *Server) handle(ctx *fasthttp.RequestCtx) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error().Interface("panic", r).Bytes("stack", debug.Stack()).
+				Bytes("method", ctx.Method()).Bytes("path", ctx.Path()).Msg("handler panicked")
+			ctx.Response.ResetBody()
+			writeDetail(ctx, fasthttp.StatusInternalServerError, "Internal server error.")
+		}
+	}()
+	s.route(ctx)
+}
+
+// transportError answers what fasthttp could not parse: an oversized body is
+// 413, a slow request 408, anything else 400, always in JSON.
+func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		writeDetail(ctx, fasthttp.StatusRequestEntityTooLarge,
+			"Request body is larger than the limit of "+strconv.Itoa(s.opts.MaxBody)+" bytes.")
+	case errors.As(err, &netErr) && netErr.Timeout():
+		writeDetail(ctx, fasthttp.StatusRequestTimeout, "Request was not received in time.")
+	default:
+		writeDetail(ctx, fasthttp.StatusBadRequest, "Malformed HTTP request.")
+	}
+	ctx.SetConnectionClose()
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, status int, body []byte) {
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(body)
+}
+
+func writeDetail(ctx *fasthttp.RequestCtx, status int, detail string) {
+	writeJSON(ctx, status, codec.Detail(detail))
+}
+
+// writeError maps every error of the services to a status and a JSON body.
+// It is the only place that does.
+func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
+	var (
+		cerr *codec.Error
+		ierr *ingest.Error
+		herr *httpError
+	)
+	switch {
+	case errors.As(err, &herr):
+		if herr.wwwAuth {
+			ctx.Response.Header.Set("WWW-Authenticate", "Bearer")
+		}
+		writeDetail(ctx, herr.status, herr.detail)
+	case errors.As(err, &cerr):
+		status := fasthttp.StatusBadRequest
+		if cerr.Kind == codec.KindTooLarge {
+			status = fasthttp.StatusRequestEntityTooLarge
+		}
+		writeDetail(ctx, status, cerr.Detail)
+	case errors.As(err, &ierr):
+		status := fasthttp.StatusInternalServerError
+		switch ierr.Kind {
+		case ingest.KindOverloaded:
+			status = fasthttp.StatusServiceUnavailable
+		case ingest.KindDiskFull:
+			status = fasthttp.StatusInsufficientStorage
+		case ingest.KindUnknownUser:
+			status = fasthttp.StatusNotFound
+		case ingest.KindConflict:
+			status = fasthttp.StatusUnprocessableEntity
+		case ingest.KindInvalid:
+			status = fasthttp.StatusBadRequest
+		}
+		if ierr.RetryAfter > 0 {
+			ctx.Response.Header.Set("Retry-After", strconv.Itoa(int((ierr.RetryAfter+time.Second-1)/time.Second)))
+		}
+		writeDetail(ctx, status, ierr.Detail)
+	case errors.Is(err, pebblestore.ErrUserExists):
+		writeDetail(ctx, fasthttp.StatusConflict, "User already exists.")
+	default:
+		s.log.Error().Err(err).Bytes("method", ctx.Method()).Bytes("path", ctx.Path()).Msg("request failed")
+		writeDetail(ctx, fasthttp.StatusInternalServerError, "Internal server error.")
+	}
+}
+
+// httpError is an error that already knows its status.
+type httpError struct {
+	status  int
+	detail  string
+	wwwAuth bool
+}
+
+func (e *httpError) Error() string { return e.detail }
+
+func errStatus(status int, detail string) error { return &httpError{status: status, detail: detail} }
