@@ -29,6 +29,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"wearhouse/app"
 	"wearhouse/auth"
 	"wearhouse/codec"
 	"wearhouse/httpapi"
@@ -203,40 +204,30 @@ func serve(args []string) error {
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	}
 
-	start := time.Now()
-	store, err := pebblestore.Open(pebblestore.Options{
-		Dir: c.dataDir, Logger: log, CacheSize: int64(c.cacheSize), MemTableSize: uint64(c.memtableSize),
-		// Test-only: lets the crash test prove that it detects lost writes.
-		UnsafeNoSync: os.Getenv("WEARHOUSE_UNSAFE_NO_SYNC") == "1",
-	})
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	creds, err := auth.Open(store, auth.Options{
-		DataDir: c.dataDir, AdminKey: os.Getenv("WEARHOUSE_ADMIN_KEY"), TokenTTL: c.tokenTTL, Logger: log,
-	})
-	if err != nil {
-		return err
-	}
-	in, err := ingest.New(store, ingest.Options{
-		MaxItems: c.maxItems, MaxInflightBytes: int64(c.maxInflight), MaxConcurrent: c.maxConcurrent,
-		DiskReserve: uint64(c.diskReserve), AutoCreateUsers: c.autoCreateUsers, CommitTimeout: c.commitTimeout,
-		Logger: log,
-	})
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	srv, err := httpapi.New(httpapi.Options{
-		MaxBody: int(c.maxBody), ReadTimeout: c.readTimeout, WriteTimeout: c.writeTimeout,
-		IdleTimeout: c.idleTimeout, MaxConnections: c.maxConnections, Logger: log,
-	}, httpapi.Deps{Store: store, Auth: creds, Ingest: in})
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
+		return err
+	}
+	a, err := app.Start(app.Options{
+		Store: pebblestore.Options{
+			Dir: c.dataDir, CacheSize: int64(c.cacheSize), MemTableSize: uint64(c.memtableSize),
+			// Test-only: lets the crash test prove that it detects lost writes.
+			UnsafeNoSync: os.Getenv("WEARHOUSE_UNSAFE_NO_SYNC") == "1",
+		},
+		Auth: auth.Options{AdminKey: os.Getenv("WEARHOUSE_ADMIN_KEY"), TokenTTL: c.tokenTTL},
+		Ingest: ingest.Options{
+			MaxItems: c.maxItems, MaxInflightBytes: int64(c.maxInflight), MaxConcurrent: c.maxConcurrent,
+			DiskReserve: uint64(c.diskReserve), AutoCreateUsers: c.autoCreateUsers, CommitTimeout: c.commitTimeout,
+		},
+		HTTP: httpapi.Options{
+			MaxBody: int(c.maxBody), ReadTimeout: c.readTimeout, WriteTimeout: c.writeTimeout,
+			IdleTimeout: c.idleTimeout, MaxConnections: c.maxConnections,
+		},
+		TLS:    tlsConfig,
+		Logger: log,
+	}, ln)
+	if err != nil {
+		ln.Close()
 		return err
 	}
 	jsonPath := "sonic JIT"
@@ -244,15 +235,14 @@ func serve(args []string) error {
 		jsonPath = "encoding/json fallback (no sonic JIT on this platform)"
 	}
 	log.Info().Str("version", version).Str("listen", ln.Addr().String()).Str("data_dir", c.dataDir).
-		Str("json", jsonPath).Bool("tls", tlsConfig != nil).Dur("startup", time.Since(start)).
+		Str("json", jsonPath).Bool("tls", tlsConfig != nil).Dur("startup", a.StartupTime()).
 		Msg("wearhouse listening")
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln, tlsConfig) }()
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
-	case err := <-errc:
+	case err := <-a.Served():
+		a.Close(context.Background())
 		return err
 	case s := <-sig:
 		log.Info().Str("signal", s.String()).Msg("shutting down; a second signal exits at once")
@@ -264,9 +254,8 @@ func serve(args []string) error {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 	defer cancel()
-	// Stop HTTP first: a closed Pebble DB panics on use.
-	if err := srv.Shutdown(ctx); err != nil {
-		log.Warn().Err(err).Msg("in-flight requests did not finish in time")
+	if err := a.Close(ctx); err != nil {
+		log.Warn().Err(err).Msg("shutdown")
 	}
 	log.Info().Msg("stopped")
 	return nil

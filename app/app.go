@@ -1,0 +1,98 @@
+// Package app wires wearhouse's parts together in their order: the store,
+// credentials, the write path, then the HTTP server; Close stops them in
+// reverse. The serve command and the benchmark's in-process server both use
+// it, so that the benchmark measures exactly what runs in production.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"wearhouse/auth"
+	"wearhouse/httpapi"
+	"wearhouse/ingest"
+	"wearhouse/pebblestore"
+)
+
+// Options are the parts' options, filled in by the caller.
+type Options struct {
+	Store  pebblestore.Options
+	Auth   auth.Options
+	Ingest ingest.Options
+	HTTP   httpapi.Options
+	TLS    *tls.Config
+	Logger zerolog.Logger
+	// Announce receives the admin key created on first start.
+	Announce io.Writer
+}
+
+// App is a running wearhouse.
+type App struct {
+	Store  *pebblestore.Store
+	Auth   *auth.Service
+	Ingest *ingest.Service
+	HTTP   *httpapi.Server
+
+	ln      net.Listener
+	served  chan error
+	started time.Duration
+}
+
+// Start opens everything and serves on ln.
+func Start(o Options, ln net.Listener) (*App, error) {
+	t0 := time.Now()
+	o.Store.Logger, o.Auth.Logger, o.Ingest.Logger, o.HTTP.Logger = o.Logger, o.Logger, o.Logger, o.Logger
+	if o.Auth.DataDir == "" {
+		o.Auth.DataDir = o.Store.Dir
+	}
+	if o.Announce != nil {
+		o.Auth.Announce = o.Announce
+	}
+	a := &App{ln: ln, served: make(chan error, 1)}
+	var err error
+	if a.Store, err = pebblestore.Open(o.Store); err != nil {
+		return nil, err
+	}
+	if a.Auth, err = auth.Open(a.Store, o.Auth); err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	if a.Ingest, err = ingest.New(a.Store, o.Ingest); err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	if a.HTTP, err = httpapi.New(o.HTTP, httpapi.Deps{Store: a.Store, Auth: a.Auth, Ingest: a.Ingest}); err != nil {
+		a.Ingest.Close()
+		a.Store.Close()
+		return nil, err
+	}
+	go func() { a.served <- a.HTTP.Serve(ln, o.TLS) }()
+	a.started = time.Since(t0)
+	return a, nil
+}
+
+// Addr is the address the server listens on.
+func (a *App) Addr() net.Addr { return a.ln.Addr() }
+
+// StartupTime is how long Start took.
+func (a *App) StartupTime() time.Duration { return a.started }
+
+// Served is closed with the server's error when it stops serving on its own.
+func (a *App) Served() <-chan error { return a.served }
+
+// Close stops HTTP first (a closed Pebble DB panics on use), waiting for
+// in-flight requests until ctx ends, then the write path, then the store.
+func (a *App) Close(ctx context.Context) error {
+	herr := a.HTTP.Shutdown(ctx)
+	a.Ingest.Close()
+	if err := a.Store.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return herr
+}
