@@ -132,16 +132,22 @@ func (f fasthttpLogger) Printf(format string, args ...any) {
 }
 
 // handle is the root handler: panic recovery, then routing.
-func (s *Server) handle(ctx *fasthttp.RequestCtx) {
-	defer func() {
-		if r := recover(); r != nil {
-			s.log.Error().Interface("panic", r).Bytes("stack", debug.Stack()).
-				Bytes("method", ctx.Method()).Bytes("path", ctx.Path()).Msg("handler panicked")
-			ctx.Response.ResetBody()
-			writeDetail(ctx, fasthttp.StatusInternalServerError, "Internal server error.")
-		}
-	}()
-	s.route(ctx)
+func (s *Server) handle(ctx *fasthttp.RequestCtx) { s.recoverer(s.route)(ctx) }
+
+// recoverer turns a panic into a 500 JSON answer and a log line, so that one
+// bad request never takes the process down (fasthttp does not recover).
+func (s *Server) recoverer(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error().Interface("panic", r).Bytes("stack", debug.Stack()).
+					Bytes("method", ctx.Method()).Bytes("path", ctx.Path()).Msg("handler panicked")
+				ctx.Response.Reset()
+				writeDetail(ctx, fasthttp.StatusInternalServerError, "Internal server error.")
+			}
+		}()
+		next(ctx)
+	}
 }
 
 // transportError answers what fasthttp could not parse: an oversized body is
