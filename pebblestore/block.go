@@ -1,0 +1,337 @@
+package pebblestore
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"sort"
+)
+
+// Point is one stored series sample. Times are Unix microseconds.
+type Point struct {
+	Start    int64
+	End      int64
+	Value    float64
+	Zone     string // "+HH:MM" or empty
+	ExtID    string
+	ParentID string
+	Meta     []byte // raw JSON, or nil
+}
+
+// A block holds the points of one (user, series, hour, data source), sorted
+// by Start, at most one per Start: a point with the Start of a stored one
+// replaces it (a replayed record overwrites, never duplicates).
+//
+// Block encoding, version 1, column by column so that Pebble's block
+// compression sees long runs of equal bytes:
+//
+//	u8 version=1, uvarint n
+//	starts:    n × zigzag varint, delta of delta of (Start - hour start)
+//	durations: n × zigzag varint, delta of (End - Start) from the previous point
+//	values:    u8 mode; mode 0: u8 k, n × zigzag varint delta of round(v·10^k)
+//	           (used only when every value round-trips exactly); mode 1: n × 8 bytes
+//	zones:     uvarint count, count × (u8 len, bytes); then runs: uvarint length, uvarint index
+//	ext ids:   u8 present; if 1: n × (uvarint shared prefix, uvarint suffix len, suffix)
+//	parents:   same as ext ids
+//	meta:      u8 present; if 1: n × (uvarint len, bytes)
+
+const blockV1 = 1
+
+var errBlock = errors.New("pebblestore: malformed series block")
+
+// encodeBlock encodes points sorted by Start with unique Starts.
+func encodeBlock(base int64, pts []Point) []byte {
+	n := len(pts)
+	out := make([]byte, 0, 16+n*4)
+	out = append(out, blockV1)
+	out = binary.AppendUvarint(out, uint64(n))
+	var prev, prevDelta int64
+	for i, p := range pts {
+		off := p.Start - base
+		d := off - prev
+		if i == 0 {
+			d = off
+		}
+		out = binary.AppendVarint(out, d-prevDelta)
+		prevDelta, prev = d, off
+	}
+	var prevDur int64
+	for _, p := range pts {
+		dur := p.End - p.Start
+		out = binary.AppendVarint(out, dur-prevDur)
+		prevDur = dur
+	}
+	if k, ok := decimalExponent(pts); ok {
+		out = append(out, 0, byte(k))
+		scale := math.Pow10(k)
+		var prevV int64
+		for _, p := range pts {
+			v := int64(math.Round(p.Value * scale))
+			out = binary.AppendVarint(out, v-prevV)
+			prevV = v
+		}
+	} else {
+		out = append(out, 1)
+		for _, p := range pts {
+			out = binary.BigEndian.AppendUint64(out, math.Float64bits(p.Value))
+		}
+	}
+	// Zones: a dictionary and runs.
+	var dict []string
+	index := map[string]int{}
+	for _, p := range pts {
+		if _, ok := index[p.Zone]; !ok {
+			index[p.Zone] = len(dict)
+			dict = append(dict, p.Zone)
+		}
+	}
+	out = binary.AppendUvarint(out, uint64(len(dict)))
+	for _, z := range dict {
+		out = append(out, byte(len(z)))
+		out = append(out, z...)
+	}
+	for i := 0; i < n; {
+		j := i
+		for j < n && pts[j].Zone == pts[i].Zone {
+			j++
+		}
+		out = binary.AppendUvarint(out, uint64(j-i))
+		out = binary.AppendUvarint(out, uint64(index[pts[i].Zone]))
+		i = j
+	}
+	out = appendFrontCoded(out, pts, func(p *Point) string { return p.ExtID })
+	out = appendFrontCoded(out, pts, func(p *Point) string { return p.ParentID })
+	hasMeta := false
+	for _, p := range pts {
+		if len(p.Meta) > 0 {
+			hasMeta = true
+			break
+		}
+	}
+	if !hasMeta {
+		out = append(out, 0)
+	} else {
+		out = append(out, 1)
+		for _, p := range pts {
+			out = binary.AppendUvarint(out, uint64(len(p.Meta)))
+			out = append(out, p.Meta...)
+		}
+	}
+	return out
+}
+
+// decimalExponent finds the smallest k ≤ 6 for which every value is an
+// integer number of 10^-k that converts back to exactly the same float.
+func decimalExponent(pts []Point) (int, bool) {
+next:
+	for k := 0; k <= 6; k++ {
+		scale := math.Pow10(k)
+		for _, p := range pts {
+			s := p.Value * scale
+			if math.IsNaN(s) || math.Abs(s) > 1<<52 {
+				return 0, false
+			}
+			r := math.Round(s)
+			if r/scale != p.Value {
+				continue next
+			}
+		}
+		return k, true
+	}
+	return 0, false
+}
+
+func appendFrontCoded(out []byte, pts []Point, get func(*Point) string) []byte {
+	present := false
+	for i := range pts {
+		if get(&pts[i]) != "" {
+			present = true
+			break
+		}
+	}
+	if !present {
+		return append(out, 0)
+	}
+	out = append(out, 1)
+	prev := ""
+	for i := range pts {
+		s := get(&pts[i])
+		shared := 0
+		for shared < len(s) && shared < len(prev) && s[shared] == prev[shared] {
+			shared++
+		}
+		out = binary.AppendUvarint(out, uint64(shared))
+		out = binary.AppendUvarint(out, uint64(len(s)-shared))
+		out = append(out, s[shared:]...)
+		prev = s
+	}
+	return out
+}
+
+type blockReader struct {
+	b   []byte
+	err error
+}
+
+func (r *blockReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errBlock
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *blockReader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errBlock
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *blockReader) bytes(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || n > len(r.b) {
+		r.err = errBlock
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *blockReader) byte1() byte {
+	b := r.bytes(1)
+	if b == nil {
+		return 0
+	}
+	return b[0]
+}
+
+// decodeBlock decodes a block; the points own their bytes.
+func decodeBlock(base int64, b []byte) ([]Point, error) {
+	r := &blockReader{b: b}
+	if r.byte1() != blockV1 {
+		return nil, errBlock
+	}
+	n64 := r.uvarint()
+	if r.err != nil || n64 > uint64(len(b)) {
+		return nil, errBlock
+	}
+	n := int(n64)
+	pts := make([]Point, n)
+	var prev, prevDelta int64
+	for i := range pts {
+		d := r.varint() + prevDelta
+		off := prev + d
+		if i == 0 {
+			off = d
+		}
+		pts[i].Start = base + off
+		prevDelta, prev = d, off
+	}
+	var prevDur int64
+	for i := range pts {
+		dur := r.varint() + prevDur
+		pts[i].End = pts[i].Start + dur
+		prevDur = dur
+	}
+	switch r.byte1() {
+	case 0:
+		scale := math.Pow10(int(r.byte1()))
+		var prevV int64
+		for i := range pts {
+			prevV += r.varint()
+			pts[i].Value = float64(prevV) / scale
+		}
+	case 1:
+		for i := range pts {
+			if raw := r.bytes(8); raw != nil {
+				pts[i].Value = math.Float64frombits(binary.BigEndian.Uint64(raw))
+			}
+		}
+	default:
+		return nil, errBlock
+	}
+	nz := int(r.uvarint())
+	if nz > n+1 {
+		return nil, errBlock
+	}
+	dict := make([]string, nz)
+	for i := range dict {
+		dict[i] = string(r.bytes(int(r.byte1())))
+	}
+	for i := 0; i < n && r.err == nil; {
+		run, idx := int(r.uvarint()), int(r.uvarint())
+		if run <= 0 || i+run > n || idx >= nz {
+			return nil, errBlock
+		}
+		for j := i; j < i+run; j++ {
+			pts[j].Zone = dict[idx]
+		}
+		i += run
+	}
+	readFrontCoded(r, pts, func(p *Point, s string) { p.ExtID = s })
+	readFrontCoded(r, pts, func(p *Point, s string) { p.ParentID = s })
+	if r.byte1() == 1 {
+		for i := range pts {
+			if m := r.bytes(int(r.uvarint())); len(m) > 0 {
+				pts[i].Meta = append([]byte(nil), m...)
+			}
+		}
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return pts, nil
+}
+
+func readFrontCoded(r *blockReader, pts []Point, set func(*Point, string)) {
+	if r.byte1() != 1 {
+		return
+	}
+	prev := ""
+	for i := range pts {
+		shared := int(r.uvarint())
+		suffix := r.bytes(int(r.uvarint()))
+		if r.err != nil || shared > len(prev) {
+			r.err = errBlock
+			return
+		}
+		s := prev[:shared] + string(suffix)
+		set(&pts[i], s)
+		prev = s
+	}
+}
+
+// mergePoints merges incoming points into stored ones: the same Start is
+// replaced by the incoming point, and among incoming points with one Start
+// the last wins. Both inputs may be unsorted; the result is sorted.
+func mergePoints(stored, incoming []Point) []Point {
+	byStart := make(map[int64]int, len(stored)+len(incoming))
+	out := make([]Point, 0, len(stored)+len(incoming))
+	for _, set := range [][]Point{stored, incoming} {
+		for _, p := range set {
+			if i, ok := byStart[p.Start]; ok {
+				out[i] = p
+				continue
+			}
+			byStart[p.Start] = len(out)
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start < out[j].Start })
+	return out
+}
