@@ -198,8 +198,10 @@ func tryStartServer(t *testing.T, bin, dir string, env []string) (p *serverProc,
 		return nil, false, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	// The compactor is paused so that the queue stays as the write path
+	// left it and each acknowledged body can be compared byte for byte.
 	cmd := exec.Command(bin, "serve", "--data-dir", dir, "--listen", addr, "--log-level", "warn",
-		"--disk-reserve", "64MiB", "--shutdown-timeout", "5s")
+		"--disk-reserve", "64MiB", "--shutdown-timeout", "5s", "--pause-compactor")
 	cmd.Env = serverEnv(env...)
 	p = &serverProc{cmd: cmd, base: "http://" + addr, output: &lockedBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.output, p.output

@@ -94,6 +94,7 @@ type config struct {
 	cacheSize       size
 	memtableSize    size
 	logLevel        string
+	pauseCompactor  bool
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -121,6 +122,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.Var(&c.cacheSize, "cache-size", "Pebble block cache")
 	fs.Var(&c.memtableSize, "memtable-size", "Pebble memtable size")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&c.pauseCompactor, "pause-compactor", false, "accept batches but do not index them (the queue grows)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -219,6 +221,7 @@ func serve(args []string) error {
 			MaxItems: c.maxItems, MaxInflightBytes: int64(c.maxInflight), MaxConcurrent: c.maxConcurrent,
 			DiskReserve: uint64(c.diskReserve), AutoCreateUsers: c.autoCreateUsers, CommitTimeout: c.commitTimeout,
 		},
+		Compactor: ingest.CompactorOptions{Paused: c.pauseCompactor},
 		HTTP: httpapi.Options{
 			MaxBody: int(c.maxBody), ReadTimeout: c.readTimeout, WriteTimeout: c.writeTimeout,
 			IdleTimeout: c.idleTimeout, MaxConnections: c.maxConnections,

@@ -22,22 +22,24 @@ import (
 
 // Options are the parts' options, filled in by the caller.
 type Options struct {
-	Store  pebblestore.Options
-	Auth   auth.Options
-	Ingest ingest.Options
-	HTTP   httpapi.Options
-	TLS    *tls.Config
-	Logger zerolog.Logger
+	Store     pebblestore.Options
+	Auth      auth.Options
+	Ingest    ingest.Options
+	Compactor ingest.CompactorOptions
+	HTTP      httpapi.Options
+	TLS       *tls.Config
+	Logger    zerolog.Logger
 	// Announce receives the admin key created on first start.
 	Announce io.Writer
 }
 
 // App is a running wearhouse.
 type App struct {
-	Store  *pebblestore.Store
-	Auth   *auth.Service
-	Ingest *ingest.Service
-	HTTP   *httpapi.Server
+	Store     *pebblestore.Store
+	Auth      *auth.Service
+	Ingest    *ingest.Service
+	Compactor *ingest.Compactor
+	HTTP      *httpapi.Server
 
 	ln      net.Listener
 	served  chan error
@@ -48,6 +50,7 @@ type App struct {
 func Start(o Options, ln net.Listener) (*App, error) {
 	t0 := time.Now()
 	o.Store.Logger, o.Auth.Logger, o.Ingest.Logger, o.HTTP.Logger = o.Logger, o.Logger, o.Logger, o.Logger
+	o.Compactor.Logger = o.Logger
 	if o.Auth.DataDir == "" {
 		o.Auth.DataDir = o.Store.Dir
 	}
@@ -67,11 +70,18 @@ func Start(o Options, ln net.Listener) (*App, error) {
 		a.Store.Close()
 		return nil, err
 	}
-	if a.HTTP, err = httpapi.New(o.HTTP, httpapi.Deps{Store: a.Store, Auth: a.Auth, Ingest: a.Ingest}); err != nil {
+	if a.Compactor, err = ingest.NewCompactor(a.Store, a.Ingest, o.Compactor); err != nil {
 		a.Ingest.Close()
 		a.Store.Close()
 		return nil, err
 	}
+	deps := httpapi.Deps{Store: a.Store, Auth: a.Auth, Ingest: a.Ingest, Compactor: a.Compactor}
+	if a.HTTP, err = httpapi.New(o.HTTP, deps); err != nil {
+		a.Ingest.Close()
+		a.Store.Close()
+		return nil, err
+	}
+	a.Compactor.Start()
 	go func() { a.served <- a.HTTP.Serve(ln, o.TLS) }()
 	a.started = time.Since(t0)
 	return a, nil
@@ -87,9 +97,11 @@ func (a *App) StartupTime() time.Duration { return a.started }
 func (a *App) Served() <-chan error { return a.served }
 
 // Close stops HTTP first (a closed Pebble DB panics on use), waiting for
-// in-flight requests until ctx ends, then the write path, then the store.
+// in-flight requests until ctx ends, then the compactor at a batch
+// boundary, then the write path, then the store.
 func (a *App) Close(ctx context.Context) error {
 	herr := a.HTTP.Shutdown(ctx)
+	a.Compactor.Stop()
 	a.Ingest.Close()
 	if err := a.Store.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)

@@ -31,15 +31,18 @@ type testServer struct {
 	c    *http.Client
 }
 
+// startServer starts a server whose compactor is paused, so that tests see
+// the queue as the write path left it; tune may change any option.
 func startServer(t *testing.T, tune func(*app.Options)) *testServer {
 	t.Helper()
 	o := app.Options{
-		Store:    pebblestore.Options{Dir: t.TempDir()},
-		Auth:     auth.Options{AdminKey: adminKey},
-		Ingest:   ingest.Options{AutoCreateUsers: true},
-		HTTP:     httpapi.Options{ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second},
-		Logger:   zerolog.Nop(),
-		Announce: io.Discard,
+		Store:     pebblestore.Options{Dir: t.TempDir()},
+		Auth:      auth.Options{AdminKey: adminKey},
+		Ingest:    ingest.Options{AutoCreateUsers: true},
+		Compactor: ingest.CompactorOptions{Paused: true},
+		HTTP:      httpapi.Options{ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second},
+		Logger:    zerolog.Nop(),
+		Announce:  io.Discard,
 	}
 	if tune != nil {
 		tune(&o)

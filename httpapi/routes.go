@@ -66,6 +66,8 @@ func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
 		writeDetail(ctx, fasthttp.StatusServiceUnavailable, "Free disk space is below the reserve.")
 	case s.deps.Store.Stalled():
 		writeDetail(ctx, fasthttp.StatusServiceUnavailable, "The store is stalled.")
+	case s.deps.Compactor != nil && !s.deps.Compactor.Running():
+		writeDetail(ctx, fasthttp.StatusServiceUnavailable, "The compactor is not running.")
 	default:
 		writeJSON(ctx, fasthttp.StatusOK, []byte(`{"status":"ready"}`))
 	}

@@ -72,9 +72,10 @@ func (o *Options) Validate() error {
 
 // Deps are the services the routes use.
 type Deps struct {
-	Store  *pebblestore.Store
-	Auth   *auth.Service
-	Ingest *ingest.Service
+	Store     *pebblestore.Store
+	Auth      *auth.Service
+	Ingest    *ingest.Service
+	Compactor *ingest.Compactor
 }
 
 // Server serves the API.

@@ -136,6 +136,7 @@ type Service struct {
 
 	inflightBytes atomic.Int64
 	concurrent    atomic.Int64
+	appended      chan struct{}   // wakes the compactor
 	stripes       [256]sync.Mutex // serialise replays of one body or key
 	usersMu       sync.Mutex      // serialise user creation
 	users         sync.Map        // user id -> internal id
@@ -153,7 +154,14 @@ func New(store *pebblestore.Store, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{store: store, opts: o, log: o.Logger, seq: newSeqTracker(last), stop: make(chan struct{})}
+	// The compactor deletes what it indexed: its position may be past the
+	// last queue entry, and a sequence number is never used twice.
+	pos, err := store.CompactorPos()
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{store: store, opts: o, log: o.Logger, seq: newSeqTracker(max(last, pos)),
+		stop: make(chan struct{}), appended: make(chan struct{}, 1)}
 	s.disk.dir = store.Dir()
 	if err := s.disk.sample(); err != nil {
 		return nil, fmt.Errorf("ingest: free space of %s: %w", store.Dir(), err)
@@ -246,7 +254,12 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 		return nil, err
 	}
 	seq := s.seq.reserve()
-	defer s.seq.done(seq)
+	reserved := true
+	defer func() {
+		if reserved {
+			s.seq.done(seq)
+		}
+	}()
 	if err := b.PutQueue(&pebblestore.QueueEntry{
 		Seq: seq, Received: now, BatchID: id, UserIID: iid, UserID: req.UserID,
 		Provider: batch.Provider, Body: req.Body,
@@ -264,9 +277,15 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 			return nil, err
 		}
 	}
+	err = b.PutRun(&pebblestore.Run{Seq: seq, BatchID: formatUUID(id), UserID: req.UserID, UserIID: iid,
+		Provider: batch.Provider, Status: "queued", QueuedAt: now.UTC(), DroppedCount: batch.Dropped,
+		Items: batch.Items() + batch.Dropped})
+	if err != nil {
+		return nil, err
+	}
 	s.disk.since.Add(int64(b.Len()))
-	committed = true
-	if err := s.commit(b); err != nil {
+	committed, reserved = true, false
+	if err := s.commit(b, seq); err != nil {
 		return nil, err
 	}
 	if created {
@@ -283,9 +302,23 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 // commit writes the batch with Sync and waits at most CommitTimeout. Past
 // the deadline the client is told to retry; if the write completes later,
 // the retry is answered as a replay of it.
-func (s *Service) commit(b *pebblestore.Batch) error {
+//
+// The sequence number stays in flight until the write has finished, however
+// long it takes, so that the compactor never passes a batch still being
+// written.
+func (s *Service) commit(b *pebblestore.Batch, seq uint64) error {
 	done := make(chan error, 1)
-	go func() { done <- b.Commit() }()
+	go func() {
+		err := b.Commit()
+		s.seq.done(seq)
+		if err == nil {
+			select {
+			case s.appended <- struct{}{}:
+			default:
+			}
+		}
+		done <- err
+	}()
 	t := time.NewTimer(s.opts.CommitTimeout)
 	defer t.Stop()
 	select {

@@ -105,3 +105,15 @@ func (s *Store) LastQueueSeq() (uint64, error) {
 	}
 	return binary.BigEndian.Uint64(it.Key()[1:]), nil
 }
+
+const prefixDeadLetter = 'Z' // 'Z' seq:u64 -> queue entry value: batches that no longer decode
+
+// PutDeadLetter keeps a queue entry that could not be indexed, so that its
+// bytes are never lost.
+func (ib *IndexBatch) PutDeadLetter(e *QueueEntry) error {
+	v, err := ib.s.get(queueKey(e.Seq))
+	if err != nil {
+		return err
+	}
+	return ib.b.Set(key(prefixDeadLetter, be64(e.Seq)), v, nil)
+}

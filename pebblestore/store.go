@@ -118,6 +118,7 @@ type Store struct {
 
 	mu      sync.Mutex // guards the user dictionary's counter
 	nextIID uint32
+	dict    dictionaries
 }
 
 // Open opens (or creates) the store in o.Dir.
@@ -151,6 +152,10 @@ func Open(o Options) (*Store, error) {
 	}
 	s.db = db
 	if err := s.loadUserCounter(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadDictionaries(); err != nil {
 		db.Close()
 		return nil, err
 	}

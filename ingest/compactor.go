@@ -1,0 +1,440 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"wearhouse/codec"
+	"wearhouse/health"
+	"wearhouse/pebblestore"
+)
+
+// CompactorOptions configure the compactor.
+type CompactorOptions struct {
+	// MaxBatches and MaxBytes bound the queue entries indexed in one atomic
+	// write.
+	MaxBatches int
+	MaxBytes   int
+	// Idle is how long the compactor sleeps when the queue is empty and no
+	// new batch wakes it.
+	Idle time.Duration
+	// Paused keeps the compactor from starting until Resume: the queue
+	// then only grows. Tests use it to look at queued batches; an operator
+	// may use it to take load off a struggling disk.
+	Paused bool
+	Logger zerolog.Logger
+	Now    func() time.Time
+}
+
+// EnsureDefaults fills in zero fields.
+func (o *CompactorOptions) EnsureDefaults() {
+	if o.MaxBatches == 0 {
+		o.MaxBatches = 64
+	}
+	if o.MaxBytes == 0 {
+		o.MaxBytes = 32 << 20
+	}
+	if o.Idle == 0 {
+		o.Idle = 100 * time.Millisecond
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Compactor drains the queue in order: for each batch it writes the index
+// entries, its own position and the deletion of the queue entry in one
+// atomic Pebble write. Any entry still in the queue is therefore not yet
+// indexed, and a crash at any point neither loses nor double-counts.
+type Compactor struct {
+	store *pebblestore.Store
+	in    *Service
+	opts  CompactorOptions
+	log   zerolog.Logger
+
+	pos       atomic.Uint64 // last indexed sequence number
+	oldest    atomic.Int64  // receive time (Unix ns) of the oldest unindexed batch, 0 when none
+	running   atomic.Bool
+	startOnce sync.Once
+	stop      chan struct{}
+	done      chan struct{}
+	mu        sync.Mutex
+	cond      *sync.Cond
+
+	Indexed struct {
+		Batches  atomic.Uint64
+		Records  atomic.Uint64
+		Unmapped atomic.Uint64
+		Failed   atomic.Uint64
+	}
+}
+
+// NewCompactor prepares the compactor; Start runs it.
+func NewCompactor(store *pebblestore.Store, in *Service, o CompactorOptions) (*Compactor, error) {
+	o.EnsureDefaults()
+	pos, err := store.CompactorPos()
+	if err != nil {
+		return nil, err
+	}
+	c := &Compactor{store: store, in: in, opts: o, log: o.Logger, stop: make(chan struct{}), done: make(chan struct{})}
+	c.cond = sync.NewCond(&c.mu)
+	c.pos.Store(pos)
+	return c, nil
+}
+
+// Start runs the compactor in the background, unless it is paused.
+func (c *Compactor) Start() {
+	if !c.opts.Paused {
+		c.Resume()
+	}
+}
+
+// Resume starts a paused compactor; it does nothing on a running one.
+func (c *Compactor) Resume() {
+	c.startOnce.Do(func() {
+		c.running.Store(true)
+		go c.loop()
+	})
+}
+
+// Stop stops the compactor at a batch boundary and waits for it.
+func (c *Compactor) Stop() {
+	close(c.stop)
+	c.startOnce.Do(func() { close(c.done) }) // never started
+	<-c.done
+}
+
+// Running reports whether the compactor loop is alive.
+func (c *Compactor) Running() bool { return c.running.Load() }
+
+// Position is the sequence number of the last indexed batch.
+func (c *Compactor) Position() uint64 { return c.pos.Load() }
+
+// Lag is how far the compactor is behind: unindexed batches below the
+// watermark, and the age of the oldest of them.
+func (c *Compactor) Lag() (batches uint64, behind time.Duration) {
+	w, p := c.in.Watermark(), c.pos.Load()
+	if w > p {
+		batches = w - p
+	}
+	if o := c.oldest.Load(); o != 0 {
+		behind = c.opts.Now().Sub(time.Unix(0, o))
+	}
+	return batches, behind
+}
+
+// WaitIndexed blocks until every batch up to seq is indexed or ctx ends.
+func (c *Compactor) WaitIndexed(ctx context.Context, seq uint64) error {
+	stop := context.AfterFunc(ctx, func() {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.pos.Load() < seq {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		c.cond.Wait()
+	}
+	return nil
+}
+
+func (c *Compactor) loop() {
+	defer close(c.done)
+	defer c.running.Store(false)
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-c.in.appended:
+		case <-t.C:
+		}
+		for {
+			n, err := c.round()
+			if err != nil {
+				// The store is failing: stop indexing (readyz reports it)
+				// rather than spin; nothing is lost, the queue keeps it.
+				c.log.Error().Err(err).Msg("compactor stopped")
+				return
+			}
+			if n == 0 {
+				break
+			}
+			select {
+			case <-c.stop:
+				return
+			default:
+			}
+		}
+		t.Reset(c.opts.Idle)
+	}
+}
+
+// round indexes up to MaxBatches queue entries below the watermark in one
+// atomic write and returns how many it indexed.
+func (c *Compactor) round() (int, error) {
+	w := c.in.Watermark()
+	var entries []*pebblestore.QueueEntry
+	size := 0
+	c.oldest.Store(0)
+	// Every entry in the queue is unindexed: indexing deletes it in the same
+	// write. Scanning from the start also picks up an entry whose write
+	// finished late, below the position.
+	err := c.store.ScanQueue(0, func(e *pebblestore.QueueEntry) (bool, error) {
+		if e.Seq > w {
+			return false, nil
+		}
+		if len(entries) == 0 {
+			c.oldest.Store(e.Received.UnixNano())
+		}
+		entries = append(entries, e)
+		size += len(e.Body)
+		return len(entries) < c.opts.MaxBatches && size < c.opts.MaxBytes, nil
+	})
+	if err != nil || len(entries) == 0 {
+		return 0, err
+	}
+	ib := c.store.NewIndexBatch()
+	committed := false
+	defer func() {
+		if !committed {
+			ib.Close()
+		}
+	}()
+	maxSeq := c.pos.Load()
+	var records, unmapped, failed uint64
+	for _, e := range entries {
+		run, err := c.index(ib, e)
+		if err != nil {
+			return 0, err
+		}
+		if run.Status == "failed" {
+			failed++
+		}
+		records += uint64(run.RecordsSaved)
+		unmapped += uint64(run.UnmappedCount)
+		if err := ib.PutRun(run); err != nil {
+			return 0, err
+		}
+		if err := ib.DeleteQueue(e.Seq); err != nil {
+			return 0, err
+		}
+		maxSeq = max(maxSeq, e.Seq)
+	}
+	if err := ib.SetPosition(maxSeq); err != nil {
+		return 0, err
+	}
+	committed = true
+	if _, err := ib.Commit(); err != nil {
+		return 0, err
+	}
+	c.Indexed.Batches.Add(uint64(len(entries)))
+	c.Indexed.Records.Add(records)
+	c.Indexed.Unmapped.Add(unmapped)
+	c.Indexed.Failed.Add(failed)
+	c.mu.Lock()
+	c.pos.Store(maxSeq)
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	return len(entries), nil
+}
+
+// index adds one queue entry's index entries to the batch and returns its
+// run, completed (or failed when the body no longer decodes, which only a
+// bug can cause: the body is then kept in the run's message-free dead
+// letter and nothing of it is indexed).
+func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry) (*pebblestore.Run, error) {
+	now := c.opts.Now().UTC()
+	run, err := c.store.RunBySeq(e.Seq)
+	if errors.Is(err, pebblestore.ErrNotFound) {
+		run = &pebblestore.Run{Seq: e.Seq, BatchID: formatUUID(e.BatchID), UserID: e.UserID, UserIID: e.UserIID,
+			Provider: e.Provider, QueuedAt: e.Received}
+	} else if err != nil {
+		return nil, err
+	}
+	run.StartedAt = &now
+	batch, err := codec.DecodeSync(e.Body, 1<<30)
+	if err != nil {
+		run.Status = "failed"
+		run.Message = "batch could not be decoded again: " + err.Error()
+		run.CompletedAt = &now
+		c.log.Error().Err(err).Uint64("seq", e.Seq).Msg("queued batch no longer decodes; kept as failed")
+		return run, ib.PutDeadLetter(e)
+	}
+	provider := batch.Provider
+	user := e.UserIID
+	for i := range batch.Records {
+		r := &batch.Records[i]
+		sid, err := ib.DataSource(sourceRecord(user, provider, r.Source))
+		if err != nil {
+			return nil, err
+		}
+		value := r.Value
+		var series uint16
+		if s, ok := health.MapMetric(r.Type); ok {
+			series = s.ID
+			value = health.NormalizeValue(provider, s, value, r.Unit)
+		} else {
+			typ := r.Type
+			if typ == "" {
+				typ = "unknown"
+			}
+			if series, err = ib.CustomSeries(typ, r.Unit); err != nil {
+				return nil, err
+			}
+			run.UnmappedCount++
+		}
+		ib.AddPoint(user, series, sid, pebblestore.Point{
+			Start: r.Start.UnixMicro(), End: r.End.UnixMicro(), Value: value, Zone: r.ZoneOffset,
+			ExtID: r.ID, ParentID: r.ParentID, Meta: rawJSON(r.Metadata),
+		})
+		run.RecordsSaved++
+	}
+	for i := range batch.Workouts {
+		w := &batch.Workouts[i]
+		if err := c.indexWorkout(ib, user, provider, e.Seq, w); err != nil {
+			return nil, err
+		}
+		run.WorkoutsSaved++
+	}
+	for i := range batch.Sleep {
+		s := &batch.Sleep[i]
+		sid, err := ib.DataSource(sourceRecord(user, provider, s.Source))
+		if err != nil {
+			return nil, err
+		}
+		stage, ok := health.ParseStage(s.Stage)
+		if !ok {
+			stage, ok = health.ParseStage(strings.ToLower(strings.TrimSpace(s.Stage)))
+		}
+		if !ok {
+			stage = health.StageUnknown
+			run.UnmappedCount++
+		}
+		err = ib.PutSleepStage(user, &pebblestore.SleepStageRecord{
+			Provider: pebblestore.ProviderCode(provider), Start: s.Start.UnixMicro(), End: s.End.UnixMicro(),
+			SID: sid, Stage: byte(stage), Zone: s.ZoneOffset, ExtID: s.ID, ParentID: s.ParentID,
+		})
+		if err != nil {
+			return nil, err
+		}
+		run.SleepSaved++
+	}
+	run.DroppedCount = batch.Dropped
+	run.Items = batch.Items() + batch.Dropped
+	run.Status = "completed"
+	run.CompletedAt = &now
+	return run, nil
+}
+
+var workoutDetails = []string{
+	health.DetailDistance, health.DetailStepsCount, health.DetailHeartRateMin, health.DetailHeartRateAvg,
+	health.DetailHeartRateMax, health.DetailAverageWatts, health.DetailAverageSpeed, health.DetailMaxSpeed,
+	health.DetailTotalElevationGain, health.DetailElevHigh, health.DetailElevLow,
+}
+
+func (c *Compactor) indexWorkout(ib *pebblestore.IndexBatch, user uint32, provider string, seq uint64, w *codec.Workout) error {
+	sid, err := ib.DataSource(sourceRecord(user, provider, w.Source))
+	if err != nil {
+		return err
+	}
+	var stats []health.Stat
+	if w.Values != nil {
+		stats = make([]health.Stat, 0, len(w.Values))
+	}
+	rec := &pebblestore.WorkoutRecord{
+		Type: health.WorkoutType(w.Type), SDKType: w.Type, Title: w.Title, Notes: w.Notes, Zone: w.ZoneOffset,
+		ExtID: w.ID, ParentID: w.ParentID, Metadata: rawJSON(w.Metadata), BatchSeq: seq,
+	}
+	for _, st := range w.Values {
+		stats = append(stats, health.Stat{Type: st.Type, Unit: st.Unit, Value: st.Value})
+		rec.Statistics = append(rec.Statistics, pebblestore.WorkoutStat{Type: st.Type, Unit: st.Unit, Value: st.Value})
+	}
+	sum := health.SummarizeWorkout(w.Start, w.End, stats)
+	rec.DurationSeconds = sum.DurationSeconds
+	rec.EnergyKcal = sum.EnergyKcal
+	for _, f := range workoutDetails {
+		if v := sum.Detail(f); v != nil {
+			if rec.Details == nil {
+				rec.Details = map[string]float64{}
+			}
+			rec.Details[f] = *v
+		}
+	}
+	main, err := pebblestore.EncodeWorkout(rec)
+	if err != nil {
+		return err
+	}
+	var parts [5][]byte
+	parts[pebblestore.PartWorkout] = main
+	parts[pebblestore.PartRoute] = rawJSON(w.Route)
+	parts[pebblestore.PartSamples] = rawJSON(w.Samples)
+	parts[pebblestore.PartLaps] = rawJSON(w.Laps)
+	parts[pebblestore.PartSegments] = rawJSON(w.Segments)
+	start, end := w.Start.UnixMicro(), w.End.UnixMicro()
+	if err := ib.PutWorkout(user, sid, start, end, parts); err != nil {
+		return err
+	}
+	for _, s := range sum.SeriesSamples {
+		series, ok := health.SeriesByCode(s.Series)
+		if !ok {
+			continue
+		}
+		ib.AddPoint(user, series.ID, sid, pebblestore.Point{Start: end, End: end, Value: s.Value, Zone: w.ZoneOffset})
+	}
+	return nil
+}
+
+// sourceRecord resolves the data source of an item (fact sheet §4.7): the
+// device model is deviceModel, else productType; the source name is name,
+// else deviceName, else appId, else bundleIdentifier.
+func sourceRecord(user uint32, provider string, s *codec.Source) pebblestore.SourceRecord {
+	r := pebblestore.SourceRecord{UserIID: user, Provider: provider}
+	if s == nil {
+		r.DeviceType = health.InferDeviceType("")
+		return r
+	}
+	r.DeviceModel = firstNonEmpty(s.DeviceModel, s.ProductType)
+	r.SourceName = firstNonEmpty(s.Name, s.DeviceName, s.AppID, s.BundleIdentifier)
+	r.DeviceType = health.InferDeviceType(r.DeviceModel)
+	if v := s.OperatingSystemVersion; v != nil {
+		r.SoftwareVersion = formatVersion(v)
+	}
+	return r
+}
+
+func formatVersion(v *codec.OSVersion) string {
+	f := func(n float64) string { return strconv.FormatFloat(n, 'f', -1, 64) }
+	return f(v.Major) + "." + f(v.Minor) + "." + f(v.Patch)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// rawJSON keeps a raw JSON value, dropping null and empty ones.
+func rawJSON(b []byte) []byte {
+	t := bytes.TrimSpace(b)
+	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		return nil
+	}
+	return bytes.Clone(t)
+}

@@ -1,0 +1,182 @@
+package pebblestore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"sort"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// SourcedPoint is a point with its data source.
+type SourcedPoint struct {
+	SID uint32
+	Point
+}
+
+// SeriesRange calls fn with the points of one (user, series) whose Start is
+// in [from, to), in time order (then data source), until fn returns false.
+// Times are Unix microseconds.
+func (s *Store) SeriesRange(user uint32, series uint16, from, to int64, fn func(*SourcedPoint) bool) error {
+	if to <= from {
+		return nil
+	}
+	prefix := seriesPrefix(user, series)
+	lo := blockKey{user: user, series: series, hour: hourOf(from)}.bytes()
+	hi := blockKey{user: user, series: series, hour: hourOf(to-1) + 1}.bytes()
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo[:11], UpperBound: hi[:11]})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var (
+		hourPts []SourcedPoint
+		curHour = []byte(nil)
+	)
+	flush := func() bool {
+		sort.SliceStable(hourPts, func(i, j int) bool {
+			if hourPts[i].Start != hourPts[j].Start {
+				return hourPts[i].Start < hourPts[j].Start
+			}
+			return hourPts[i].SID < hourPts[j].SID
+		})
+		for i := range hourPts {
+			p := &hourPts[i]
+			if p.Start < from || p.Start >= to {
+				continue
+			}
+			if !fn(p) {
+				return false
+			}
+		}
+		hourPts = hourPts[:0]
+		return true
+	}
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()
+		if len(k) != 15 || !bytes.HasPrefix(k, prefix) {
+			continue
+		}
+		if curHour != nil && !bytes.Equal(k[7:11], curHour) {
+			if !flush() {
+				return nil
+			}
+		}
+		curHour = append(curHour[:0], k[7:11]...)
+		hour := int64(binary.BigEndian.Uint32(k[7:11]) ^ 1<<31)
+		hour = int64(int32(uint32(hour)))
+		sid := binary.BigEndian.Uint32(k[11:15])
+		pts, err := decodeBlock(hour*hourUsec, it.Value())
+		if err != nil {
+			return err
+		}
+		for _, p := range pts {
+			hourPts = append(hourPts, SourcedPoint{SID: sid, Point: p})
+		}
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	flush()
+	return nil
+}
+
+// UserSeries lists the series ids a user has points of.
+func (s *Store) UserSeries(user uint32) ([]uint16, error) {
+	lo := append([]byte{prefixPoints}, be32(user)...)
+	hi := append([]byte{prefixPoints}, be32(user+1)...)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []uint16
+	for valid := it.First(); valid; {
+		k := it.Key()
+		if len(k) < 7 {
+			valid = it.Next()
+			continue
+		}
+		id := binary.BigEndian.Uint16(k[5:7])
+		out = append(out, id)
+		if id == 0xffff {
+			break
+		}
+		valid = it.SeekGE(seriesPrefix(user, id+1))
+	}
+	return out, it.Error()
+}
+
+// WorkoutRef identifies a stored workout.
+type WorkoutRef struct {
+	SID   uint32
+	Start int64 // Unix µs
+	End   int64
+}
+
+// Workouts calls fn with the main part of each workout of a user whose
+// start is in [from, to), in start order, until fn returns false.
+func (s *Store) Workouts(user uint32, from, to int64, fn func(WorkoutRef, []byte) bool) error {
+	lo := append(append([]byte{prefixWorkout}, be32(user)...), usec(from)...)
+	hi := append(append([]byte{prefixWorkout}, be32(user)...), usec(to)...)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()
+		if len(k) != 26 || k[25] != PartWorkout {
+			continue
+		}
+		ref := WorkoutRef{Start: fromUsec(k[5:13]), SID: binary.BigEndian.Uint32(k[13:17]), End: fromUsec(k[17:25])}
+		if !fn(ref, it.Value()) {
+			break
+		}
+	}
+	return it.Error()
+}
+
+// WorkoutPart returns one part of a workout, or ErrNotFound.
+func (s *Store) WorkoutPart(user uint32, ref WorkoutRef, part byte) ([]byte, error) {
+	return s.get(append(workoutKey(user, ref.SID, ref.Start, ref.End), part))
+}
+
+// SleepStages calls fn with the stored sleep stages of a user and provider
+// (0 for all) whose start is in [from, to), in (provider, start) order.
+func (s *Store) SleepStages(user uint32, provider byte, from, to int64, fn func(*SleepStageRecord) bool) error {
+	providers := []byte{provider}
+	if provider == 0 {
+		providers = []byte{1, 2, 3}
+	}
+	for _, p := range providers {
+		base := append(append([]byte{prefixSleep}, be32(user)...), p)
+		it, err := s.db.NewIter(&pebble.IterOptions{
+			LowerBound: append(bytes.Clone(base), usec(from)...),
+			UpperBound: append(bytes.Clone(base), usec(to)...),
+		})
+		if err != nil {
+			return err
+		}
+		stop := false
+		for it.First(); it.Valid() && !stop; it.Next() {
+			k, v := it.Key(), it.Value()
+			if len(k) != 27 {
+				continue
+			}
+			r := &SleepStageRecord{Provider: p, Start: fromUsec(k[6:14]), End: fromUsec(k[14:22]),
+				SID: binary.BigEndian.Uint32(k[22:26]), Stage: k[26]}
+			rd := &blockReader{b: v}
+			r.Zone = string(rd.bytes(int(rd.byte1())))
+			r.ExtID = string(rd.bytes(int(rd.byte1())))
+			r.ParentID = string(rd.bytes(int(rd.byte1())))
+			stop = !fn(r)
+		}
+		err = it.Error()
+		it.Close()
+		if err != nil || stop {
+			return err
+		}
+	}
+	return nil
+}
