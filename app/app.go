@@ -99,12 +99,19 @@ func (a *App) Served() <-chan error { return a.served }
 // Close stops HTTP first (a closed Pebble DB panics on use), waiting for
 // in-flight requests until ctx ends, then the compactor at a batch
 // boundary, then the write path, then the store.
+//
+// When requests are still running at the deadline, the store is left open
+// (a request using a closed store would panic) and the error says so: the
+// process is about to exit, and everything acknowledged is already synced.
 func (a *App) Close(ctx context.Context) error {
-	herr := a.HTTP.Shutdown(ctx)
+	if err := a.HTTP.Shutdown(ctx); err != nil {
+		a.Compactor.Stop()
+		return fmt.Errorf("requests still running, store left open: %w", err)
+	}
 	a.Compactor.Stop()
 	a.Ingest.Close()
 	if err := a.Store.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
-	return herr
+	return nil
 }

@@ -206,7 +206,7 @@ func checkBatch(t *testing.T, b *Batch) {
 // verdict and the kept items are those of DecodeSync.
 func compareSlowPath(t *testing.T, body []byte, fast *Batch) {
 	t.Helper()
-	slow, err := decodeSlow(body)
+	slow, err := decodeSlow(body, 0)
 	if err != nil {
 		failOrKnown(t, body, "the item-by-item path rejects what DecodeSync accepts: %v", err)
 		return
@@ -284,16 +284,8 @@ func failOrKnown(t *testing.T, body []byte, format string, args ...any) {
 }
 
 func knownBug(body []byte) string {
-	switch {
-	case dataAfterValue(body):
-		return "a stray ] or } after the top-level value is accepted (TestDecodeSyncTrailingCloser)"
-	case rawControlInString(body):
-		return "raw control characters in strings are accepted (TestDecodeSyncControlCharacter)"
-	case keySpelling(body):
-		return "keys in another case or with escapes (TestDecodeSyncItemLimitKeySpelling, TestDecodeSyncKeyCaseSameOnBothPaths)"
-	case nestingDepth(body) > 4096:
-		return "nesting deeper than the item scanner's limit (TestDecodeSyncItemLimitDeepNesting)"
-	}
+	// Every class of known defects found by this fuzzer has been fixed; a
+	// new one fails the test until it is understood.
 	return ""
 }
 
@@ -427,29 +419,4 @@ func nestingDepth(body []byte) int {
 		}
 	}
 	return max
-}
-
-func TestKnownBugClassifier(t *testing.T) {
-	// The classifier must not excuse ordinary bodies: a failure on them is a
-	// new bug.
-	for _, name := range fixtureNames(t) {
-		if bug := knownBug(readFixture(t, name)); bug != "" {
-			t.Errorf("%s classified as %q", name, bug)
-		}
-	}
-	for body, want := range map[string]string{
-		`{"provider":"apple"}]`: "stray",
-		"{\"a\":\"\x01\"}":      "control",
-		"{\"a\":\"x\ty\"}":      "control",
-		`{"Records":[]}`:        "keys",
-		`{"d\u0061ta":{}}`:      "keys",
-		`{"x":` + strings.Repeat("[", 4097) + `1` + strings.Repeat("]", 4097) + `}`: "nesting",
-		`{"provider":"apple","data":{"records":[1]}}`:                               "",
-		`{"provider":"apple","data":{"records":["Records"]}}`:                       "keys",
-	} {
-		got := knownBug([]byte(body))
-		if (want == "") != (got == "") || !strings.Contains(got, want) {
-			t.Errorf("knownBug(%.40s) = %q, want %q", body, got, want)
-		}
-	}
 }

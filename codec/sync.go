@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -151,13 +152,20 @@ func DecodeSync(body []byte, maxItems int) (*Batch, error) {
 	if !utf8.Valid(body) {
 		return nil, invalidf("Request body is not valid UTF-8 (byte offset %d).", invalidUTF8Offset(body))
 	}
-	if n, err := countItems(body); err == nil && maxItems > 0 && n > maxItems {
-		return nil, &Error{Kind: KindTooLarge, Detail: fmt.Sprintf("Batch has %d items; the limit is %d.", n, maxItems)}
+	if n, err := countItems(body); err == nil {
+		if err := checkItems(n, maxItems); err != nil {
+			return nil, err
+		}
 	}
 	var req syncRequest
-	if err := sonic.Unmarshal(body, &req); err != nil {
+	if firstByte(body) != '{' || strictJSON.Unmarshal(body, &req) != nil {
 		// The fast path failed: find out why, item by item.
-		return decodeSlow(body)
+		return decodeSlow(body, maxItems)
+	}
+	if req.Data != nil {
+		if err := checkItems(len(req.Data.Records)+len(req.Data.Sleep)+len(req.Data.Workouts), maxItems); err != nil {
+			return nil, err
+		}
 	}
 	b := &Batch{}
 	if err := b.envelope(req.Provider, req.SDKVersion, req.SyncTimestamp); err != nil {
@@ -167,6 +175,31 @@ func DecodeSync(body []byte, maxItems int) (*Batch, error) {
 		b.keep(req.Data.Records, req.Data.Sleep, req.Data.Workouts)
 	}
 	return b, nil
+}
+
+// strictJSON decodes as the JSON grammar and the anchor's schema say: keys
+// match case-sensitively, and control characters in strings are errors.
+var strictJSON = sonic.Config{CaseSensitive: true, ValidateString: true}.Froze()
+
+func firstByte(b []byte) byte {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c
+	}
+	return 0
+}
+
+// checkItems applies the item limit to the decoded collections. The scan
+// before decoding protects memory; this check is the one that decides,
+// whatever the scan could not see (escaped keys, malformed input).
+func checkItems(n, maxItems int) error {
+	if maxItems > 0 && n > maxItems {
+		return &Error{Kind: KindTooLarge, Detail: fmt.Sprintf("Batch has %d items; the limit is %d.", n, maxItems)}
+	}
+	return nil
 }
 
 func invalidUTF8Offset(b []byte) int {
@@ -262,6 +295,13 @@ func (b *Batch) keep(records []Record, sleep []SleepStage, workouts []Workout) {
 		for j := range w.Values {
 			st := w.Values[j]
 			spath := path + ".values[" + strconv.Itoa(j) + "]"
+			if st.Type == droppedStatistic {
+				continue
+			}
+			if b, ok := st.ValueRaw.(bool); ok && st.Type != "" {
+				// Flags such as indoorWorkout: true is 1, false is 0.
+				st.ValueRaw = map[bool]float64{true: 1, false: 0}[b]
+			}
 			if st.Type == "" {
 				b.warn(spath+".type", "statistic dropped: type is required")
 				continue
@@ -325,7 +365,11 @@ func parseNumber(v any) (float64, error) {
 		}
 		f = p
 	case string:
-		p, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+		x = strings.TrimSpace(x)
+		if strings.ContainsAny(x, "xX_") { // no hex floats or digit separators
+			return 0, fmt.Errorf("must be a finite number")
+		}
+		p, err := strconv.ParseFloat(x, 64)
 		if err != nil {
 			return 0, fmt.Errorf("must be a finite number")
 		}
@@ -354,6 +398,12 @@ var timeLayouts = []string{
 func parseTime(v any) (time.Time, error) {
 	switch x := v.(type) {
 	case string:
+		if n := len(x); n > 0 && x[n-1] == 'z' {
+			x = x[:n-1] + "Z"
+		}
+		if n := len(x); n > 10 && (x[10] == 't') {
+			x = x[:10] + "T" + x[11:]
+		}
 		for _, layout := range timeLayouts {
 			if t, err := time.Parse(layout, x); err == nil {
 				return t.UTC(), nil
@@ -416,19 +466,20 @@ func normalizeZone(v any) (string, bool) {
 // generic tree with encoding/json (which reports byte offsets), rejects what
 // must reject the whole body, and decodes each item on its own so that one
 // bad item costs only itself.
-func decodeSlow(body []byte) (*Batch, error) {
+func decodeSlow(body []byte, maxItems int) (*Batch, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var root any
 	if err := dec.Decode(&root); err != nil {
 		return nil, jsonError(err, dec.InputOffset())
 	}
-	if _, err := dec.Token(); err == nil || dec.More() {
-		return nil, invalidf("Request body is not valid JSON: unexpected data after the top-level value (byte offset %d).", dec.InputOffset())
+	if rest := dec.InputOffset(); len(bytes.TrimLeft(body[rest:], " \t\r\n")) > 0 {
+		off := int(rest) + len(body[rest:]) - len(bytes.TrimLeft(body[rest:], " \t\r\n"))
+		return nil, invalidf("Request body is not valid JSON: unexpected data after the top-level value (byte offset %d).", off)
 	}
 	obj, ok := root.(map[string]any)
 	if !ok {
-		return nil, invalidf("Request body must be a JSON object.")
+		return nil, invalidf("Request body must be a JSON object (byte offset %d).", len(body)-len(bytes.TrimLeft(body, " \t\r\n")))
 	}
 	b := &Batch{}
 	if err := b.envelope(numberless(obj["provider"]), numberless(obj["sdkVersion"]), obj["syncTimestamp"]); err != nil {
@@ -444,14 +495,19 @@ func decodeSlow(body []byte) (*Batch, error) {
 		return nil, invalidf("data must be an object.")
 	}
 	lists := map[string][]any{}
+	n := 0
 	for _, name := range []string{"records", "sleep", "workouts"} {
 		switch l := data[name].(type) {
 		case nil:
 		case []any:
 			lists[name] = l
+			n += len(l)
 		default:
 			return nil, invalidf("data.%s must be an array.", name)
 		}
+	}
+	if err := checkItems(n, maxItems); err != nil {
+		return nil, err
 	}
 	var records []Record
 	for i, item := range lists["records"] {
@@ -487,6 +543,9 @@ func decodeSlow(body []byte) (*Batch, error) {
 	b.keepDecoded(records, sleep, workouts)
 	return b, nil
 }
+
+// droppedStatistic marks a statistic the slow path already reported.
+const droppedStatistic = "\x00dropped"
 
 // skipMarker marks an item already dropped by the slow path, so that keep
 // does not report it a second time while indexes stay those of the body.
@@ -571,17 +630,20 @@ func decodeItem(b *Batch, item any, path string, stringFields []string, dst any)
 	}
 	raw, err := json.Marshal(m)
 	if err == nil {
-		err = sonic.Unmarshal(raw, dst)
+		err = strictJSON.Unmarshal(raw, dst)
 	}
 	if err != nil {
 		if _, present := m["source"]; present {
-			// A malformed source costs the source, not the item.
+			// A malformed source costs the source, not the item. A failed
+			// decode leaves dst half filled: start again from zero.
 			delete(m, "source")
-			if raw, err2 := json.Marshal(m); err2 == nil && sonic.Unmarshal(raw, dst) == nil {
+			reflect.ValueOf(dst).Elem().SetZero()
+			if raw, err2 := json.Marshal(m); err2 == nil && strictJSON.Unmarshal(raw, dst) == nil {
 				b.warn(path+".source", "source ignored: a field has the wrong type")
 				return true
 			}
 		}
+		reflect.ValueOf(dst).Elem().SetZero()
 		b.drop(path, "item has a field of the wrong type")
 		return false
 	}
@@ -599,25 +661,24 @@ func filterStatistics(b *Batch, m map[string]any, path string) map[string]any {
 		}
 		return m
 	}
-	kept := vals[:0]
+	// A bad statistic is replaced by a placeholder that keep skips
+	// silently, so that the statistics after it keep their body index.
+	kept := make([]any, 0, len(vals))
 	for j, v := range vals {
 		spath := path + ".values[" + strconv.Itoa(j) + "]"
 		st, ok := v.(map[string]any)
-		if !ok {
+		switch {
+		case !ok:
 			b.warn(spath, "statistic dropped: must be an object")
-			continue
-		}
-		if t, ok := st["type"].(string); !ok || t == "" {
+		case func() bool { t, ok := st["type"].(string); return !ok || t == "" }():
 			b.warn(spath+".type", "statistic dropped: type must be a string")
+		case st["unit"] != nil && func() bool { _, ok := st["unit"].(string); return !ok }():
+			b.warn(spath+".unit", "statistic dropped: unit must be a string")
+		default:
+			kept = append(kept, st)
 			continue
 		}
-		if u, present := st["unit"]; present && u != nil {
-			if _, ok := u.(string); !ok {
-				b.warn(spath+".unit", "statistic dropped: unit must be a string")
-				continue
-			}
-		}
-		kept = append(kept, st)
+		kept = append(kept, map[string]any{"type": droppedStatistic})
 	}
 	m["values"] = kept
 	return m
@@ -635,7 +696,8 @@ func numberless(v any) any {
 func jsonError(err error, offset int64) error {
 	switch e := err.(type) {
 	case *json.SyntaxError:
-		return invalidf("Request body is not valid JSON: %s (byte offset %d).", e.Error(), e.Offset)
+		// Offset counts the bytes read, the bad one included.
+		return invalidf("Request body is not valid JSON: %s (byte offset %d).", e.Error(), max(e.Offset-1, 0))
 	case *json.UnmarshalTypeError:
 		return invalidf("Request body is not valid JSON: %s (byte offset %d).", e.Error(), e.Offset)
 	default:

@@ -196,13 +196,25 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 		s.Stats.Refused.Add(1)
 		return nil, err
 	}
-	defer release()
+	// What holds resources (admission, the replay lock, the user lock, the
+	// sequence number) is released when the queue write has finished, even
+	// when that is after Submit returned on a timeout: until then a retry
+	// must wait for the first write, not race it.
+	var after []func()
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			for i := len(after) - 1; i >= 0; i-- {
+				after[i]()
+			}
+		}
+	}()
+	after = append(after, release)
 
 	sum := sha256.Sum256(append(append([]byte(req.UserID), 0), req.Body...))
 	var hash [16]byte
 	copy(hash[:], sum[:])
-	unlock := s.lock(hash, req)
-	defer unlock()
+	after = append(after, s.lock(hash, req))
 
 	now := s.opts.Now()
 	if req.IdempotencyKey != "" {
@@ -246,7 +258,7 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 		return nil, err
 	}
 	if created {
-		defer s.usersMu.Unlock()
+		after = append(after, s.usersMu.Unlock)
 	}
 	id := newBatchID()
 	resp, err := codec.Marshal(codec.NewSyncResponse(req.UserID, formatUUID(id), batch))
@@ -254,12 +266,7 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 		return nil, err
 	}
 	seq := s.seq.reserve()
-	reserved := true
-	defer func() {
-		if reserved {
-			s.seq.done(seq)
-		}
-	}()
+	after = append(after, func() { s.seq.done(seq) })
 	if err := b.PutQueue(&pebblestore.QueueEntry{
 		Seq: seq, Received: now, BatchID: id, UserIID: iid, UserID: req.UserID,
 		Provider: batch.Provider, Body: req.Body,
@@ -284,12 +291,17 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 		return nil, err
 	}
 	s.disk.since.Add(int64(b.Len()))
-	committed, reserved = true, false
-	if err := s.commit(b, seq); err != nil {
-		return nil, err
-	}
 	if created {
-		s.users.Store(req.UserID, iid)
+		// Cache the user before its lock is released, once it is written.
+		after = append(after, func() {
+			if _, err := s.store.User(req.UserID); err == nil {
+				s.users.Store(req.UserID, iid)
+			}
+		})
+	}
+	committed, handedOff = true, true
+	if err := s.commit(b, after); err != nil {
+		return nil, err
 	}
 	s.Stats.Batches.Add(1)
 	s.Stats.Records.Add(uint64(len(batch.Records)))
@@ -303,14 +315,17 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 // the deadline the client is told to retry; if the write completes later,
 // the retry is answered as a replay of it.
 //
-// The sequence number stays in flight until the write has finished, however
-// long it takes, so that the compactor never passes a batch still being
-// written.
-func (s *Service) commit(b *pebblestore.Batch, seq uint64) error {
+// The functions in after run, in reverse, once the write has finished,
+// however long it takes: the sequence number stays in flight so that the
+// compactor never passes a batch still being written, and the locks stay
+// held so that a retry is answered as a replay of it.
+func (s *Service) commit(b *pebblestore.Batch, after []func()) error {
 	done := make(chan error, 1)
 	go func() {
 		err := b.Commit()
-		s.seq.done(seq)
+		for i := len(after) - 1; i >= 0; i-- {
+			after[i]()
+		}
 		if err == nil {
 			select {
 			case s.appended <- struct{}{}:
