@@ -14,46 +14,81 @@ import (
 	"wearhouse/pebblestore"
 )
 
-const apiPrefix = "/api/v1/"
-
-// route dispatches on the path, with or without a trailing slash.
-func (s *Server) route(ctx *fasthttp.RequestCtx) {
-	path := string(ctx.Path())
-	if len(path) > 1 {
-		path = strings.TrimSuffix(path, "/")
-	}
-	switch path {
-	case "/healthz":
-		s.method(ctx, "GET", s.healthz)
-		return
-	case "/readyz":
-		s.method(ctx, "GET", s.readyz)
-		return
-	}
-	if !strings.HasPrefix(path, apiPrefix) {
-		writeDetail(ctx, fasthttp.StatusNotFound, "Not Found")
-		return
-	}
-	parts := strings.Split(path[len(apiPrefix):], "/")
-	switch {
-	case len(parts) == 4 && parts[0] == "sdk" && parts[1] == "users" && parts[3] == "sync":
-		s.method(ctx, "POST", func(ctx *fasthttp.RequestCtx) { s.sync(ctx, parts[2]) })
-	case len(parts) == 3 && parts[0] == "users" && parts[2] == "token":
-		s.method(ctx, "POST", func(ctx *fasthttp.RequestCtx) { s.token(ctx, parts[1]) })
-	case len(parts) == 1 && parts[0] == "users":
-		s.method(ctx, "POST", s.createUser)
-	default:
-		writeDetail(ctx, fasthttp.StatusNotFound, "Not Found")
-	}
+// route is one entry of the route table: a method and a path pattern whose
+// {name} segments match any one segment, passed to the handler in order.
+type route struct {
+	method  string
+	pattern []string
+	handle  func(ctx *fasthttp.RequestCtx, args []string)
 }
 
-func (s *Server) method(ctx *fasthttp.RequestCtx, method string, h fasthttp.RequestHandler) {
-	if string(ctx.Method()) != method {
-		ctx.Response.Header.Set("Allow", method)
+func r(method, pattern string, h func(ctx *fasthttp.RequestCtx, args []string)) route {
+	return route{method: method, pattern: strings.Split(strings.Trim(pattern, "/"), "/"), handle: h}
+}
+
+// routes is the route table; each feature adds its own in its file.
+func (s *Server) routes() []route {
+	rs := []route{
+		r("GET", "/healthz", func(ctx *fasthttp.RequestCtx, _ []string) { s.healthz(ctx) }),
+		r("GET", "/readyz", func(ctx *fasthttp.RequestCtx, _ []string) { s.readyz(ctx) }),
+		r("POST", "/api/v1/sdk/users/{user_id}/sync", func(ctx *fasthttp.RequestCtx, a []string) { s.sync(ctx, a[0]) }),
+		r("POST", "/api/v1/users/{user_id}/token", func(ctx *fasthttp.RequestCtx, a []string) { s.token(ctx, a[0]) }),
+		r("POST", "/api/v1/users", func(ctx *fasthttp.RequestCtx, _ []string) { s.createUser(ctx) }),
+	}
+	for _, more := range s.extraRoutes {
+		rs = append(rs, more()...)
+	}
+	return rs
+}
+
+// match returns the arguments of a pattern for a path's segments.
+func match(pattern, segs []string, args []string) ([]string, bool) {
+	if len(pattern) != len(segs) {
+		return nil, false
+	}
+	args = args[:0]
+	for i, p := range pattern {
+		if len(p) > 1 && p[0] == '{' {
+			if segs[i] == "" {
+				return nil, false
+			}
+			args = append(args, segs[i])
+		} else if p != segs[i] {
+			return nil, false
+		}
+	}
+	return args, true
+}
+
+// route dispatches on the path, with or without a trailing slash: 404 when
+// no pattern matches, 405 when only another method's does.
+func (s *Server) route(ctx *fasthttp.RequestCtx) {
+	path := string(ctx.Path())
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	method := string(ctx.Method())
+	if method == "HEAD" {
+		method = "GET"
+	}
+	var allow []string
+	var buf [4]string
+	for i := range s.table {
+		rt := &s.table[i]
+		args, ok := match(rt.pattern, segs, buf[:0])
+		if !ok {
+			continue
+		}
+		if rt.method == method {
+			rt.handle(ctx, args)
+			return
+		}
+		allow = append(allow, rt.method)
+	}
+	if len(allow) > 0 {
+		ctx.Response.Header.Set("Allow", strings.Join(allow, ", "))
 		writeDetail(ctx, fasthttp.StatusMethodNotAllowed, "Method Not Allowed")
 		return
 	}
-	h(ctx)
+	writeDetail(ctx, fasthttp.StatusNotFound, "Not Found")
 }
 
 func (s *Server) healthz(ctx *fasthttp.RequestCtx) {

@@ -84,6 +84,9 @@ type Server struct {
 	deps Deps
 	log  zerolog.Logger
 	srv  *fasthttp.Server
+
+	table       []route
+	extraRoutes []func() []route
 }
 
 // New builds the server; call Serve to start it.
@@ -93,6 +96,8 @@ func New(o Options, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: o, deps: d, log: o.Logger}
+	s.extraRoutes = append(s.extraRoutes, s.readRoutes, s.syncStatusRoutes)
+	s.table = s.routes()
 	s.srv = &fasthttp.Server{
 		Handler:                      s.handle,
 		ErrorHandler:                 s.transportError,
