@@ -18,6 +18,7 @@ import (
 	"wearhouse/httpapi"
 	"wearhouse/ingest"
 	"wearhouse/pebblestore"
+	"wearhouse/query"
 )
 
 // Options are the parts' options, filled in by the caller.
@@ -39,6 +40,7 @@ type App struct {
 	Auth      *auth.Service
 	Ingest    *ingest.Service
 	Compactor *ingest.Compactor
+	Query     *query.Service
 	HTTP      *httpapi.Server
 
 	ln      net.Listener
@@ -75,7 +77,8 @@ func Start(o Options, ln net.Listener) (*App, error) {
 		a.Store.Close()
 		return nil, err
 	}
-	deps := httpapi.Deps{Store: a.Store, Auth: a.Auth, Ingest: a.Ingest, Compactor: a.Compactor}
+	a.Query = query.New(a.Store)
+	deps := httpapi.Deps{Store: a.Store, Auth: a.Auth, Ingest: a.Ingest, Compactor: a.Compactor, Query: a.Query}
 	if a.HTTP, err = httpapi.New(o.HTTP, deps); err != nil {
 		a.Ingest.Close()
 		a.Store.Close()

@@ -37,6 +37,52 @@ type Source struct {
 	DeviceHardwareVersion  string     `json:"deviceHardwareVersion,omitempty"`
 	DeviceSoftwareVersion  string     `json:"deviceSoftwareVersion,omitempty"`
 	RecordingMethod        string     `json:"recordingMethod,omitempty"`
+
+	// The snake_case names of the same fields: Open Wearables accepts both
+	// (populate by name), and some clients send them.
+	sourceSnake
+}
+
+type sourceSnake struct {
+	AppIDSnake                  string     `json:"app_id,omitempty"`
+	BundleIdentifierSnake       string     `json:"bundle_identifier,omitempty"`
+	ProductTypeSnake            string     `json:"product_type,omitempty"`
+	OperatingSystemVersionSnake *OSVersion `json:"operating_system_version,omitempty"`
+	DeviceIDSnake               string     `json:"device_id,omitempty"`
+	DeviceNameSnake             string     `json:"device_name,omitempty"`
+	DeviceManufacturerSnake     string     `json:"device_manufacturer,omitempty"`
+	DeviceTypeSnake             string     `json:"device_type,omitempty"`
+	DeviceModelSnake            string     `json:"device_model,omitempty"`
+	DeviceHardwareVersionSnake  string     `json:"device_hardware_version,omitempty"`
+	DeviceSoftwareVersionSnake  string     `json:"device_software_version,omitempty"`
+	RecordingMethodSnake        string     `json:"recording_method,omitempty"`
+}
+
+// merge fills each camelCase field left empty from its snake_case name.
+func (s *Source) merge() {
+	if s == nil {
+		return
+	}
+	pick := func(dst *string, alt string) {
+		if *dst == "" {
+			*dst = alt
+		}
+	}
+	pick(&s.AppID, s.AppIDSnake)
+	pick(&s.BundleIdentifier, s.BundleIdentifierSnake)
+	pick(&s.ProductType, s.ProductTypeSnake)
+	pick(&s.DeviceID, s.DeviceIDSnake)
+	pick(&s.DeviceName, s.DeviceNameSnake)
+	pick(&s.DeviceManufacturer, s.DeviceManufacturerSnake)
+	pick(&s.DeviceType, s.DeviceTypeSnake)
+	pick(&s.DeviceModel, s.DeviceModelSnake)
+	pick(&s.DeviceHardwareVersion, s.DeviceHardwareVersionSnake)
+	pick(&s.DeviceSoftwareVersion, s.DeviceSoftwareVersionSnake)
+	pick(&s.RecordingMethod, s.RecordingMethodSnake)
+	if s.OperatingSystemVersion == nil {
+		s.OperatingSystemVersion = s.OperatingSystemVersionSnake
+	}
+	s.sourceSnake = sourceSnake{}
 }
 
 // OSVersion is the operating system version of the writing device.
@@ -341,6 +387,7 @@ func (b *Batch) span(s *span, path string) bool {
 		return false
 	}
 	s.Start, s.End = start, end
+	s.Source.merge()
 	if s.ZoneRaw != nil {
 		if z, ok := normalizeZone(s.ZoneRaw); ok {
 			s.ZoneOffset = z

@@ -20,6 +20,7 @@ import (
 	"wearhouse/codec"
 	"wearhouse/ingest"
 	"wearhouse/pebblestore"
+	"wearhouse/query"
 )
 
 // Options configure the server.
@@ -76,6 +77,7 @@ type Deps struct {
 	Auth      *auth.Service
 	Ingest    *ingest.Service
 	Compactor *ingest.Compactor
+	Query     *query.Service
 }
 
 // Server serves the API.
@@ -189,8 +191,11 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 		cerr *codec.Error
 		ierr *ingest.Error
 		herr *httpError
+		qerr *query.Error
 	)
 	switch {
+	case errors.As(err, &qerr):
+		writeDetail(ctx, fasthttp.StatusBadRequest, qerr.Detail)
 	case errors.As(err, &herr):
 		if herr.wwwAuth {
 			ctx.Response.Header.Set("WWW-Authenticate", "Bearer")

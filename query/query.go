@@ -1,0 +1,202 @@
+// Package query is wearhouse's read path: time series with resolution,
+// workouts with their details, sleep sessions built from stored stages, and
+// their pagination cursors. It reads through pebblestore's iterators and
+// returns values shaped like Open Wearables' read API, ready to encode.
+package query
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"wearhouse/health"
+	"wearhouse/pebblestore"
+)
+
+// Error is bad input of a read: the HTTP layer answers 400 with Detail.
+type Error struct{ Detail string }
+
+func (e *Error) Error() string { return e.Detail }
+
+func badf(format string, args ...any) error { return &Error{Detail: fmt.Sprintf(format, args...)} }
+
+// ErrNotFound is a resource that does not exist (404).
+var ErrNotFound = errors.New("not found")
+
+// Service answers reads.
+type Service struct {
+	store   *pebblestore.Store
+	sources sourceCache
+}
+
+// New returns the read service over a store.
+func New(store *pebblestore.Store) *Service {
+	return &Service{store: store, sources: sourceCache{m: map[uint32]*SourceMetadata{}}}
+}
+
+// Pagination is the pagination block of a paginated answer.
+type Pagination struct {
+	NextCursor     *string `json:"next_cursor"`
+	PreviousCursor *string `json:"previous_cursor"`
+	HasMore        bool    `json:"has_more"`
+	TotalCount     *int    `json:"total_count"`
+}
+
+// Metadata is the metadata block of a paginated answer.
+type Metadata struct {
+	Resolution  *string    `json:"resolution"`
+	SampleCount int        `json:"sample_count"`
+	StartTime   *time.Time `json:"start_time"`
+	EndTime     *time.Time `json:"end_time"`
+}
+
+// Page is Open Wearables' PaginatedResponse.
+type Page[T any] struct {
+	Data       []T        `json:"data"`
+	Pagination Pagination `json:"pagination"`
+	Metadata   Metadata   `json:"metadata"`
+}
+
+// SourceMetadata says where a value came from.
+type SourceMetadata struct {
+	Provider   string  `json:"provider"`
+	Source     *string `json:"source"`
+	Device     *string `json:"device"`
+	DeviceType *string `json:"device_type"`
+	DeviceName *string `json:"device_name"`
+}
+
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// ParseTime reads a time query parameter: RFC 3339, a date (YYYY-MM-DD,
+// midnight UTC), or Unix seconds. endOfDay moves a bare date to the end of
+// that day, for the end of a half-open window.
+func ParseTime(name, v string, endOfDay bool) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, badf("%s is required.", name)
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil && !strings.ContainsAny(v, "eE") {
+		sec := int64(f)
+		return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04"} {
+		if t, err := time.Parse(layout, strings.Replace(v, " ", "+", 1)); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	if t, err := time.Parse("2006-01-02", v); err == nil {
+		if endOfDay {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t, nil
+	}
+	return time.Time{}, badf("Invalid datetime format: '%s'. Expected ISO 8601 format or Unix timestamp.", v)
+}
+
+// encodeCursor and decodeCursor make the keyset cursors: URL-safe base64 of
+// "<timestamp>|<id>", as Open Wearables.
+func encodeCursor(t time.Time, id string) *string {
+	c := base64.RawURLEncoding.EncodeToString([]byte(t.UTC().Format(time.RFC3339Nano) + "|" + id))
+	return &c
+}
+
+func decodeCursor(c string) (time.Time, string, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(c, "="))
+	if err != nil {
+		return time.Time{}, "", badf("Invalid cursor format: '%s'. Expected 'timestamp|id'.", c)
+	}
+	ts, id, ok := strings.Cut(string(raw), "|")
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if !ok || err != nil {
+		return time.Time{}, "", badf("Invalid cursor format: '%s'. Expected 'timestamp|id'.", c)
+	}
+	return t, id, nil
+}
+
+// Limit checks a limit parameter against its range.
+func Limit(v string, def, maxLimit int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxLimit {
+		return 0, badf("limit must be an integer from 1 to %d.", maxLimit)
+	}
+	return n, nil
+}
+
+// source returns the metadata of a data source. Data sources never change
+// once written, so they are cached.
+func (q *Service) source(sid uint32) *SourceMetadata {
+	if m, ok := q.sources.get(sid); ok {
+		return m
+	}
+	r, err := q.store.Source(sid)
+	if err != nil {
+		return &SourceMetadata{Provider: "unknown"}
+	}
+	m := &SourceMetadata{Provider: r.Provider, Source: strPtr(r.SourceName), Device: strPtr(r.DeviceModel),
+		DeviceType: strPtr(r.DeviceType), DeviceName: strPtr(r.DeviceModel)}
+	if m.DeviceType != nil && *m.DeviceType == "unknown" {
+		m.DeviceType = nil
+	}
+	q.sources.put(sid, m)
+	return m
+}
+
+// seriesInfo resolves a series id to its code and unit, for mapped and
+// unmapped (stored under their own type) series.
+func (q *Service) seriesInfo(id uint16) (code, unit string, agg health.Aggregation) {
+	if s, ok := health.SeriesByID(id); ok {
+		return s.Code, s.Unit, s.Agg
+	}
+	t, u, err := q.store.CustomSeries(id)
+	if err != nil {
+		return strconv.Itoa(int(id)), "", health.AggAvg
+	}
+	return t, u, health.AggAvg
+}
+
+// seriesID resolves a series code (or the type string of an unmapped one).
+func (q *Service) seriesID(code string) (uint16, bool) {
+	if s, ok := health.SeriesByCode(code); ok {
+		return s.ID, true
+	}
+	if id, err := q.store.CustomSeriesID(code); err == nil {
+		return id, true
+	}
+	return 0, false
+}
+
+func hexID(parts ...uint64) string {
+	var b []byte
+	for _, p := range parts {
+		b = append(b, byte(p>>56), byte(p>>48), byte(p>>40), byte(p>>32), byte(p>>24), byte(p>>16), byte(p>>8), byte(p))
+	}
+	return hex.EncodeToString(b)
+}
+
+func parseHexID(s string, n int) ([]uint64, bool) {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 8*n {
+		return nil, false
+	}
+	out := make([]uint64, n)
+	for i := range out {
+		for j := 0; j < 8; j++ {
+			out[i] = out[i]<<8 | uint64(b[i*8+j])
+		}
+	}
+	return out, true
+}
+
+func fromMicro(us int64) time.Time { return time.UnixMicro(us).UTC() }

@@ -1,0 +1,160 @@
+package query
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"wearhouse/health"
+	"wearhouse/pebblestore"
+)
+
+// SleepSession is a session of GET /users/{id}/events/sleep.
+type SleepSession struct {
+	ID                   string          `json:"id"`
+	StartTime            time.Time       `json:"start_time"`
+	EndTime              time.Time       `json:"end_time"`
+	ZoneOffset           *string         `json:"zone_offset"`
+	Source               *SourceMetadata `json:"source"`
+	DurationSeconds      int64           `json:"duration_seconds"`
+	SleepDurationSeconds int64           `json:"sleep_duration_seconds"`
+	TimeInBedMinutes     int64           `json:"time_in_bed_minutes"`
+	EfficiencyPercent    *float64        `json:"efficiency_percent"`
+	Stages               SleepStages     `json:"stages"`
+	Intervals            []StageInterval `json:"sleep_stage_intervals"`
+	IsNap                bool            `json:"is_nap"`
+
+	// What the summaries need, not encoded.
+	TotalSleepMinutes float64 `json:"-"`
+}
+
+// SleepStages are the minutes per stage, rounded down as Open Wearables.
+type SleepStages struct {
+	AwakeMinutes    int64 `json:"awake_minutes"`
+	LightMinutes    int64 `json:"light_minutes"`
+	DeepMinutes     int64 `json:"deep_minutes"`
+	RemMinutes      int64 `json:"rem_minutes"`
+	SleepingMinutes int64 `json:"sleeping_minutes"`
+}
+
+// StageInterval is one cleaned stage of a session.
+type StageInterval struct {
+	Stage     string    `json:"stage"`
+	StartTime time.Time `json:"start_time"`
+	EndTime   time.Time `json:"end_time"`
+}
+
+// sessionMargin is how far outside a window stages are read, so that a
+// session crossing the window's edge is built from all of its stages.
+const sessionMargin = 36 * time.Hour
+
+// SleepSessions builds the sessions of a user from the stored stages of
+// each provider. A session belongs to the window when it starts at or
+// after its start and ends before its end. Sessions are rebuilt from the
+// stages on every read, so they always reflect every stage received, in
+// whatever order it came.
+func (q *Service) SleepSessions(iid uint32, start, end time.Time) ([]SleepSession, error) {
+	var out []SleepSession
+	for _, prov := range []byte{1, 2, 3} {
+		var stages []health.SleepInterval
+		err := q.store.SleepStages(iid, prov, start.Add(-sessionMargin).UnixMicro(), end.Add(sessionMargin).UnixMicro(),
+			func(r *pebblestore.SleepStageRecord) bool {
+				stages = append(stages, health.SleepInterval{
+					Stage: health.Stage(r.Stage), Start: fromMicro(r.Start), End: fromMicro(r.End),
+					Source: strconv.FormatUint(uint64(r.SID), 10), ZoneOffset: r.Zone,
+				})
+				return true
+			})
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range health.BuildSessions(stages) {
+			if s.Start.Before(start) || !s.End.Before(end) {
+				continue
+			}
+			out = append(out, q.session(prov, &s))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].StartTime.Equal(out[j].StartTime) {
+			return out[i].StartTime.After(out[j].StartTime)
+		}
+		return out[i].ID > out[j].ID
+	})
+	return out, nil
+}
+
+func (q *Service) session(prov byte, s *health.Session) SleepSession {
+	sid, _ := strconv.ParseUint(s.Source, 10, 32)
+	out := SleepSession{
+		ID:                   hexID(uint64(prov), uint64(s.Start.UnixMicro()), uint64(s.End.UnixMicro())),
+		StartTime:            s.Start,
+		EndTime:              s.End,
+		ZoneOffset:           strPtr(s.ZoneOffset),
+		Source:               q.source(uint32(sid)),
+		DurationSeconds:      int64(s.End.Sub(s.Start) / time.Second),
+		SleepDurationSeconds: int64(math.Floor(s.TotalSleepMinutes)) * 60,
+		TimeInBedMinutes:     int64(math.Floor(s.TimeInBedMinutes)),
+		Stages: SleepStages{
+			AwakeMinutes: int64(math.Floor(s.AwakeMinutes)), LightMinutes: int64(math.Floor(s.LightMinutes)),
+			DeepMinutes: int64(math.Floor(s.DeepMinutes)), RemMinutes: int64(math.Floor(s.RemMinutes)),
+			SleepingMinutes: int64(math.Floor(s.SleepingMinutes)),
+		},
+		Intervals:         make([]StageInterval, 0, len(s.Stages)),
+		TotalSleepMinutes: s.TotalSleepMinutes,
+	}
+	if s.Efficiency > 0 {
+		e := math.Round(s.Efficiency*100) / 100
+		out.EfficiencyPercent = &e
+	}
+	for _, st := range s.Stages {
+		out.Intervals = append(out.Intervals, StageInterval{Stage: st.Stage.String(), StartTime: st.Start, EndTime: st.End})
+	}
+	return out
+}
+
+// SleepParams are the parameters of the sleep session list.
+type SleepParams struct {
+	Start, End time.Time
+	Cursor     string
+	Limit      int
+}
+
+// Sleep answers GET /users/{id}/events/sleep, newest first.
+func (q *Service) Sleep(iid uint32, known bool, p SleepParams) (*Page[SleepSession], error) {
+	page := &Page[SleepSession]{Data: []SleepSession{}}
+	st, et := p.Start, p.End
+	page.Metadata.StartTime, page.Metadata.EndTime = &st, &et
+	total := 0
+	page.Pagination.TotalCount = &total
+	if !known {
+		return page, nil
+	}
+	all, err := q.SleepSessions(iid, p.Start, p.End)
+	if err != nil {
+		return nil, err
+	}
+	total = len(all)
+	if p.Cursor != "" {
+		curT, curID, err := decodeCursor(p.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		i := sort.Search(len(all), func(i int) bool {
+			s := all[i]
+			return s.StartTime.Before(curT) || (s.StartTime.Equal(curT) && s.ID < curID)
+		})
+		all = all[i:]
+		page.Pagination.PreviousCursor = &p.Cursor
+	}
+	if len(all) > p.Limit {
+		all = all[:p.Limit]
+		page.Pagination.HasMore = true
+		last := all[len(all)-1]
+		page.Pagination.NextCursor = encodeCursor(last.StartTime, last.ID)
+	}
+	page.Data = all
+	page.Metadata.SampleCount = len(all)
+	return page, nil
+}
