@@ -159,7 +159,9 @@ func (q *Service) Timeseries(iid uint32, known bool, p TimeseriesParams) (*Page[
 	if hasCur {
 		page.Pagination.PreviousCursor = &p.Cursor
 	}
-	page.Data = out
+	if out != nil {
+		page.Data = out
+	}
 	page.Metadata.SampleCount = len(out)
 	page.Pagination.TotalCount = &total
 	return page, nil
