@@ -31,7 +31,9 @@ type Point struct {
 //	values:    u8 mode; mode 0: u8 k, n × zigzag varint delta of round(v·10^k)
 //	           (used only when every value round-trips exactly); mode 1: n × 8 bytes
 //	zones:     uvarint count, count × (u8 len, bytes); then runs: uvarint length, uvarint index
-//	ext ids:   u8 present; if 1: n × (uvarint shared prefix, uvarint suffix len, suffix)
+//	ext ids:   u8 mode; 0: all empty; 1: n × (uvarint shared prefix, uvarint
+//	           suffix len, suffix); 2 or 3: every id is a canonical UUID in
+//	           upper (2) or lower (3) case, n × 16 bytes
 //	parents:   same as ext ids
 //	meta:      u8 present; if 1: n × (uvarint len, bytes)
 
@@ -151,6 +153,13 @@ func appendFrontCoded(out []byte, pts []Point, get func(*Point) string) []byte {
 	}
 	if !present {
 		return append(out, 0)
+	}
+	if mode := uuidMode(pts, get); mode != 0 {
+		out = append(out, mode)
+		for i := range pts {
+			out = appendUUID(out, get(&pts[i]))
+		}
+		return out
 	}
 	out = append(out, 1)
 	prev := ""
@@ -299,7 +308,21 @@ func decodeBlock(base int64, b []byte) ([]Point, error) {
 }
 
 func readFrontCoded(r *blockReader, pts []Point, set func(*Point, string)) {
-	if r.byte1() != 1 {
+	switch mode := r.byte1(); mode {
+	case 0:
+		return
+	case 2, 3:
+		for i := range pts {
+			raw := r.bytes(16)
+			if raw == nil {
+				return
+			}
+			set(&pts[i], formatUUID(raw, mode == 3))
+		}
+		return
+	case 1:
+	default:
+		r.err = errBlock
 		return
 	}
 	prev := ""
@@ -334,4 +357,89 @@ func mergePoints(stored, incoming []Point) []Point {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Start < out[j].Start })
 	return out
+}
+
+// uuidMode returns 2 when every id is a canonical upper-case UUID (as
+// HealthKit sends), 3 when every id is a lower-case one, else 0. Such ids
+// are stored as their 16 bytes.
+func uuidMode(pts []Point, get func(*Point) string) byte {
+	var mode byte
+	for i := range pts {
+		m := uuidCase(get(&pts[i]))
+		if m == 0 || (mode != 0 && m != mode) {
+			return 0
+		}
+		mode = m
+	}
+	return mode
+}
+
+func uuidCase(s string) byte {
+	if len(s) != 36 {
+		return 0
+	}
+	var upper, lower bool
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return 0
+			}
+		case c >= '0' && c <= '9':
+		case c >= 'A' && c <= 'F':
+			upper = true
+		case c >= 'a' && c <= 'f':
+			lower = true
+		default:
+			return 0
+		}
+	}
+	switch {
+	case upper && lower:
+		return 0
+	case lower:
+		return 3
+	default:
+		return 2 // digits only count as upper case; they print the same
+	}
+}
+
+func appendUUID(out []byte, s string) []byte {
+	var b [16]byte
+	j := 0
+	for i := 0; i < 36; i++ {
+		if s[i] == '-' {
+			continue
+		}
+		b[j/2] |= unhex(s[i]) << (4 * (1 - j%2))
+		j++
+	}
+	return append(out, b[:]...)
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+func formatUUID(b []byte, lower bool) string {
+	digits := "0123456789ABCDEF"
+	if lower {
+		digits = "0123456789abcdef"
+	}
+	out := make([]byte, 0, 36)
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out = append(out, '-')
+		}
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
 }

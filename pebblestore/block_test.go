@@ -18,6 +18,10 @@ func TestBlockRoundTrip(t *testing.T) {
 			{Start: base + 7, End: base + 7, Value: 110.10922, Zone: "-05:00", ExtID: "A1B3"},
 			{Start: base + 3_599_999_999, End: base + 3_700_000_000, Value: -1e300},
 		},
+		"uuids": {{Start: base, End: base, Value: 1, ExtID: "3F2504E0-4F89-11D3-9A0C-0305E82C3301", ParentID: "3f2504e0-4f89-11d3-9a0c-0305e82c3301"},
+			{Start: base + 1, End: base + 1, Value: 2, ExtID: "00000000-0000-0000-0000-000000000000", ParentID: "abcdefab-cdef-abcd-efab-cdefabcdefab"}},
+		"mixed uuid case": {{Start: base, End: base, Value: 1, ExtID: "3F2504E0-4F89-11D3-9A0C-0305E82C3301"},
+			{Start: base + 1, End: base + 1, Value: 2, ExtID: "3f2504e0-4f89-11d3-9a0c-0305e82c3301"}},
 		"fractions": {{Start: base, End: base, Value: 61.5}, {Start: base + 1, End: base + 1, Value: 0.1}, {Start: base + 2, End: base + 2, Value: 175.26}},
 	}
 	var hr []Point
