@@ -145,7 +145,6 @@ func Open(o Options) (*Store, error) {
 		FormatMajorVersion:          pebble.FormatNewest,
 		Logger:                      pebbleLogger{o.Logger},
 		EventListener:               s.eventListener(),
-
 	}
 	db, err := pebble.Open(o.Dir, popts)
 	if err != nil {
