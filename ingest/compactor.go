@@ -216,11 +216,13 @@ func (c *Compactor) round() (int, error) {
 	}()
 	maxSeq := c.pos.Load()
 	var records, unmapped, failed uint64
+	runs := make([]*pebblestore.Run, 0, len(entries)) // published after the commit
 	for _, e := range entries {
 		run, err := c.index(ib, e)
 		if err != nil {
 			return 0, err
 		}
+		runs = append(runs, run)
 		if run.Status == "failed" {
 			failed++
 		}
@@ -245,6 +247,9 @@ func (c *Compactor) round() (int, error) {
 	c.Indexed.Records.Add(records)
 	c.Indexed.Unmapped.Add(unmapped)
 	c.Indexed.Failed.Add(failed)
+	for _, run := range runs {
+		c.in.events.Publish(run) // sync status stream: the run is completed or failed
+	}
 	c.mu.Lock()
 	c.pos.Store(maxSeq)
 	c.cond.Broadcast()

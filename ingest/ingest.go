@@ -140,6 +140,7 @@ type Service struct {
 	stripes       [256]sync.Mutex // serialise replays of one body or key
 	usersMu       sync.Mutex      // serialise user creation
 	users         sync.Map        // user id -> internal id
+	events        Broadcaster     // run changes, for the sync status stream
 
 	Stats Stats
 }
@@ -284,10 +285,10 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 			return nil, err
 		}
 	}
-	err = b.PutRun(&pebblestore.Run{Seq: seq, BatchID: formatUUID(id), UserID: req.UserID, UserIID: iid,
+	run := &pebblestore.Run{Seq: seq, BatchID: formatUUID(id), UserID: req.UserID, UserIID: iid,
 		Provider: batch.Provider, Status: "queued", QueuedAt: now.UTC(), DroppedCount: batch.Dropped,
-		Items: batch.Items() + batch.Dropped})
-	if err != nil {
+		Items: batch.Items() + batch.Dropped}
+	if err := b.PutRun(run); err != nil {
 		return nil, err
 	}
 	s.disk.since.Add(int64(b.Len()))
@@ -300,7 +301,7 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 		})
 	}
 	committed, handedOff = true, true
-	if err := s.commit(b, after); err != nil {
+	if err := s.commit(b, after, run); err != nil {
 		return nil, err
 	}
 	s.Stats.Batches.Add(1)
@@ -319,10 +320,17 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 // however long it takes: the sequence number stays in flight so that the
 // compactor never passes a batch still being written, and the locks stay
 // held so that a retry is answered as a replay of it.
-func (s *Service) commit(b *pebblestore.Batch, after []func()) error {
+//
+// The queued run is published once the write is durable, before the
+// sequence number is released, so that the compactor's publication of the
+// same run always comes after it.
+func (s *Service) commit(b *pebblestore.Batch, after []func(), run *pebblestore.Run) error {
 	done := make(chan error, 1)
 	go func() {
 		err := b.Commit()
+		if err == nil {
+			s.events.Publish(run) // sync status stream: the run is queued
+		}
 		for i := len(after) - 1; i >= 0; i-- {
 			after[i]()
 		}

@@ -1,0 +1,184 @@
+package ingest
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"wearhouse/pebblestore"
+)
+
+func TestBroadcasterRoutesByUser(t *testing.T) {
+	var b Broadcaster
+	alice := b.Subscribe(1, 4)
+	bob := b.Subscribe(2, 4)
+	all := b.SubscribeAll(4)
+	defer alice.Close()
+	defer bob.Close()
+	defer all.Close()
+
+	b.Publish(&pebblestore.Run{Seq: 1, UserIID: 1, Status: "queued"})
+	b.Publish(&pebblestore.Run{Seq: 2, UserIID: 2, Status: "queued"})
+	b.Publish(&pebblestore.Run{Seq: 3, UserIID: 3, Status: "queued"})
+
+	if got := drain(alice); len(got) != 1 || got[0].Seq != 1 {
+		t.Errorf("alice got %v, want seq 1", got)
+	}
+	if got := drain(bob); len(got) != 1 || got[0].Seq != 2 {
+		t.Errorf("bob got %v, want seq 2", got)
+	}
+	if got := drain(all); len(got) != 3 || got[0].Seq != 1 || got[2].Seq != 3 {
+		t.Errorf("all got %v, want seqs 1, 2, 3 in order", got)
+	}
+	if b.Published() != 3 || b.Dropped() != 0 {
+		t.Errorf("published %d dropped %d", b.Published(), b.Dropped())
+	}
+}
+
+// A subscriber that does not read loses runs, counted, and never blocks
+// the publisher.
+func TestBroadcasterDropsForSlowSubscribers(t *testing.T) {
+	var b Broadcaster
+	slow := b.Subscribe(7, 2)
+	defer slow.Close()
+	done := make(chan struct{})
+	go func() {
+		for i := range 10 {
+			b.Publish(&pebblestore.Run{Seq: uint64(i + 1), UserIID: 7})
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Publish blocked on a full subscriber")
+	}
+	if got := drain(slow); len(got) != 2 || got[0].Seq != 1 || got[1].Seq != 2 {
+		t.Errorf("slow subscriber got %v, want the first two", got)
+	}
+	if slow.Dropped() != 8 || b.Dropped() != 8 {
+		t.Errorf("dropped %d (broadcaster %d), want 8", slow.Dropped(), b.Dropped())
+	}
+}
+
+func TestBroadcasterClose(t *testing.T) {
+	var b Broadcaster
+	s := b.Subscribe(1, 1)
+	a := b.SubscribeAll(1)
+	if b.Subscribers() != 2 {
+		t.Fatalf("subscribers = %d", b.Subscribers())
+	}
+	s.Close()
+	s.Close()
+	a.Close()
+	if b.Subscribers() != 0 {
+		t.Fatalf("subscribers after close = %d", b.Subscribers())
+	}
+	b.Publish(&pebblestore.Run{UserIID: 1})
+	if len(drain(s)) != 0 || s.Dropped() != 0 {
+		t.Error("a closed subscription still receives runs")
+	}
+}
+
+// The published value is a copy: the publisher may change its run after.
+func TestBroadcasterCopies(t *testing.T) {
+	var b Broadcaster
+	s := b.Subscribe(1, 1)
+	defer s.Close()
+	r := &pebblestore.Run{UserIID: 1, Status: "queued"}
+	b.Publish(r)
+	r.Status = "completed"
+	if got := <-s.C; got.Status != "queued" {
+		t.Errorf("received %q, want the value at publication", got.Status)
+	}
+}
+
+func TestBroadcasterConcurrent(t *testing.T) {
+	var b Broadcaster
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for j := range 100 {
+				b.Publish(&pebblestore.Run{Seq: uint64(j), UserIID: uint32(i % 3)})
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				s := b.Subscribe(uint32(i%3), 8)
+				drain(s)
+				s.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	if b.Subscribers() != 0 {
+		t.Errorf("subscribers = %d", b.Subscribers())
+	}
+}
+
+// The write path publishes the queued run once it is durable, and the
+// compactor publishes it again, completed, after its commit.
+func TestRunsArePublished(t *testing.T) {
+	s, store := newService(t, Options{})
+	all := s.Events().SubscribeAll(16)
+	defer all.Close()
+	res, err := s.Submit(&Request{UserID: "u", Body: []byte(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := recv(t, all)
+	if r.Status != "queued" || r.Seq != res.Seq || r.BatchID != res.BatchID || r.UserID != "u" || r.Items != 1 {
+		t.Fatalf("first publication = %+v", r)
+	}
+	stored, err := store.RunBySeq(res.Seq)
+	if err != nil || stored.Status != "queued" {
+		t.Fatalf("published before the run was stored: %v %+v", err, stored)
+	}
+	user := s.Events().Subscribe(r.UserIID, 4)
+	defer user.Close()
+
+	c, err := NewCompactor(store, s, CompactorOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Start()
+	defer c.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.WaitIndexed(ctx, res.Seq); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []*Subscription{all, user} {
+		r := recv(t, sub)
+		if r.Status != "completed" || r.Seq != res.Seq || r.RecordsSaved != 1 || r.CompletedAt == nil {
+			t.Errorf("second publication = %+v", r)
+		}
+	}
+}
+
+func recv(t *testing.T, s *Subscription) pebblestore.Run {
+	t.Helper()
+	select {
+	case r := <-s.C:
+		return r
+	case <-time.After(10 * time.Second):
+		t.Fatal("no run published")
+		return pebblestore.Run{}
+	}
+}
+
+func drain(s *Subscription) []pebblestore.Run {
+	var out []pebblestore.Run
+	for {
+		select {
+		case r := <-s.C:
+			out = append(out, r)
+		default:
+			return out
+		}
+	}
+}
