@@ -29,27 +29,52 @@ func (s *Store) SeriesRange(user uint32, series uint16, from, to int64, fn func(
 		return err
 	}
 	defer it.Close()
+	// The blocks of one hour, one per data source; merged by time when
+	// there are several.
+	type block struct {
+		sid uint32
+		pts []Point
+	}
 	var (
-		hourPts []SourcedPoint
-		curHour = []byte(nil)
+		blocks  []block
+		curHour []byte
+		sp      SourcedPoint
 	)
 	flush := func() bool {
-		sort.SliceStable(hourPts, func(i, j int) bool {
-			if hourPts[i].Start != hourPts[j].Start {
-				return hourPts[i].Start < hourPts[j].Start
+		defer func() { blocks = blocks[:0] }()
+		if len(blocks) == 1 {
+			sp.SID = blocks[0].sid
+			for i := range blocks[0].pts {
+				p := &blocks[0].pts[i]
+				if p.Start < from || p.Start >= to {
+					continue
+				}
+				sp.Point = *p
+				if !fn(&sp) {
+					return false
+				}
 			}
-			return hourPts[i].SID < hourPts[j].SID
+			return true
+		}
+		var merged []SourcedPoint
+		for _, b := range blocks {
+			for _, p := range b.pts {
+				if p.Start >= from && p.Start < to {
+					merged = append(merged, SourcedPoint{SID: b.sid, Point: p})
+				}
+			}
+		}
+		sort.SliceStable(merged, func(i, j int) bool {
+			if merged[i].Start != merged[j].Start {
+				return merged[i].Start < merged[j].Start
+			}
+			return merged[i].SID < merged[j].SID
 		})
-		for i := range hourPts {
-			p := &hourPts[i]
-			if p.Start < from || p.Start >= to {
-				continue
-			}
-			if !fn(p) {
+		for i := range merged {
+			if !fn(&merged[i]) {
 				return false
 			}
 		}
-		hourPts = hourPts[:0]
 		return true
 	}
 	for it.First(); it.Valid(); it.Next() {
@@ -63,21 +88,19 @@ func (s *Store) SeriesRange(user uint32, series uint16, from, to int64, fn func(
 			}
 		}
 		curHour = append(curHour[:0], k[7:11]...)
-		hour := int64(binary.BigEndian.Uint32(k[7:11]) ^ 1<<31)
-		hour = int64(int32(uint32(hour)))
-		sid := binary.BigEndian.Uint32(k[11:15])
+		hour := int64(int32(binary.BigEndian.Uint32(k[7:11]) ^ 1<<31))
 		pts, err := decodeBlock(hour*hourUsec, it.Value())
 		if err != nil {
 			return err
 		}
-		for _, p := range pts {
-			hourPts = append(hourPts, SourcedPoint{SID: sid, Point: p})
-		}
+		blocks = append(blocks, block{sid: binary.BigEndian.Uint32(k[11:15]), pts: pts})
 	}
 	if err := it.Error(); err != nil {
 		return err
 	}
-	flush()
+	if len(blocks) > 0 {
+		flush()
+	}
 	return nil
 }
 

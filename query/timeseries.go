@@ -126,11 +126,11 @@ func (q *Service) Timeseries(iid uint32, known bool, p TimeseriesParams) (*Page[
 		var got []Sample
 		var err error
 		if width == 0 {
-			got, err = q.rawSamples(iid, id, code, unit, agg, from, to, hasCur, curT, curSer, curSID, p.Limit+1)
+			var n int
+			n, err = q.store.SeriesCount(iid, id, from, to)
+			total += n
 			if err == nil {
-				var n int
-				n, err = q.store.SeriesCount(iid, id, from, to)
-				total += n
+				got, err = q.rawSamples(iid, id, code, unit, agg, from, to, hasCur, curT, curSer, curSID, min(p.Limit+1, n))
 			}
 		} else {
 			var all []Sample
@@ -167,12 +167,30 @@ func (q *Service) Timeseries(iid uint32, known bool, p TimeseriesParams) (*Page[
 	return page, nil
 }
 
+var notDailyTotal = new(bool)
+
+// dailyTotal is false for summed series and null for others, as the SDK
+// path of Open Wearables writes it. The pointer is shared.
 func dailyTotal(agg health.Aggregation) *bool {
 	if agg == health.AggSum {
-		f := false
-		return &f
+		return notDailyTotal
 	}
 	return nil
+}
+
+// zones interns zone offsets for one answer, so that samples share them.
+type zones map[string]*string
+
+func (z zones) get(s string) *string {
+	if s == "" {
+		return nil
+	}
+	if p, ok := z[s]; ok {
+		return p
+	}
+	v := s
+	z[v] = &v
+	return &v
 }
 
 // rawSamples collects up to limit samples of one series after the cursor.
@@ -181,15 +199,27 @@ func (q *Service) rawSamples(iid uint32, series uint16, code, unit string, agg h
 	if hasCur {
 		from = max(from, curT.UnixMicro())
 	}
-	var out []Sample
+	if limit <= 0 {
+		return nil, nil
+	}
+	out := make([]Sample, 0, limit)
+	zs := zones{}
+	daily := dailyTotal(agg)
+	var (
+		lastSID uint32
+		lastSrc *SourceMetadata
+	)
 	err := q.store.SeriesRange(iid, series, from, to, func(sp *pebblestore.SourcedPoint) bool {
 		t := fromMicro(sp.Start)
 		if hasCur && !less(curT, curSer, curSID, t, series, sp.SID) {
 			return true
 		}
+		if lastSrc == nil || sp.SID != lastSID {
+			lastSID, lastSrc = sp.SID, q.source(sp.SID)
+		}
 		out = append(out, Sample{
-			Timestamp: t, ZoneOffset: strPtr(sp.Zone), Type: code, Value: sp.Value, Unit: unit,
-			Source: q.source(sp.SID), IsDailyTotal: dailyTotal(agg), series: series, sid: sp.SID,
+			Timestamp: t, ZoneOffset: zs.get(sp.Zone), Type: code, Value: sp.Value, Unit: unit,
+			Source: lastSrc, IsDailyTotal: daily, series: series, sid: sp.SID,
 		})
 		return len(out) < limit
 	})
