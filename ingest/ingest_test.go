@@ -14,7 +14,7 @@ import (
 const body = `{"provider":"apple","sdkVersion":"1","syncTimestamp":"2026-01-01T00:00:00Z","data":{"records":[` +
 	`{"id":"r","type":"HKQuantityTypeIdentifierHeartRate","startDate":"2026-01-01T00:00:00Z","endDate":"2026-01-01T00:00:00Z","value":60,"unit":"bpm"}]}}`
 
-func newService(t *testing.T, o Options) (*Service, *pebblestore.Store) {
+func newService(t testing.TB, o Options) (*Service, *pebblestore.Store) {
 	t.Helper()
 	store, err := pebblestore.Open(pebblestore.Options{Dir: t.TempDir(), Logger: zerolog.Nop()})
 	if err != nil {

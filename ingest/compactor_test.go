@@ -1,0 +1,117 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"wearhouse/pebblestore"
+)
+
+// appleBody is a HealthKit-like batch of n records of mixed types, each with
+// its own UUID and full source block (about 380 bytes per record).
+func appleBody(batch, n int) []byte {
+	types := []string{"HKQuantityTypeIdentifierHeartRate", "HKQuantityTypeIdentifierStepCount",
+		"HKQuantityTypeIdentifierActiveEnergyBurned", "HKQuantityTypeIdentifierDistanceWalkingRunning",
+		"HKQuantityTypeIdentifierOxygenSaturation", "HKQuantityTypeIdentifierRespiratoryRate"}
+	var b strings.Builder
+	b.WriteString(`{"provider":"apple","sdkVersion":"0.15.0","syncTimestamp":"2026-03-02T00:00:00Z","data":{"records":[`)
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(batch*n) * time.Second)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		t := base.Add(time.Duration(i) * time.Second).Format(time.RFC3339)
+		fmt.Fprintf(&b, `{"id":"%08X-1C2D-4E5F-8A9B-%012X","type":"%s","startDate":"%s","endDate":"%s","zoneOffset":"+01:00",`+
+			`"value":%d,"unit":"count/min","source":{"name":"Apple Watch","bundleIdentifier":"com.apple.health.5A1B2C3D",`+
+			`"deviceModel":"Watch","productType":"Watch7,1","deviceManufacturer":"Apple Inc.","operatingSystemVersion":`+
+			`{"majorVersion":11,"minorVersion":2,"patchVersion":0}},"metadata":null}`,
+			batch, i, types[i%len(types)], t, t, 60+i%40)
+	}
+	b.WriteString(`]}}`)
+	return []byte(b.String())
+}
+
+func TestCompactorIndexesEveryRecordOnce(t *testing.T) {
+	s, store := newService(t, Options{})
+	for i := 0; i < 5; i++ {
+		if _, err := s.Submit(&Request{UserID: "u", Body: appleBody(i, 600)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The last batch again, re-encoded: a replay of every record in it.
+	if _, err := s.Submit(&Request{UserID: "u", Body: append(appleBody(4, 600), ' ')}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCompactor(store, s, CompactorOptions{MaxBatches: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.WaitIndexed(ctx, s.Watermark()); err != nil {
+		t.Fatal(err)
+	}
+	c.Stop()
+	if n := queueLen(t, store); n != 0 {
+		t.Errorf("%d batches left in the queue", n)
+	}
+	// Heart rate is every sixth record: 3,000 records, 500 heart rates, each once.
+	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	n, err := store.SeriesCount(1, 1, from, from+int64(time.Hour/time.Microsecond))
+	if err != nil || n != 500 {
+		t.Errorf("heart rate points %d, want 500 (%v)", n, err)
+	}
+	var runs []*pebblestore.Run
+	store.UserRuns(1, func(r *pebblestore.Run) bool { runs = append(runs, r); return true })
+	if len(runs) != 6 {
+		t.Fatalf("%d runs", len(runs))
+	}
+	for _, r := range runs {
+		if r.Status != "completed" || r.RecordsSaved != 600 || r.CompletedAt == nil {
+			t.Errorf("run %+v", r)
+		}
+	}
+	if b, lag := c.Lag(); b != 0 {
+		t.Errorf("lag %d batches, %v", b, lag)
+	}
+}
+
+func queueLen(t testing.TB, store *pebblestore.Store) int {
+	n := 0
+	if err := store.ScanQueue(0, func(*pebblestore.QueueEntry) (bool, error) { n++; return true, nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// BenchmarkCompactor measures indexing alone: the queue is filled first
+// with 2,000-record HealthKit-like batches, then drained.
+func BenchmarkCompactor(b *testing.B) {
+	s, store := newService(b, Options{})
+	bodies := make([][]byte, b.N)
+	for i := range bodies {
+		bodies[i] = appleBody(i, 2000)
+	}
+	for _, body := range bodies {
+		if _, err := s.Submit(&Request{UserID: "u", Body: body}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c, err := NewCompactor(store, s, CompactorOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	c.Start()
+	if err := c.WaitIndexed(context.Background(), s.Watermark()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N*2000)/time.Since(start).Seconds(), "records/s")
+	b.StopTimer()
+	c.Stop()
+}
