@@ -127,6 +127,12 @@ func TestSeedReadBack(t *testing.T) {
 	if r := ts.do("GET", "/api/v1/users/seed/events/workouts/00ff", nil, "X-Open-Wearables-API-Key", adminKey); r.status != 404 {
 		t.Errorf("unknown workout: %d", r.status)
 	}
+	ready := ts.do("GET", "/readyz", nil).json(t)
+	c, _ := ready["compactor"].(map[string]any)
+	// The seed holds one record (series samples of its workout are not counted).
+	if ready["status"] != "ready" || c["lag_batches"] != 0.0 || c["indexed_batches"] != 1.0 || c["indexed_records"] != 1.0 {
+		t.Errorf("readyz %v", ready)
+	}
 }
 
 func TestWorkoutDurationEnergyAndSteps(t *testing.T) {

@@ -104,7 +104,27 @@ func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
 	case s.deps.Compactor != nil && !s.deps.Compactor.Running():
 		writeDetail(ctx, fasthttp.StatusServiceUnavailable, "The compactor is not running.")
 	default:
-		writeJSON(ctx, fasthttp.StatusOK, []byte(`{"status":"ready"}`))
+		type compactorState struct {
+			LagBatches     uint64  `json:"lag_batches"`
+			LagSeconds     float64 `json:"lag_seconds"`
+			IndexedBatches uint64  `json:"indexed_batches"`
+			IndexedRecords uint64  `json:"indexed_records"`
+		}
+		state := struct {
+			Status    string          `json:"status"`
+			Compactor *compactorState `json:"compactor,omitempty"`
+		}{Status: "ready"}
+		if c := s.deps.Compactor; c != nil {
+			b, behind := c.Lag()
+			state.Compactor = &compactorState{LagBatches: b, LagSeconds: behind.Seconds(),
+				IndexedBatches: c.Indexed.Batches.Load(), IndexedRecords: c.Indexed.Records.Load()}
+		}
+		b, err := codec.Marshal(state)
+		if err != nil {
+			s.writeError(ctx, err)
+			return
+		}
+		writeJSON(ctx, fasthttp.StatusOK, b)
 	}
 }
 
