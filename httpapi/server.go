@@ -98,7 +98,7 @@ func New(o Options, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: o, deps: d, log: o.Logger}
-	s.extraRoutes = append(s.extraRoutes, s.readRoutes, s.syncStatusRoutes)
+	s.extraRoutes = append(s.extraRoutes, s.readRoutes, s.syncStatusRoutes, s.userRoutes, s.summaryRoutes, s.exportRoutes)
 	s.table = s.routes()
 	s.srv = &fasthttp.Server{
 		Handler:                      s.handle,

@@ -1,0 +1,6 @@
+package httpapi
+
+// summaryRoutes are the summary routes.
+func (s *Server) summaryRoutes() []route {
+	return nil
+}
