@@ -16,6 +16,7 @@
 //	'U' iid:u32                   users by their internal id
 //	'k' sha256(key):32            API keys, stored by hash only
 //	'r' sha256(token):32          refresh tokens, stored by hash only
+//	'L' user_iid:u32 seq:u64      SDK log events, the last 1,000 per user (sdklogs.go)
 //
 // # Values
 //
@@ -38,6 +39,13 @@
 // User ('u'): iid:u32 created:i64(unix ns) profile(JSON, may be empty).
 // User by iid ('U'): the user id.
 // API key ('k') and refresh token ('r'): JSON records.
+//
+// SDK log event ('L'), numbered per user from 1 in arrival order; appending
+// past the limit deletes the oldest in the same synced write:
+//
+//	version:u8=1 received:i64(unix ns) timestamp:i64(unix ns)
+//	sdk_version provider sync_session_id event_type (each uvarint length + bytes)
+//	event (the JSON object as the SDK sent it, compacted)
 package pebblestore
 
 import (
