@@ -218,28 +218,16 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 	after = append(after, s.lock(hash, req))
 
 	now := s.opts.Now()
-	if req.IdempotencyKey != "" {
-		rec, err := s.store.Idempotency(req.Namespace, req.IdempotencyKey)
-		switch {
-		case err == nil:
-			if rec.Fingerprint != hash {
-				return nil, refuse(KindConflict, 0, "Idempotency-Key %q was already used with a different request body.", req.IdempotencyKey)
-			}
-			s.Stats.Duplicates.Add(1)
-			return &Result{Seq: rec.Seq, Replayed: true, Response: rec.Response}, nil
-		case !errors.Is(err, pebblestore.ErrNotFound):
-			return nil, err
-		}
-	}
-	if rec, err := s.store.Dedup(hash); err == nil && now.Sub(rec.Stored) < s.opts.DedupWindow {
-		resp, err := codec.MarkDuplicate(rec.Response)
-		if err != nil {
-			return nil, err
-		}
-		s.Stats.Duplicates.Add(1)
-		return &Result{Seq: rec.Seq, Duplicate: true, Response: resp}, nil
-	} else if err != nil && !errors.Is(err, pebblestore.ErrNotFound) {
+	// Replay records live under the user: a user that does not exist yet
+	// has none, and deleting a user deletes them.
+	if iid, known, err := s.lookupUser(req.UserID); err != nil {
 		return nil, err
+	} else if known {
+		if res, err := s.replay(iid, hash, req, now); res != nil || err != nil {
+			return res, err
+		}
+	} else if !s.opts.AutoCreateUsers {
+		return nil, refuse(KindUnknownUser, 0, "User with ID: %s not found.", req.UserID)
 	}
 
 	batch, err := codec.DecodeSync(req.Body, s.opts.MaxItems)
@@ -275,13 +263,13 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 		return nil, err
 	}
 	rec := &pebblestore.Replay{Stored: now, Seq: seq, Response: resp}
-	if err := b.PutDedup(hash, rec); err != nil {
+	if err := b.PutDedup(iid, hash, rec); err != nil {
 		return nil, err
 	}
 	if req.IdempotencyKey != "" {
 		irec := *rec
 		irec.Fingerprint = hash
-		if err := b.PutIdempotency(req.Namespace, req.IdempotencyKey, &irec); err != nil {
+		if err := b.PutIdempotency(iid, req.Namespace, req.IdempotencyKey, &irec); err != nil {
 			return nil, err
 		}
 	}
@@ -311,6 +299,57 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 	s.Stats.Dropped.Add(uint64(batch.Dropped))
 	return &Result{BatchID: formatUUID(id), Seq: seq, Response: resp}, nil
 }
+
+// replay answers a re-sent batch from the first answer: an Idempotency-Key
+// seen before, or a byte-identical body within the window. It returns nil,
+// nil when the batch is new.
+func (s *Service) replay(iid uint32, hash [16]byte, req *Request, now time.Time) (*Result, error) {
+	if req.IdempotencyKey != "" {
+		rec, err := s.store.Idempotency(iid, req.Namespace, req.IdempotencyKey)
+		switch {
+		case err == nil:
+			if rec.Fingerprint != hash {
+				return nil, refuse(KindConflict, 0, "Idempotency-Key %q was already used with a different request body.", req.IdempotencyKey)
+			}
+			s.Stats.Duplicates.Add(1)
+			return &Result{Seq: rec.Seq, Replayed: true, Response: rec.Response}, nil
+		case !errors.Is(err, pebblestore.ErrNotFound):
+			return nil, err
+		}
+	}
+	rec, err := s.store.Dedup(iid, hash)
+	if errors.Is(err, pebblestore.ErrNotFound) || (err == nil && now.Sub(rec.Stored) >= s.opts.DedupWindow) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	resp, err := codec.MarkDuplicate(rec.Response)
+	if err != nil {
+		return nil, err
+	}
+	s.Stats.Duplicates.Add(1)
+	return &Result{Seq: rec.Seq, Duplicate: true, Response: resp}, nil
+}
+
+// lookupUser returns the internal id of an existing user.
+func (s *Service) lookupUser(id string) (uint32, bool, error) {
+	if v, ok := s.users.Load(id); ok {
+		return v.(uint32), true, nil
+	}
+	u, err := s.store.User(id)
+	if errors.Is(err, pebblestore.ErrNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	s.users.Store(id, u.IID)
+	return u.IID, true, nil
+}
+
+// ForgetUser drops a deleted user from the cache.
+func (s *Service) ForgetUser(id string) { s.users.Delete(id) }
 
 // commit writes the batch with Sync and waits at most CommitTimeout. Past
 // the deadline the client is told to retry; if the write completes later,

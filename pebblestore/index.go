@@ -124,8 +124,14 @@ func (s *Store) loadDictionaries() error {
 	if k != nil {
 		d.nextType = binary.BigEndian.Uint16(k[1:]) + 1
 	}
+	// Ids are never reused, even those of deleted data sources.
+	if v, err := s.Meta(metaNextSource); err == nil && len(v) == 4 {
+		d.nextSource = max(d.nextSource, binary.BigEndian.Uint32(v))
+	}
 	return nil
 }
+
+const metaNextSource = "dict.next_source"
 
 // Source returns a data source record by id.
 func (s *Store) Source(sid uint32) (*SourceRecord, error) {
@@ -452,6 +458,11 @@ func (ib *IndexBatch) Commit() (points int, err error) {
 		merged := mergePoints(pts, in)
 		points += len(in)
 		if err := ib.b.Set(kb, encodeBlock(k.hour*hourUsec, merged), nil); err != nil {
+			return 0, err
+		}
+	}
+	if len(ib.newSources) > 0 {
+		if err := ib.b.Set(key(prefixMeta, []byte(metaNextSource)), be32(ib.nextSource), nil); err != nil {
 			return 0, err
 		}
 	}

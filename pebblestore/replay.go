@@ -35,15 +35,15 @@ func decodeReplay(v []byte) (*Replay, error) {
 	return r, nil
 }
 
-func dedupKey(hash [hashLen]byte) []byte { return key(prefixDedup, hash[:]) }
+func dedupKey(user uint32, hash [hashLen]byte) []byte { return key(prefixDedup, be32(user), hash[:]) }
 
-func idemKey(principal, k string) []byte {
-	return key(prefixIdem, []byte(principal), []byte{0}, []byte(k))
+func idemKey(user uint32, principal, k string) []byte {
+	return key(prefixIdem, be32(user), []byte(principal), []byte{0}, []byte(k))
 }
 
-// Dedup returns the replay guard of a body hash, or ErrNotFound.
-func (s *Store) Dedup(hash [hashLen]byte) (*Replay, error) {
-	v, err := s.get(dedupKey(hash))
+// Dedup returns the replay guard of a user's body hash, or ErrNotFound.
+func (s *Store) Dedup(user uint32, hash [hashLen]byte) (*Replay, error) {
+	v, err := s.get(dedupKey(user, hash))
 	if err != nil {
 		return nil, err
 	}
@@ -51,13 +51,14 @@ func (s *Store) Dedup(hash [hashLen]byte) (*Replay, error) {
 }
 
 // PutDedup adds a replay guard to the batch.
-func (b *Batch) PutDedup(hash [hashLen]byte, r *Replay) error {
-	return b.b.Set(dedupKey(hash), encodeReplay(r), nil)
+func (b *Batch) PutDedup(user uint32, hash [hashLen]byte, r *Replay) error {
+	return b.b.Set(dedupKey(user, hash), encodeReplay(r), nil)
 }
 
-// Idempotency returns the record of an Idempotency-Key, or ErrNotFound.
-func (s *Store) Idempotency(principal, k string) (*Replay, error) {
-	v, err := s.get(idemKey(principal, k))
+// Idempotency returns the record of an Idempotency-Key used for a user, or
+// ErrNotFound.
+func (s *Store) Idempotency(user uint32, principal, k string) (*Replay, error) {
+	v, err := s.get(idemKey(user, principal, k))
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +66,6 @@ func (s *Store) Idempotency(principal, k string) (*Replay, error) {
 }
 
 // PutIdempotency adds an Idempotency-Key record to the batch.
-func (b *Batch) PutIdempotency(principal, k string, r *Replay) error {
-	return b.b.Set(idemKey(principal, k), encodeReplay(r), nil)
+func (b *Batch) PutIdempotency(user uint32, principal, k string, r *Replay) error {
+	return b.b.Set(idemKey(user, principal, k), encodeReplay(r), nil)
 }

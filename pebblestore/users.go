@@ -1,6 +1,7 @@
 package pebblestore
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -42,13 +43,21 @@ func (s *Store) loadUserCounter() error {
 		return err
 	}
 	defer it.Close()
+	s.nextIID = 1
 	if it.Last() {
 		s.nextIID = binary.BigEndian.Uint32(it.Key()[1:]) + 1
-	} else {
-		s.nextIID = 1
 	}
-	return it.Error()
+	if err := it.Error(); err != nil {
+		return err
+	}
+	// Internal ids are never reused, even those of deleted users.
+	if v, err := s.Meta(metaNextUser); err == nil && len(v) == 4 {
+		s.nextIID = max(s.nextIID, binary.BigEndian.Uint32(v))
+	}
+	return nil
 }
+
+const metaNextUser = "users.next_iid"
 
 // ErrUserExists is returned by CreateUser for an id that is taken.
 var ErrUserExists = errors.New("user already exists")
@@ -72,5 +81,50 @@ func (b *Batch) CreateUser(id string, created time.Time, profile []byte) (*User,
 	if err := b.b.Set(key(prefixUserIID, be32(iid)), []byte(id), nil); err != nil {
 		return nil, err
 	}
+	if err := b.b.Set(key(prefixMeta, []byte(metaNextUser)), be32(iid+1), nil); err != nil {
+		return nil, err
+	}
 	return &User{IID: iid, ID: id, Created: created, Profile: profile}, nil
+}
+
+// UserByIID returns the external id of an internal user id, or
+// ErrNotFound for a deleted or unknown user.
+func (s *Store) UserByIID(iid uint32) (string, error) {
+	v, err := s.get(key(prefixUserIID, be32(iid)))
+	if err != nil {
+		return "", err
+	}
+	return string(v), nil
+}
+
+// PutUserProfile replaces the profile of an existing user, synced.
+func (s *Store) PutUserProfile(u *User, profile []byte) error {
+	v := make([]byte, 12, 12+len(profile))
+	binary.BigEndian.PutUint32(v, u.IID)
+	binary.BigEndian.PutUint64(v[4:], uint64(u.Created.UnixNano()))
+	v = append(v, profile...)
+	return s.db.Set(userKey(u.ID), v, pebble.Sync)
+}
+
+// Users calls fn for every user, in id order, until fn returns false.
+func (s *Store) Users(fn func(*User) bool) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixUser}, UpperBound: []byte{prefixUser + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		v := it.Value()
+		if len(v) < 12 {
+			continue
+		}
+		u := &User{
+			IID: binary.BigEndian.Uint32(v), ID: string(it.Key()[1:]),
+			Created: time.Unix(0, int64(binary.BigEndian.Uint64(v[4:]))).UTC(), Profile: bytes.Clone(v[12:]),
+		}
+		if !fn(u) {
+			break
+		}
+	}
+	return it.Error()
 }

@@ -1,0 +1,181 @@
+package pebblestore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// userRanges are the keyspaces whose keys start with prefix + user iid.
+var userRanges = []byte{prefixPoints, prefixWorkout, prefixSleep, prefixUserRun, prefixSource, prefixDedup, prefixIdem, prefixSDKLog}
+
+func userSpan(prefix byte, iid uint32) (lo, hi []byte) {
+	lo = key(prefix, be32(iid))
+	if iid == ^uint32(0) {
+		return lo, []byte{prefix + 1}
+	}
+	return lo, key(prefix, be32(iid+1))
+}
+
+// DeleteUser erases a user and everything of theirs in one synced write:
+// series points, workouts and their parts, sleep stages, runs, data
+// sources, replay guards, Idempotency-Keys, SDK logs, refresh tokens and
+// queued batches not yet indexed. The internal id is never reused.
+func (s *Store) DeleteUser(u *User) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	// Runs and data sources are found through per-user indexes.
+	if err := s.eachInRange(prefixUserRun, u.IID, func(k, _ []byte) error {
+		return b.Delete(key(prefixRun, k[5:13]), nil)
+	}); err != nil {
+		return err
+	}
+	if err := s.eachInRange(prefixSource, u.IID, func(_, v []byte) error {
+		return b.Delete(key(prefixSourceByID, v), nil)
+	}); err != nil {
+		return err
+	}
+	for _, p := range userRanges {
+		lo, hi := userSpan(p, u.IID)
+		if err := b.DeleteRange(lo, hi, nil); err != nil {
+			return err
+		}
+	}
+	// Queued batches of the user: the compactor would index them after.
+	if err := s.ScanQueue(0, func(e *QueueEntry) (bool, error) {
+		if e.UserIID == u.IID {
+			return true, b.Delete(queueKey(e.Seq), nil)
+		}
+		return true, nil
+	}); err != nil {
+		return err
+	}
+	if err := s.eachPrefix(prefixRefresh, func(k, v []byte) error {
+		var r struct {
+			UserID string `json:"user_id"`
+		}
+		if json.Unmarshal(v, &r) == nil && r.UserID == u.ID {
+			return b.Delete(bytes.Clone(k), nil)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := b.Delete(userKey(u.ID), nil); err != nil {
+		return err
+	}
+	if err := b.Delete(key(prefixUserIID, be32(u.IID)), nil); err != nil {
+		return err
+	}
+	return b.Commit(s.wo)
+}
+
+// DeleteProviderData erases the data of one provider of a user: the series
+// points, workouts and sleep stages of that provider's data sources, and
+// the data sources themselves.
+func (s *Store) DeleteProviderData(iid uint32, provider string) error {
+	sids := map[uint32]bool{}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := s.eachInRange(prefixSource, iid, func(k, v []byte) error {
+		// 'D' user provider_len provider ...
+		if len(k) > 6 && int(k[5]) <= len(k)-6 && string(k[6:6+int(k[5])]) == provider && len(v) == 4 {
+			sids[binary.BigEndian.Uint32(v)] = true
+			if err := b.Delete(bytes.Clone(k), nil); err != nil {
+				return err
+			}
+			return b.Delete(key(prefixSourceByID, v), nil)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := s.eachInRange(prefixPoints, iid, func(k, _ []byte) error {
+		if len(k) == 15 && sids[binary.BigEndian.Uint32(k[11:15])] {
+			return b.Delete(bytes.Clone(k), nil)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := s.eachInRange(prefixWorkout, iid, func(k, _ []byte) error {
+		if len(k) == 26 && sids[binary.BigEndian.Uint32(k[13:17])] {
+			return b.Delete(bytes.Clone(k), nil)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if code := ProviderCode(provider); code != 0 {
+		lo := key(prefixSleep, be32(iid), []byte{code})
+		if err := b.DeleteRange(lo, key(prefixSleep, be32(iid), []byte{code + 1}), nil); err != nil {
+			return err
+		}
+	}
+	return b.Commit(s.wo)
+}
+
+// DeleteWorkout erases a workout and its parts; ErrNotFound when there is
+// none.
+func (s *Store) DeleteWorkout(iid uint32, ref WorkoutRef) error {
+	base := workoutKey(iid, ref.SID, ref.Start, ref.End)
+	if _, err := s.get(append(bytes.Clone(base), PartWorkout)); err != nil {
+		return err
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := b.DeleteRange(base, append(bytes.Clone(base), partCount), nil); err != nil {
+		return err
+	}
+	return b.Commit(s.wo)
+}
+
+// DeleteSleepStages erases the stages of one provider of a user that start
+// in [from, to) and end by to: the stages of one session. It reports how
+// many it erased.
+func (s *Store) DeleteSleepStages(iid uint32, provider byte, from, to int64) (int, error) {
+	b := s.db.NewBatch()
+	defer b.Close()
+	n := 0
+	err := s.SleepStages(iid, provider, from, to, func(r *SleepStageRecord) bool {
+		if r.End <= to {
+			if b.Delete(sleepKey(iid, r), nil) == nil {
+				n++
+			}
+		}
+		return true
+	})
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	return n, b.Commit(s.wo)
+}
+
+func (s *Store) eachInRange(prefix byte, iid uint32, fn func(k, v []byte) error) error {
+	lo, hi := userSpan(prefix, iid)
+	return s.each(lo, hi, fn)
+}
+
+func (s *Store) eachPrefix(prefix byte, fn func(k, v []byte) error) error {
+	return s.each([]byte{prefix}, []byte{prefix + 1}, fn)
+}
+
+func (s *Store) each(lo, hi []byte, fn func(k, v []byte) error) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		if err := fn(it.Key(), it.Value()); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+// Each calls fn with every key and value of the store, in order; the slices
+// are valid only during the call. Tests use it to prove what is left.
+func (s *Store) Each(fn func(k, v []byte) error) error { return s.each(nil, nil, fn) }
