@@ -1,0 +1,300 @@
+package query
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"wearhouse/health"
+	"wearhouse/pebblestore"
+)
+
+func openStore(t *testing.T) (*pebblestore.Store, *Service) {
+	t.Helper()
+	s, err := pebblestore.Open(pebblestore.Options{Dir: t.TempDir(), Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, New(s)
+}
+
+// putWorkout stores a running workout of user 1 with the route as given
+// (nil for none) and returns its id.
+func putWorkout(t *testing.T, s *pebblestore.Store, start time.Time, route string) string {
+	t.Helper()
+	ib := s.NewIndexBatch()
+	sid, err := ib.DataSource(pebblestore.SourceRecord{UserIID: 1, Provider: "apple", DeviceModel: "Watch7,1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	main, err := pebblestore.EncodeWorkout(&pebblestore.WorkoutRecord{Type: "running", Title: "Park <loop> & back", DurationSeconds: 1800})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts [5][]byte
+	parts[pebblestore.PartWorkout] = main
+	if route != "" {
+		parts[pebblestore.PartRoute] = []byte(route)
+	}
+	end := start.Add(30 * time.Minute)
+	if err := ib.PutWorkout(1, sid, start.UnixMicro(), end.UnixMicro(), parts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ib.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return workoutID(pebblestore.WorkoutRef{SID: sid, Start: start.UnixMicro(), End: end.UnixMicro()})
+}
+
+// gpxTrackOf is the part of a GPX file the tests look at.
+type gpxTrackOf struct {
+	XMLName  xml.Name `xml:"http://www.topografix.com/GPX/1/1 gpx"`
+	Metadata struct {
+		Name   string `xml:"name"`
+		Bounds struct {
+			MinLat float64 `xml:"minlat,attr"`
+			MinLon float64 `xml:"minlon,attr"`
+			MaxLat float64 `xml:"maxlat,attr"`
+			MaxLon float64 `xml:"maxlon,attr"`
+		} `xml:"bounds"`
+	} `xml:"metadata"`
+	Trk struct {
+		Name   string `xml:"name"`
+		Desc   string `xml:"desc"`
+		Type   string `xml:"type"`
+		Trkseg struct {
+			Trkpt []struct {
+				Lat  string  `xml:"lat,attr"`
+				Lon  string  `xml:"lon,attr"`
+				Ele  *string `xml:"ele"`
+				Time *string `xml:"time"`
+			} `xml:"trkpt"`
+		} `xml:"trkseg"`
+	} `xml:"trk"`
+}
+
+func TestWorkoutGPXPointsOrderAndSkips(t *testing.T) {
+	s, q := openStore(t)
+	start := time.Date(2026, 2, 24, 6, 0, 0, 0, time.UTC)
+	// Sent out of order, with points to skip: no latitude, null longitude,
+	// out of range, a string latitude; one without a timestamp, which
+	// stays after the point sent before it; one at a tiny latitude that
+	// must not be written with an exponent.
+	id := putWorkout(t, s, start, `[
+		{"timestamp":"2026-02-24T06:03:00Z","latitude":52.3,"longitude":21.3,"altitudeM":150.5},
+		{"timestamp":"2026-02-24T06:01:00Z","latitude":52.1,"longitude":21.1,"altitudeM":null},
+		{"latitude":52.15,"longitude":-21.15},
+		{"timestamp":"2026-02-24T06:02:00.250Z","latitude":0.0000001,"longitude":-180,"altitudeM":-3},
+		{"timestamp":"2026-02-24T06:04:00Z","longitude":21.4},
+		{"timestamp":"2026-02-24T06:05:00Z","latitude":52.5,"longitude":null},
+		{"timestamp":"2026-02-24T06:06:00Z","latitude":90.5,"longitude":21.6},
+		{"timestamp":"2026-02-24T06:07:00Z","latitude":52.7,"longitude":180.01},
+		{"timestamp":"2026-02-24T06:08:00Z","latitude":"52.8","longitude":21.8},
+		"not a point"
+	]`)
+	b, err := q.WorkoutGPX(1, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte(xml.Header)) {
+		t.Errorf("no XML declaration: %.60s", b)
+	}
+	var g gpxTrackOf
+	if err := xml.Unmarshal(b, &g); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	type pt struct{ lat, lon, ele, time string }
+	var got []pt
+	for _, p := range g.Trk.Trkseg.Trkpt {
+		x := pt{lat: p.Lat, lon: p.Lon}
+		if p.Ele != nil {
+			x.ele = *p.Ele
+		}
+		if p.Time != nil {
+			x.time = *p.Time
+		}
+		got = append(got, x)
+	}
+	want := []pt{
+		{"52.1", "21.1", "", "2026-02-24T06:01:00Z"},
+		{"52.15", "-21.15", "", ""},
+		{"0.0000001", "-180", "-3", "2026-02-24T06:02:00.25Z"},
+		{"52.3", "21.3", "150.5", "2026-02-24T06:03:00Z"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("points\n got %v\nwant %v", got, want)
+	}
+	if g.Trk.Name != "running 2026-02-24T06:00:00Z" || g.Trk.Type != "running" || g.Trk.Desc != "Park <loop> & back" ||
+		g.Metadata.Name != g.Trk.Name {
+		t.Errorf("track %q %q %q, metadata %q", g.Trk.Name, g.Trk.Type, g.Trk.Desc, g.Metadata.Name)
+	}
+	bd := g.Metadata.Bounds
+	if bd.MinLat != 0.0000001 || bd.MaxLat != 52.3 || bd.MinLon != -180 || bd.MaxLon != 21.3 {
+		t.Errorf("bounds %+v", bd)
+	}
+}
+
+func TestWorkoutGPXNotFoundAndNoRoute(t *testing.T) {
+	s, q := openStore(t)
+	start := time.Date(2026, 2, 24, 6, 0, 0, 0, time.UTC)
+	none := putWorkout(t, s, start, "")
+	empty := putWorkout(t, s, start.Add(time.Hour), `[]`)
+	invalid := putWorkout(t, s, start.Add(2*time.Hour), `[{"latitude":91,"longitude":0},{"latitude":null,"longitude":1}]`)
+	notArray := putWorkout(t, s, start.Add(3*time.Hour), `{"latitude":1,"longitude":1}`)
+	for name, id := range map[string]string{"none": none, "empty": empty, "invalid": invalid, "not an array": notArray} {
+		if _, err := q.WorkoutGPX(1, id); !errors.Is(err, ErrNoRoute) {
+			t.Errorf("%s: %v, want ErrNoRoute", name, err)
+		}
+	}
+	for _, id := range []string{"zz", "00ff", none[:len(none)-1] + "f", none} {
+		user := uint32(1)
+		if id == none {
+			user = 2 // another user's workout
+		}
+		if _, err := q.WorkoutGPX(user, id); !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s of user %d: %v, want ErrNotFound", id, user, err)
+		}
+	}
+}
+
+// storeSeries stores points of two series from two data sources of user 1:
+// heart rate from both sources every minute (ties on every timestamp),
+// steps from the first every other minute, for n minutes from start.
+func storeSeries(t *testing.T, s *pebblestore.Store, start time.Time, n int) {
+	t.Helper()
+	ib := s.NewIndexBatch()
+	watch, err := ib.DataSource(pebblestore.SourceRecord{UserIID: 1, Provider: "apple", DeviceModel: "Watch7,1", SourceName: `Jo's "Watch", 2`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone, err := ib.DataSource(pebblestore.SourceRecord{UserIID: 1, Provider: "apple", DeviceModel: "iPhone15,2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr, _ := health.SeriesByCode("heart_rate")
+	steps, _ := health.SeriesByCode("steps")
+	for i := 0; i < n; i++ {
+		at := start.Add(time.Duration(i) * time.Minute).UnixMicro()
+		ib.AddPoint(1, hr.ID, watch, pebblestore.Point{Start: at, End: at, Value: float64(60 + i%40), Zone: "+01:00"})
+		ib.AddPoint(1, hr.ID, phone, pebblestore.Point{Start: at, End: at, Value: float64(61 + i%40)})
+		if i%2 == 0 {
+			ib.AddPoint(1, steps.ID, watch, pebblestore.Point{Start: at, End: at + 60e6, Value: float64(i) + 0.5, Zone: "+01:00"})
+		}
+	}
+	if _, err := ib.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func exportCSV(t *testing.T, q *Service, known bool, p CSVParams) [][]string {
+	t.Helper()
+	write, err := q.TimeseriesCSV(1, known, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, buf.Bytes())
+	}
+	if len(rows) == 0 || strings.Join(rows[0], ",") != "timestamp,type,value,unit,zone_offset,provider,source,device" {
+		t.Fatalf("header %v", rows)
+	}
+	return rows[1:]
+}
+
+func TestTimeseriesCSVRowsAndOrder(t *testing.T) {
+	s, q := openStore(t)
+	start := time.Date(2026, 3, 1, 23, 58, 0, 0, time.UTC)
+	storeSeries(t, s, start, 4)
+	rows := exportCSV(t, q, true, CSVParams{Start: start, End: start.Add(3 * time.Minute)})
+	want := [][]string{
+		{"2026-03-01T23:58:00Z", "heart_rate", "60", "bpm", "+01:00", "apple", `Jo's "Watch", 2`, "Watch7,1"},
+		{"2026-03-01T23:58:00Z", "heart_rate", "61", "bpm", "", "apple", "", "iPhone15,2"},
+		{"2026-03-01T23:58:00Z", "steps", "0.5", "count", "+01:00", "apple", `Jo's "Watch", 2`, "Watch7,1"},
+		{"2026-03-01T23:59:00Z", "heart_rate", "61", "bpm", "+01:00", "apple", `Jo's "Watch", 2`, "Watch7,1"},
+		{"2026-03-01T23:59:00Z", "heart_rate", "62", "bpm", "", "apple", "", "iPhone15,2"},
+		{"2026-03-02T00:00:00Z", "heart_rate", "62", "bpm", "+01:00", "apple", `Jo's "Watch", 2`, "Watch7,1"},
+		{"2026-03-02T00:00:00Z", "heart_rate", "63", "bpm", "", "apple", "", "iPhone15,2"},
+		{"2026-03-02T00:00:00Z", "steps", "2.5", "count", "+01:00", "apple", `Jo's "Watch", 2`, "Watch7,1"},
+	}
+	if fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Errorf("rows\n got %q\nwant %q", rows, want)
+	}
+	if got := exportCSV(t, q, true, CSVParams{Start: start, End: start.Add(time.Hour), Types: []string{"steps", "nope", "steps"}}); len(got) != 2 {
+		t.Errorf("steps only: %q", got)
+	}
+	if got := exportCSV(t, q, true, CSVParams{Start: start.Add(time.Hour), End: start.Add(2 * time.Hour)}); len(got) != 0 {
+		t.Errorf("empty window: %q", got)
+	}
+	if got := exportCSV(t, q, false, CSVParams{Start: start, End: start.Add(time.Hour)}); len(got) != 0 {
+		t.Errorf("unknown user: %q", got)
+	}
+	if _, err := q.TimeseriesCSV(1, true, CSVParams{Start: start, End: start}); err == nil {
+		t.Error("an empty window was accepted")
+	}
+}
+
+// TestTimeseriesCSVChunks exports more points than a chunk, with two data
+// sources tied on every timestamp, and checks that every point comes out
+// once, in order.
+func TestTimeseriesCSVChunks(t *testing.T) {
+	s, q := openStore(t)
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	n := 3*csvChunk + 7
+	storeSeries(t, s, start, n)
+	rows := exportCSV(t, q, true, CSVParams{Start: start, End: start.Add(time.Duration(n) * time.Minute)})
+	if want := 2*n + (n+1)/2; len(rows) != want {
+		t.Fatalf("%d rows, want %d", len(rows), want)
+	}
+	// The order key: time, then series (heart_rate 1 before steps 80),
+	// then data source (the watch was made first).
+	rank := map[string]string{"heart_rate": "0", "steps": "1", "Watch7,1": "0", "iPhone15,2": "1"}
+	counts := map[string]int{}
+	prev := ""
+	for i, r := range rows {
+		key := r[0] + rank[r[1]] + rank[r[7]]
+		if key <= prev {
+			t.Fatalf("row %d out of order: %q after %q", i, key, prev)
+		}
+		prev = key
+		counts[r[1]]++
+	}
+	if counts["heart_rate"] != 2*n || counts["steps"] != (n+1)/2 {
+		t.Errorf("counts %v", counts)
+	}
+}
+
+type failingWriter struct{ n int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.n += len(p); w.n > 10_000 {
+		return 0, io.ErrClosedPipe
+	}
+	return len(p), nil
+}
+
+func TestTimeseriesCSVStopsOnWriteError(t *testing.T) {
+	s, q := openStore(t)
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	storeSeries(t, s, start, 2*csvChunk)
+	write, err := q.TimeseriesCSV(1, true, CSVParams{Start: start, End: start.Add(48 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := write(&failingWriter{}); !errors.Is(err, io.ErrClosedPipe) {
+		t.Errorf("write error not returned: %v", err)
+	}
+}
