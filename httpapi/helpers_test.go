@@ -25,10 +25,26 @@ const adminKey = "sk-test0000000000000000000000admin"
 
 // testServer is a real wearhouse on a loopback port over a temp store.
 type testServer struct {
-	t    *testing.T
-	app  *app.App
-	base string
-	c    *http.Client
+	t      *testing.T
+	app    *app.App
+	base   string
+	c      *http.Client
+	dir    string
+	closed bool
+}
+
+// stop closes the server; the data directory stays for inspection.
+func (ts *testServer) stop() {
+	ts.t.Helper()
+	if ts.closed {
+		return
+	}
+	ts.closed = true
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ts.app.Close(ctx); err != nil {
+		ts.t.Errorf("close: %v", err)
+	}
 }
 
 // startServer starts a server whose compactor is paused, so that tests see
@@ -55,14 +71,8 @@ func startServer(t *testing.T, tune func(*app.Options)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{t: t, app: a, base: "http://" + ln.Addr().String(), c: &http.Client{Timeout: 10 * time.Second}}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := a.Close(ctx); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
+	ts := &testServer{t: t, app: a, base: "http://" + ln.Addr().String(), c: &http.Client{Timeout: 10 * time.Second}, dir: o.Store.Dir}
+	t.Cleanup(ts.stop)
 	return ts
 }
 

@@ -64,6 +64,7 @@ type Compactor struct {
 	oldest    atomic.Int64  // receive time (Unix ns) of the oldest unindexed batch, 0 when none
 	running   atomic.Bool
 	startOnce sync.Once
+	stopOnce  sync.Once
 	stop      chan struct{}
 	done      chan struct{}
 	mu        sync.Mutex
@@ -105,9 +106,10 @@ func (c *Compactor) Resume() {
 	})
 }
 
-// Stop stops the compactor at a batch boundary and waits for it.
+// Stop stops the compactor at a batch boundary and waits for it. Stopping
+// twice is allowed.
 func (c *Compactor) Stop() {
-	close(c.stop)
+	c.stopOnce.Do(func() { close(c.stop) })
 	c.startOnce.Do(func() { close(c.done) }) // never started
 	<-c.done
 }
@@ -218,6 +220,17 @@ func (c *Compactor) round() (int, error) {
 	var records, unmapped, failed uint64
 	runs := make([]*pebblestore.Run, 0, len(entries)) // published after the commit
 	for _, e := range entries {
+		if _, err := c.store.UserByIID(e.UserIID); errors.Is(err, pebblestore.ErrNotFound) {
+			// The user was erased while this batch was being written:
+			// nothing of it may be indexed.
+			if err := ib.DeleteQueue(e.Seq); err != nil {
+				return 0, err
+			}
+			maxSeq = max(maxSeq, e.Seq)
+			continue
+		} else if err != nil {
+			return 0, err
+		}
 		run, err := c.index(ib, e)
 		if err != nil {
 			return 0, err

@@ -140,6 +140,8 @@ type Service struct {
 	stripes       [256]sync.Mutex // serialise replays of one body or key
 	usersMu       sync.Mutex      // serialise user creation
 	users         sync.Map        // user id -> internal id
+	connMu        sync.Mutex      // guards reading and updating conns
+	conns         sync.Map        // connKey -> pebblestore.Connection
 	events        Broadcaster     // run changes, for the sync status stream
 
 	Stats Stats
@@ -273,6 +275,9 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 			return nil, err
 		}
 	}
+	if err := s.touchConnection(b, iid, batch.Provider, now); err != nil {
+		return nil, err
+	}
 	run := &pebblestore.Run{Seq: seq, BatchID: formatUUID(id), UserID: req.UserID, UserIID: iid,
 		Provider: batch.Provider, Status: "queued", QueuedAt: now.UTC(), DroppedCount: batch.Dropped,
 		Items: batch.Items() + batch.Dropped}
@@ -348,8 +353,67 @@ func (s *Service) lookupUser(id string) (uint32, bool, error) {
 	return u.IID, true, nil
 }
 
-// ForgetUser drops a deleted user from the cache.
-func (s *Service) ForgetUser(id string) { s.users.Delete(id) }
+// ForgetUser drops a deleted user from the caches.
+func (s *Service) ForgetUser(id string, iid uint32) {
+	s.users.Delete(id)
+	for _, p := range codec.Providers {
+		s.conns.Delete(connKey{iid, p})
+	}
+}
+
+type connKey struct {
+	iid      uint32
+	provider string
+}
+
+// touchConnection records the sync in the user's connection to the
+// provider: created by the first sync, made active again after a
+// revocation, its last sync time moved. Two concurrent syncs of one user
+// may each write it; both write the same status and nearly the same time,
+// so no lock is held across the write (that would serialise the fsyncs).
+func (s *Service) touchConnection(b *pebblestore.Batch, iid uint32, provider string, now time.Time) error {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	k := connKey{iid, provider}
+	var c pebblestore.Connection
+	if v, ok := s.conns.Load(k); ok {
+		c = v.(pebblestore.Connection)
+	} else if stored, err := s.store.Connection(iid, provider); err == nil {
+		c = *stored
+	} else if !errors.Is(err, pebblestore.ErrNotFound) {
+		return err
+	} else {
+		c = pebblestore.Connection{Provider: provider, CreatedAt: now.UTC(), UpdatedAt: now.UTC()}
+	}
+	if c.Status != "active" {
+		c.Status, c.UpdatedAt = "active", now.UTC()
+	}
+	t := now.UTC()
+	c.LastSyncedAt = &t
+	if err := b.PutConnection(iid, &c); err != nil {
+		return err
+	}
+	s.conns.Store(k, c)
+	return nil
+}
+
+// RevokeConnection marks a user's connection to a provider revoked; the
+// next sync from it makes it active again. It returns ErrNotFound when the
+// user never synced from that provider.
+func (s *Service) RevokeConnection(iid uint32, provider string) error {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	c, err := s.store.Connection(iid, provider)
+	if err != nil {
+		return err
+	}
+	c.Status, c.UpdatedAt = "revoked", s.opts.Now().UTC()
+	if err := s.store.PutConnection(iid, c); err != nil {
+		return err
+	}
+	s.conns.Store(connKey{iid, provider}, *c)
+	return nil
+}
 
 // commit writes the batch with Sync and waits at most CommitTimeout. Past
 // the deadline the client is told to retry; if the write completes later,

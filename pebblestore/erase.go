@@ -9,7 +9,7 @@ import (
 )
 
 // userRanges are the keyspaces whose keys start with prefix + user iid.
-var userRanges = []byte{prefixPoints, prefixWorkout, prefixSleep, prefixUserRun, prefixSource, prefixDedup, prefixIdem, prefixSDKLog}
+var userRanges = []byte{prefixPoints, prefixWorkout, prefixSleep, prefixUserRun, prefixSource, prefixDedup, prefixIdem, prefixSDKLog, prefixConnection}
 
 func userSpan(prefix byte, iid uint32) (lo, hi []byte) {
 	lo = key(prefix, be32(iid))
@@ -132,15 +132,17 @@ func (s *Store) DeleteWorkout(iid uint32, ref WorkoutRef) error {
 	return b.Commit(s.wo)
 }
 
-// DeleteSleepStages erases the stages of one provider of a user that start
-// in [from, to) and end by to: the stages of one session. It reports how
-// many it erased.
+// DeleteSleepStages erases the stages of one provider of a user that
+// overlap [from, to): the stages of one session, its in-bed stages that
+// reach past its first and last sleep stage included. It reports how many
+// it erased.
 func (s *Store) DeleteSleepStages(iid uint32, provider byte, from, to int64) (int, error) {
 	b := s.db.NewBatch()
 	defer b.Close()
 	n := 0
-	err := s.SleepStages(iid, provider, from, to, func(r *SleepStageRecord) bool {
-		if r.End <= to {
+	const day = int64(24 * 3600 * 1e6)
+	err := s.SleepStages(iid, provider, from-day, to, func(r *SleepStageRecord) bool {
+		if r.End > from && r.Start < to {
 			if b.Delete(sleepKey(iid, r), nil) == nil {
 				n++
 			}
