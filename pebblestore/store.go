@@ -6,28 +6,52 @@
 // # Keyspaces
 //
 // Every key starts with a one-byte prefix. Integers in keys are fixed-width
-// big-endian, so byte order is numeric order.
+// big-endian, so byte order is numeric order; times in keys are Unix
+// microseconds with the sign bit flipped, so byte order is time order.
+// "user" is the user's internal id (u32), "sid" a data source's id (u32).
 //
-//	'm' name                      meta: store-wide values (the JWT signing secret, ...)
-//	'q' seq:u64                   write-ahead queue: one entry per acknowledged batch
-//	'd' hash:16                   byte-identical replay guard: hash of (user id, body)
-//	'i' principal 0x00 key        Idempotency-Key records, namespaced per credential
-//	'u' user_id                   users by their external id
-//	'U' iid:u32                   users by their internal id
-//	'k' sha256(key):32            API keys, stored by hash only
-//	'r' sha256(token):32          refresh tokens, stored by hash only
-//	'L' user_iid:u32 seq:u64      SDK log events, the last 1,000 per user (sdklogs.go)
+//	'm' name                                 meta: store-wide values (JWT secret, compactor position, id counters)
+//	'q' seq:u64                              write-ahead queue: one entry per acknowledged batch
+//	'Z' seq:u64                              dead letters: queued batches that could not be indexed
+//	'd' user hash:16                         byte-identical replay guard: hash of (user id, body)
+//	'i' user principal 0x00 key              Idempotency-Key records, per user and credential
+//	'u' user_id                              users by their external id
+//	'U' user                                 users by their internal id
+//	'C' user provider                        connections: one per provider that synced
+//	'k' sha256(key):32                       API keys, stored by hash only
+//	'r' sha256(token):32                     refresh tokens, stored by hash only
+//	'D' user provider model name             data source dictionary -> sid (each string u8 length + bytes)
+//	'E' sid                                  data source records
+//	'T' type                                 unmapped SDK types -> series id (from 1000) and unit
+//	'Y' id:u16                               unmapped series by id -> type 0x00 unit
+//	'p' user series:u16 hour:u32 sid         series points: one block per (user, series, hour, source)
+//	'w' user start sid end part:u8           workouts and their parts (below)
+//	'l' user provider:u8 start end sid stage sleep stages
+//	'R' seq:u64                              sync runs
+//	'X' user seq:u64                         a user's runs (empty values)
+//	'L' user seq:u64                         SDK log events, the last 1,000 per user
+//
+// Workouts: 'w' user start sid end part:u8, where part 0 is the workout
+// record and 1 to 4 are its route, samples, laps and segments as received.
+// A workout is identified by (user, source, start, end): a corrected
+// workout overwrites every part. Sleep stages are identified by (user,
+// source, stage, start, end). Series points are identified by (user, series,
+// source, start) inside their block: a replayed point replaces the stored
+// one. Hours in block keys are signed u32 hour numbers with the sign bit
+// flipped.
 //
 // # Values
 //
 // Queue entry ('q'):
 //
-//	version:u8=1 received:i64(unix ns) batch_id:16 user_iid:u32
+//	version:u8=1 received:i64(unix ns) batch_id:16 user:u32
 //	provider_len:u8 provider user_id_len:u16 user_id body
 //
 // The body is the request body exactly as received after decompression, so
 // that the compactor decodes it with the same validation that answered the
-// client, and a test can compare it byte for byte.
+// client, and a test can compare it byte for byte. The compactor deletes it
+// in the same atomic write that indexes it: whatever is in the queue is not
+// yet indexed.
 //
 // Replay guard ('d') and idempotency record ('i'):
 //
@@ -36,16 +60,14 @@
 // The replay guard's fingerprint is unused (zero); the idempotency record's
 // is the hash of (user id, body) that the key was first used with.
 //
+// Series block ('p'): see block.go; about 1 byte per point for a 1 Hz
+// heart rate, 17 when every sample carries its own UUID.
+//
 // User ('u'): iid:u32 created:i64(unix ns) profile(JSON, may be empty).
-// User by iid ('U'): the user id.
-// API key ('k') and refresh token ('r'): JSON records.
-//
-// SDK log event ('L'), numbered per user from 1 in arrival order; appending
-// past the limit deletes the oldest in the same synced write:
-//
-//	version:u8=1 received:i64(unix ns) timestamp:i64(unix ns)
-//	sdk_version provider sync_session_id event_type (each uvarint length + bytes)
-//	event (the JSON object as the SDK sent it, compacted)
+// User by iid ('U'): the user id. Sleep stage ('l'): zone, external id,
+// parent id, each u8 length + bytes. SDK log ('L'): see sdklogs.go.
+// Connections, API keys, refresh tokens, data sources, runs and workout
+// records are JSON.
 package pebblestore
 
 import (
