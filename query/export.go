@@ -307,8 +307,8 @@ func (q *Service) writeCSV(w io.Writer, iid uint32, series []uint16, from, to in
 		rec[3] = c.unit
 		rec[4] = sp.Zone
 		rec[5] = lastSrc.Provider
-		rec[6] = deref(lastSrc.Source)
-		rec[7] = deref(lastSrc.Device)
+		rec[6] = orEmpty(lastSrc.Source)
+		rec[7] = orEmpty(lastSrc.Device)
 		if err := cw.Write(rec); err != nil {
 			return err
 		}
@@ -333,7 +333,7 @@ func (q *Service) writeCSV(w io.Writer, iid uint32, series []uint16, from, to in
 	return cw.Error()
 }
 
-func deref(s *string) string {
+func orEmpty(s *string) string {
 	if s == nil {
 		return ""
 	}
