@@ -49,6 +49,8 @@ func main() {
 	switch cmd {
 	case "serve":
 		err = serve(args)
+	case "bench":
+		err = benchCmd(args)
 	case "version":
 		fmt.Printf("wearhouse %s %s %s/%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	case "help", "-h", "--help":
@@ -67,6 +69,7 @@ func main() {
 func usage() {
 	fmt.Fprint(os.Stderr, `Usage:
   wearhouse [serve] [flags]   run the server (the default); 'wearhouse serve -h' lists the flags
+  wearhouse bench [flags]     measure ingest throughput and latency; 'wearhouse bench -h' lists the flags
   wearhouse version           print the version
 `)
 }

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"runtime/pprof"
+	"syscall"
+	"time"
+
+	"wearhouse/bench"
+)
+
+// benchCmd is `wearhouse bench`: it loads a running server (--target) or
+// one it starts in this process on a temporary data directory, and prints
+// the report.
+func benchCmd(args []string) error {
+	var (
+		cfg        bench.Config
+		seed       uint64
+		asJSON     bool
+		dataDir    string
+		logLevel   string
+		cpuProfile string
+		pauseComp  bool
+		memLimit   = size(256 << 20)
+		connsUsage = "keep-alive connections (requests in flight at most)"
+	)
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.StringVar(&cfg.Target, "target", "", "base URL of a running server on a loopback address, e.g. http://127.0.0.1:8080 (default: start one in this process)")
+	fs.StringVar(&cfg.APIKey, "api-key", "", "API key for --target (X-Open-Wearables-API-Key)")
+	fs.IntVar(&cfg.Connections, "connections", 16, connsUsage)
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long requests are sent")
+	fs.Int64Var(&cfg.Requests, "requests", 0, "stop after this many requests (0: by duration only)")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "offered load in requests/s on a fixed schedule (0: closed loop)")
+	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "closed-loop warm-up before the measured run, not counted")
+	fs.IntVar(&cfg.Payload.Items, "items", 2000, "items per body")
+	fs.IntVar(&cfg.Users, "users", 100, "users the requests are spread over")
+	fs.StringVar(&cfg.Payload.Provider, "provider", bench.ProviderMixed, "apple, samsung, google or mixed")
+	fs.Uint64Var(&seed, "seed", 1, "seed of the generated bodies")
+	fs.IntVar(&cfg.Pool, "pool", 0, "bodies generated before the run (0: automatic)")
+	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "longest wait for one answer")
+	fs.DurationVar(&cfg.Ceiling, "ceiling", 3*time.Second, "time spent measuring the decode ceiling (0: skip)")
+	fs.IntVar(&cfg.ServerPID, "pid", 0, "process id of the --target server, to report its resident memory")
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	fs.StringVar(&dataDir, "data-dir", "", "data directory of the in-process server (default: a temporary one, removed afterwards)")
+	fs.StringVar(&logLevel, "log-level", "warn", "log level of the in-process server, to stderr")
+	fs.BoolVar(&pauseComp, "pause-compactor", false, "in-process server: do not index the queue, to measure the write path alone")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (pool generation, ceiling and load) to this file")
+	fs.Var(&memLimit, "memory-limit", "Go soft memory limit of the in-process run, as serve sets it (GOMEMLIMIT wins; 0 for none)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
+	}
+	cfg.Payload.Seed = seed
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	if cfg.Target == "" {
+		if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok && memLimit > 0 {
+			debug.SetMemoryLimit(int64(memLimit))
+		}
+		log, err := newLogger(logLevel)
+		if err != nil {
+			return err
+		}
+		srv, err := bench.StartServer(bench.ServerOptions{Dir: dataDir, Logger: &log, PauseCompactor: pauseComp})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		cfg.Target, cfg.APIKey, cfg.InProcess, cfg.CompactorPaused = srv.URL, srv.APIKey, true, pauseComp
+	} else if cfg.APIKey == "" {
+		return errors.New("bench: --api-key is required with --target")
+	} else if pauseComp {
+		return errors.New("bench: --pause-compactor applies to the in-process server only")
+	}
+
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	r, err := bench.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		out, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Println(string(out))
+		return nil
+	}
+	fmt.Print(r.String())
+	return nil
+}
