@@ -36,7 +36,10 @@ type Options struct {
 	IdleTimeout time.Duration
 	// MaxConnections bounds the connections served at once.
 	MaxConnections int
-	Logger         zerolog.Logger
+	// SSEHeartbeat is the silence after which a sync status stream sends a
+	// heartbeat comment; default 15 s, as Open Wearables.
+	SSEHeartbeat time.Duration
+	Logger       zerolog.Logger
 }
 
 // EnsureDefaults fills in zero fields.
@@ -56,6 +59,9 @@ func (o *Options) EnsureDefaults() {
 	if o.MaxConnections == 0 {
 		o.MaxConnections = 4096
 	}
+	if o.SSEHeartbeat == 0 {
+		o.SSEHeartbeat = 15 * time.Second
+	}
 }
 
 // Validate reports a configuration that cannot work.
@@ -67,6 +73,8 @@ func (o *Options) Validate() error {
 		return errors.New("httpapi: read and write timeouts must be at least 100ms")
 	case o.MaxConnections < 1:
 		return errors.New("httpapi: max connections must be positive")
+	case o.SSEHeartbeat < 10*time.Millisecond:
+		return errors.New("httpapi: the SSE heartbeat must be at least 10ms")
 	}
 	return nil
 }
@@ -89,6 +97,7 @@ type Server struct {
 
 	table       []route
 	extraRoutes []func() []route
+	streams     streamStop // ends the event streams on Shutdown
 }
 
 // New builds the server; call Serve to start it.
@@ -130,8 +139,12 @@ func (s *Server) Serve(ln net.Listener, tlsConfig *tls.Config) error {
 }
 
 // Shutdown stops accepting connections and waits for in-flight requests
-// until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWithContext(ctx) }
+// until ctx ends. Event streams never finish on their own, so they are told
+// to end first.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.streams.stop()
+	return s.srv.ShutdownWithContext(ctx)
+}
 
 type fasthttpLogger struct{ l zerolog.Logger }
 

@@ -1,0 +1,132 @@
+package httpapi
+
+import (
+	"errors"
+
+	"github.com/valyala/fasthttp"
+
+	"wearhouse/auth"
+	"wearhouse/codec"
+	"wearhouse/pebblestore"
+)
+
+// maxSDKLogBody bounds an SDK log request after decompression. 100 events
+// with a few hundred data type counts fit many times over; the route keeps
+// the last 1,000 events per user, and this keeps that bounded too.
+const maxSDKLogBody = 1 << 20
+
+func (s *Server) sdkLogRoutes() []route {
+	return []route{
+		r("POST", "/api/v1/sdk/users/{user_id}/logs", s.postSDKLogs),
+		r("GET", "/api/v1/users/{user_id}/sdk-logs", s.getSDKLogs),
+	}
+}
+
+// postSDKLogs is POST /sdk/users/{id}/logs: the SDKs' telemetry, validated
+// as Open Wearables does, stored with a synced write and answered 202.
+func (s *Server) postSDKLogs(ctx *fasthttp.RequestCtx, a []string) {
+	userID := a[0]
+	if err := s.sdkWriter(ctx, userID); err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	body, err := s.sdkLogBody(ctx)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	batch, err := codec.DecodeSDKLogs(body)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	logs := make([]pebblestore.SDKLog, len(batch.Events))
+	for i, e := range batch.Events {
+		logs[i] = pebblestore.SDKLog{
+			SDKVersion: batch.SDKVersion, Provider: batch.Provider, SessionID: batch.SessionID,
+			Type: e.Type, Timestamp: e.Timestamp, Event: e.Raw,
+		}
+	}
+	if err := s.deps.Ingest.AppendSDKLogs(userID, logs); err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	out, err := codec.Marshal(codec.NewSDKLogResponse(userID))
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusAccepted, out)
+}
+
+// sdkWriter applies the credential rules of the SDK write routes, the same
+// as the sync route's: an SDK token writes only for its own user, a
+// read-scoped API key not at all; then the user id must be valid.
+func (s *Server) sdkWriter(ctx *fasthttp.RequestCtx, userID string) error {
+	p, err := s.sdkPrincipal(ctx)
+	if err != nil {
+		return err
+	}
+	if !validUserID(userID) {
+		return errBadUserID
+	}
+	switch p.Kind {
+	case auth.KindSDKToken:
+		if !auth.SameUser(p.UserID, userID) {
+			return errStatus(fasthttp.StatusForbidden, "Token does not match user_id")
+		}
+	case auth.KindAPIKey:
+		if p.Scope == auth.ScopeRead {
+			return errStatus(fasthttp.StatusForbidden, "This API key has the read scope and may not write data.")
+		}
+	}
+	return nil
+}
+
+// sdkLogBody returns the request body decompressed, bounded by
+// maxSDKLogBody.
+func (s *Server) sdkLogBody(ctx *fasthttp.RequestCtx) ([]byte, error) {
+	limit := min(maxSDKLogBody, s.opts.MaxBody)
+	b, err := ctx.Request.BodyUncompressedWithLimit(limit)
+	if err == nil && len(b) > limit {
+		// An uncompressed body is bounded only by the server's MaxBody.
+		err = fasthttp.ErrBodyTooLarge
+	}
+	switch {
+	case err == nil:
+		return b, nil
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		return nil, errStatus(fasthttp.StatusRequestEntityTooLarge,
+			"Request body is larger than the limit of "+itoa(limit)+" bytes for SDK logs.")
+	case errors.Is(err, fasthttp.ErrContentEncodingUnsupported):
+		return nil, errStatus(fasthttp.StatusUnsupportedMediaType,
+			"Unsupported Content-Encoding: use gzip, zstd, deflate, br or none.")
+	default:
+		return nil, errStatus(fasthttp.StatusBadRequest, "Request body could not be decompressed: "+err.Error())
+	}
+}
+
+// getSDKLogs is GET /users/{id}/sdk-logs: the user's stored SDK log events,
+// newest first; limit 1 to 1,000, default 100. An unknown user is 404.
+func (s *Server) getSDKLogs(ctx *fasthttp.RequestCtx, a []string) {
+	if _, err := s.reader(ctx); err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	limit, err := intArg(ctx, "limit", 100, 1, pebblestore.SDKLogsKept)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	iid, err := s.syncUser(a[0])
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	out := make([]codec.SDKLogEntry, 0, min(limit, 128))
+	err = s.deps.Store.SDKLogs(iid, func(l *pebblestore.SDKLog) bool {
+		out = append(out, codec.NewSDKLogEntry(l.Received, l.SDKVersion, l.Provider, l.SessionID, l.Type, l.Timestamp, l.Event))
+		return len(out) < limit
+	})
+	s.writeValue(ctx, out, err)
+}
