@@ -283,6 +283,7 @@ func (q *Service) writeCSV(w io.Writer, iid uint32, series []uint16, from, to in
 		rec     = make([]string, len(CSVHeader))
 		lastSID uint32
 		lastSrc *SourceMetadata
+		lastAt  int64
 		rows    int
 	)
 	for len(cursors) > 0 {
@@ -301,7 +302,9 @@ func (q *Service) writeCSV(w io.Writer, iid uint32, series []uint16, from, to in
 		if lastSrc == nil || sp.SID != lastSID {
 			lastSID, lastSrc = sp.SID, q.source(sp.SID)
 		}
-		rec[0] = fromMicro(sp.Start).Format(time.RFC3339Nano)
+		if rows == 0 || sp.Start != lastAt {
+			lastAt, rec[0] = sp.Start, fromMicro(sp.Start).Format(time.RFC3339Nano)
+		}
 		rec[1] = c.code
 		rec[2] = strconv.FormatFloat(sp.Value, 'f', -1, 64)
 		rec[3] = c.unit

@@ -298,3 +298,59 @@ func TestTimeseriesCSVStopsOnWriteError(t *testing.T) {
 		t.Errorf("write error not returned: %v", err)
 	}
 }
+
+// BenchmarkTimeseriesCSVYear exports a year of minute-level heart rate and
+// steps of one data source, 1,051,200 rows, to io.Discard.
+func BenchmarkTimeseriesCSVYear(b *testing.B) {
+	s, err := pebblestore.Open(pebblestore.Options{Dir: b.TempDir(), Logger: zerolog.Nop()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	q := New(s)
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	hr, _ := health.SeriesByCode("heart_rate")
+	steps, _ := health.SeriesByCode("steps")
+	for day := 0; day < 365; day++ {
+		ib := s.NewIndexBatch()
+		sid, err := ib.DataSource(pebblestore.SourceRecord{UserIID: 1, Provider: "samsung", DeviceModel: "SM-R960", SourceName: "Galaxy Watch7"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for m := 0; m < 1440; m++ {
+			at := start.Add(time.Duration(day*1440+m) * time.Minute).UnixMicro()
+			ib.AddPoint(1, hr.ID, sid, pebblestore.Point{Start: at, End: at, Value: float64(50 + m%70), Zone: "+01:00"})
+			ib.AddPoint(1, steps.ID, sid, pebblestore.Point{Start: at, End: at + 60e6, Value: float64(m % 130), Zone: "+01:00"})
+		}
+		if _, err := ib.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	p := CSVParams{Start: start, End: start.AddDate(1, 0, 0)}
+	var cw countingWriter
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cw = countingWriter{}
+		write, err := q.TimeseriesCSV(1, true, p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := write(&cw); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(cw.n)
+	b.ReportMetric(float64(cw.rows-1), "rows/op")
+}
+
+type countingWriter struct{ n, rows int64 }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.n += int64(len(p))
+	w.rows += int64(bytes.Count(p, []byte{'\n'}))
+	return len(p), nil
+}
