@@ -535,6 +535,19 @@ func TestSyncStream(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("replay %v, want %v", got, want)
 	}
+
+	// HEAD answers the headers and does not hold a stream open.
+	req, _ := http.NewRequest("HEAD", ts.base+"/api/v1/users/sia/sync/stream", nil)
+	req.Header.Set("X-Open-Wearables-API-Key", adminKey)
+	res, err := ts.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Errorf("HEAD: %d %v", res.StatusCode, res.Header)
+	}
+	waitFor(t, "HEAD released its subscription", func() bool { return ts.app.Ingest.Events().Subscribers() == 2 })
 }
 
 func TestSyncStreamHeartbeat(t *testing.T) {
