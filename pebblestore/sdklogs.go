@@ -37,6 +37,15 @@ type SDKLog struct {
 
 func sdkLogKey(user uint32, seq uint64) []byte { return key(prefixSDKLog, be32(user), be64(seq)) }
 
+// An SDK log event ('L' user_iid:u32 seq:u64) is stored as
+//
+//	version:u8=1 received:i64(unix ns) timestamp:i64(unix ns)
+//	sdk_version provider sync_session_id event_type (each uvarint length + bytes)
+//	event (the JSON object as the SDK sent it, compacted)
+//
+// A user's sequence numbers start at 1 and stay contiguous: appending past
+// the limit deletes the oldest in the same write.
+
 func encodeSDKLog(l *SDKLog) []byte {
 	v := make([]byte, 0, 1+8+8+4*2+len(l.SDKVersion)+len(l.Provider)+len(l.SessionID)+len(l.Type)+len(l.Event))
 	v = append(v, sdkLogV1)
