@@ -334,10 +334,7 @@ func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry)
 		if err != nil {
 			return nil, err
 		}
-		stage, ok := health.ParseStage(s.Stage)
-		if !ok {
-			stage, ok = health.ParseStage(strings.ToLower(strings.TrimSpace(s.Stage)))
-		}
+		stage, ok := parseStage(s.Stage)
 		if !ok {
 			stage = health.StageUnknown
 			run.UnmappedCount++
@@ -455,4 +452,23 @@ func rawJSON(b []byte) []byte {
 		return nil
 	}
 	return bytes.Clone(t)
+}
+
+// parseStage reads a sleep stage as the SDKs name it ("in_bed"), and also
+// in another case or spelling of the same name ("IN_BED", "inBed"), which
+// older clients send. Anything else is stored as unknown, not lost.
+func parseStage(wire string) (health.Stage, bool) {
+	if st, ok := health.ParseStage(wire); ok {
+		return st, true
+	}
+	squash := func(s string) string {
+		return strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "_", "")
+	}
+	w := squash(wire)
+	for st := health.StageInBed; st.Valid(); st++ {
+		if squash(st.String()) == w {
+			return st, true
+		}
+	}
+	return 0, false
 }

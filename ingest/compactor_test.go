@@ -115,3 +115,17 @@ func BenchmarkCompactor(b *testing.B) {
 	b.StopTimer()
 	c.Stop()
 }
+
+func TestParseStageSpellings(t *testing.T) {
+	for wire, want := range map[string]string{"in_bed": "in_bed", "inBed": "in_bed", "IN_BED": "in_bed", " rem ": "rem", "Deep": "deep"} {
+		st, ok := parseStage(wire)
+		if !ok || st.String() != want {
+			t.Errorf("%q: %v %v, want %s", wire, st, ok, want)
+		}
+	}
+	for _, wire := range []string{"asleep", "nap", ""} {
+		if _, ok := parseStage(wire); ok {
+			t.Errorf("%q parsed", wire)
+		}
+	}
+}
