@@ -173,13 +173,22 @@ func freeLoopbackPort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// startServer starts the server on dir and waits until /healthz answers. A
-// port taken between choosing and binding it is retried with another one.
+// startServer starts the server on dir with its compactor paused, so that
+// the queue stays as the write path left it and each acknowledged body can
+// be compared byte for byte, and waits until /healthz answers.
 func startServer(t *testing.T, bin, dir string, env ...string) *serverProc {
+	t.Helper()
+	return startServerArgs(t, bin, dir, []string{"--pause-compactor"}, env...)
+}
+
+// startServerArgs starts the server on dir with extra flags and waits until
+// /healthz answers. A port taken between choosing and binding it is retried
+// with another one.
+func startServerArgs(t *testing.T, bin, dir string, args []string, env ...string) *serverProc {
 	t.Helper()
 	var lastErr error
 	for range 5 {
-		p, retry, err := tryStartServer(t, bin, dir, env)
+		p, retry, err := tryStartServer(t, bin, dir, args, env)
 		if err == nil {
 			return p
 		}
@@ -192,16 +201,14 @@ func startServer(t *testing.T, bin, dir string, env ...string) *serverProc {
 	return nil
 }
 
-func tryStartServer(t *testing.T, bin, dir string, env []string) (p *serverProc, retry bool, err error) {
+func tryStartServer(t *testing.T, bin, dir string, args, env []string) (p *serverProc, retry bool, err error) {
 	port, err := freeLoopbackPort()
 	if err != nil {
 		return nil, false, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	// The compactor is paused so that the queue stays as the write path
-	// left it and each acknowledged body can be compared byte for byte.
-	cmd := exec.Command(bin, "serve", "--data-dir", dir, "--listen", addr, "--log-level", "warn",
-		"--disk-reserve", "64MiB", "--shutdown-timeout", "5s", "--pause-compactor")
+	cmd := exec.Command(bin, append([]string{"serve", "--data-dir", dir, "--listen", addr, "--log-level", "warn",
+		"--disk-reserve", "64MiB", "--shutdown-timeout", "5s"}, args...)...)
 	cmd.Env = serverEnv(env...)
 	p = &serverProc{cmd: cmd, base: "http://" + addr, output: &lockedBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.output, p.output
