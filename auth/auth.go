@@ -1,7 +1,12 @@
-// Package auth holds wearhouse's credentials: API keys (stored as SHA-256
-// hashes only), the admin key created on first start, SDK tokens (HS256 JWTs
-// signed with a secret kept in the store) and refresh tokens. It knows no
+// Package auth holds wearhouse's credentials: API keys with scopes (stored
+// as SHA-256 hashes only), the admin key created on first start,
+// applications (their secrets hashed), SDK tokens (HS256 JWTs signed with a
+// secret kept in the store), refresh tokens (hashed, rotating, expiring when
+// unused) and the slowing down of repeated bad credentials. It knows no
 // HTTP: the caller hands it the raw credential and maps its errors.
+//
+// Every credential event (created, rotated, revoked, refused) is logged
+// with ids only, never with a secret.
 package auth
 
 import (
@@ -9,16 +14,14 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/rs/zerolog"
 
 	"wearhouse/pebblestore"
@@ -27,12 +30,24 @@ import (
 // Scope is what an API key may do.
 type Scope string
 
-// Scopes of API keys.
+// Scopes of API keys: admin may do everything; read may read data back;
+// write may send and change data but not read it.
 const (
 	ScopeAdmin Scope = "admin"
 	ScopeRead  Scope = "read"
 	ScopeWrite Scope = "write"
 )
+
+// ParseScope checks a scope name; empty means admin, as the anchor's keys.
+func ParseScope(s string) (Scope, bool) {
+	switch Scope(s) {
+	case "", ScopeAdmin:
+		return ScopeAdmin, true
+	case ScopeRead, ScopeWrite:
+		return Scope(s), true
+	}
+	return "", false
+}
 
 // Kind is the kind of credential a request carried.
 type Kind int
@@ -61,10 +76,14 @@ func (p *Principal) Namespace() string {
 	return "k:" + p.KeyID
 }
 
-// Errors the caller maps to 401.
+// Errors the caller maps to a status.
 var (
-	ErrInvalidAPIKey = errors.New("Invalid or missing API key")
-	ErrInvalidToken  = errors.New("invalid SDK token")
+	ErrInvalidAPIKey       = errors.New("Invalid or missing API key")
+	ErrInvalidToken        = errors.New("invalid SDK token")
+	ErrInvalidApp          = errors.New("Invalid app credentials")
+	ErrInvalidRefreshToken = errors.New("Invalid or revoked refresh token")
+	ErrNotFound            = errors.New("not found")
+	ErrLastAdminKey        = errors.New("the last admin key cannot be deleted")
 )
 
 // Options configure the credential service.
@@ -75,6 +94,13 @@ type Options struct {
 	AdminKey string
 	// TokenTTL is the lifetime of an SDK token.
 	TokenTTL time.Duration
+	// RefreshTTL is how long an unused refresh token stays valid.
+	RefreshTTL time.Duration
+	// BadCredentials bounds the refused credentials from one address in
+	// BadCredentialWindow; past it the address gets 429 until the window
+	// has passed.
+	BadCredentials      int
+	BadCredentialWindow time.Duration
 	// Announce receives the new admin key, once, on first start.
 	Announce io.Writer
 	Logger   zerolog.Logger
@@ -87,6 +113,15 @@ func (o *Options) EnsureDefaults() {
 	if o.TokenTTL == 0 {
 		o.TokenTTL = 60 * time.Minute
 	}
+	if o.RefreshTTL == 0 {
+		o.RefreshTTL = 90 * 24 * time.Hour
+	}
+	if o.BadCredentials == 0 {
+		o.BadCredentials = 30
+	}
+	if o.BadCredentialWindow == 0 {
+		o.BadCredentialWindow = time.Minute
+	}
 	if o.Announce == nil {
 		o.Announce = os.Stderr
 	}
@@ -97,11 +132,15 @@ func (o *Options) EnsureDefaults() {
 
 // Validate reports a configuration that cannot work.
 func (o *Options) Validate() error {
-	if o.AdminKey != "" && len(o.AdminKey) < 16 {
+	switch {
+	case o.AdminKey != "" && len(o.AdminKey) < 16:
 		return errors.New("auth: the admin key must be at least 16 characters")
-	}
-	if o.TokenTTL < time.Minute {
+	case o.TokenTTL < time.Minute:
 		return errors.New("auth: the token lifetime must be at least a minute")
+	case o.RefreshTTL < time.Hour:
+		return errors.New("auth: the refresh token lifetime must be at least an hour")
+	case o.BadCredentials < 1 || o.BadCredentialWindow < time.Second:
+		return errors.New("auth: the bad-credential limit must be positive and its window at least a second")
 	}
 	return nil
 }
@@ -112,25 +151,22 @@ type Service struct {
 	opts   Options
 	secret []byte
 	log    zerolog.Logger
-}
 
-type keyRecord struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Scope     Scope     `json:"scope"`
-	CreatedAt time.Time `json:"created_at"`
-}
+	// Limiter slows down repeated bad credentials.
+	Limiter *Limiter
 
-type refreshRecord struct {
-	UserID    string    `json:"user_id"`
-	AppID     string    `json:"app_id"`
-	CreatedAt time.Time `json:"created_at"`
+	// mu guards the caches of what makes an SDK token valid: the
+	// generation of each application's secret and the ids of live API
+	// keys (a token minted with an admin key dies with the key).
+	mu      sync.RWMutex
+	appGen  map[string]int
+	keyIDs  map[string]bool
+	keyByID map[string][32]byte
 }
 
 const (
 	metaSecret       = "auth.jwt_secret"
 	metaAdminCreated = "auth.admin_created"
-	adminKeyID       = "admin"
 	// AdminKeyFile is the name of the file that holds the generated admin key.
 	AdminKeyFile = "admin.key"
 )
@@ -142,7 +178,9 @@ func Open(store *pebblestore.Store, o Options) (*Service, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{store: store, opts: o, log: o.Logger}
+	s := &Service{store: store, opts: o, log: o.Logger, appGen: map[string]int{}, keyIDs: map[string]bool{},
+		keyByID: map[string][32]byte{}}
+	s.Limiter = newLimiter(o.BadCredentials, o.BadCredentialWindow, o.Now)
 	secret, err := store.Meta(metaSecret)
 	if errors.Is(err, pebblestore.ErrNotFound) {
 		secret = make([]byte, 32)
@@ -156,44 +194,54 @@ func Open(store *pebblestore.Store, o Options) (*Service, error) {
 		return nil, err
 	}
 	s.secret = secret
+	if err := s.loadCaches(); err != nil {
+		return nil, err
+	}
 	if err := s.ensureAdminKey(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Service) ensureAdminKey() error {
-	rec := keyRecord{ID: adminKeyID, Name: "admin", Scope: ScopeAdmin, CreatedAt: s.opts.Now().UTC()}
-	if s.opts.AdminKey != "" {
-		if _, err := s.store.APIKey(hashSecret(s.opts.AdminKey)); err == nil {
-			return nil
+func (s *Service) loadCaches() error {
+	if err := s.store.APIKeys(func(h [32]byte, v []byte) error {
+		rec, err := decodeKey(v)
+		if err != nil {
+			return err
 		}
-		rec.ID = "admin-env"
-		return s.putKey(s.opts.AdminKey, rec)
-	}
-	if _, err := s.store.Meta(metaAdminCreated); err == nil {
+		s.keyIDs[rec.ID] = true
+		s.keyByID[rec.ID] = h
 		return nil
-	} else if !errors.Is(err, pebblestore.ErrNotFound) {
+	}); err != nil {
 		return err
 	}
-	key, err := NewAPIKey()
-	if err != nil {
-		return err
-	}
-	path := filepath.Join(s.opts.DataDir, AdminKeyFile)
-	if err := writeFileSynced(path, []byte(key+"\n"), 0o600); err != nil {
-		return fmt.Errorf("auth: write %s: %w", path, err)
-	}
-	if err := s.putKey(key, rec); err != nil {
-		return err
-	}
-	if err := s.store.PutMeta(metaAdminCreated, []byte(rec.CreatedAt.Format(time.RFC3339))); err != nil {
-		return err
-	}
-	fmt.Fprintf(s.opts.Announce, "wearhouse: created the admin API key (shown once; also in %s):\n%s\n", path, key)
-	s.log.Info().Str("event", "credential.created").Str("kind", "api_key").Str("key_id", rec.ID).Str("scope", string(rec.Scope)).Msg("admin key created")
-	return nil
+	return s.store.Apps(func(v []byte) error {
+		a, err := decodeApp(v)
+		if err != nil {
+			return err
+		}
+		s.appGen[a.AppID] = a.Generation
+		return nil
+	})
 }
+
+func hashSecret(secret string) [32]byte { return sha256.Sum256([]byte(secret)) }
+
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+func randomToken(prefix string) (string, error) {
+	h, err := randomHex(16)
+	return prefix + h, err
+}
+
+// NewAPIKey returns a fresh key: "sk-" and 32 hex digits.
+func NewAPIKey() (string, error) { return randomToken("sk-") }
 
 func writeFileSynced(path string, data []byte, perm os.FileMode) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
@@ -209,108 +257,6 @@ func writeFileSynced(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	return f.Close()
-}
-
-func (s *Service) putKey(key string, rec keyRecord) error {
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	return s.store.PutAPIKey(hashSecret(key), b)
-}
-
-func hashSecret(secret string) [32]byte { return sha256.Sum256([]byte(secret)) }
-
-// NewAPIKey returns a fresh key: "sk-" and 32 hex digits.
-func NewAPIKey() (string, error) { return randomToken("sk-") }
-
-func randomToken(prefix string) (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return prefix + hex.EncodeToString(b[:]), nil
-}
-
-// APIKey resolves the value of an X-Open-Wearables-API-Key header. The key
-// is looked up by its SHA-256, so its bytes are never compared directly.
-func (s *Service) APIKey(raw string) (*Principal, error) {
-	if raw == "" || len(raw) > 256 {
-		return nil, ErrInvalidAPIKey
-	}
-	v, err := s.store.APIKey(hashSecret(raw))
-	if errors.Is(err, pebblestore.ErrNotFound) {
-		return nil, ErrInvalidAPIKey
-	}
-	if err != nil {
-		return nil, err
-	}
-	var rec keyRecord
-	if err := json.Unmarshal(v, &rec); err != nil {
-		return nil, fmt.Errorf("auth: malformed key record: %w", err)
-	}
-	return &Principal{Kind: KindAPIKey, KeyID: rec.ID, Scope: rec.Scope}, nil
-}
-
-type sdkClaims struct {
-	Scope string `json:"scope"`
-	AppID string `json:"app_id"`
-	jwt.RegisteredClaims
-}
-
-// SDKToken resolves a Bearer token. Only a valid, unexpired token with
-// scope "sdk" resolves; anything else is ErrInvalidToken.
-func (s *Service) SDKToken(raw string) (*Principal, error) {
-	if raw == "" || len(raw) > 4096 {
-		return nil, ErrInvalidToken
-	}
-	var c sdkClaims
-	_, err := jwt.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return s.secret, nil },
-		jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithTimeFunc(s.opts.Now))
-	if err != nil || c.Scope != "sdk" || c.Subject == "" {
-		return nil, ErrInvalidToken
-	}
-	return &Principal{Kind: KindSDKToken, UserID: c.Subject, AppID: c.AppID}, nil
-}
-
-// TokenPair is a freshly minted SDK token and its refresh token.
-type TokenPair struct {
-	AccessToken  string
-	RefreshToken string
-	ExpiresIn    int // seconds
-}
-
-// MintSDKToken issues an SDK token for a user, and a refresh token for it.
-// appID is the application it is minted for ("admin:<key id>" when an admin
-// key minted it).
-func (s *Service) MintSDKToken(userID, appID string) (*TokenPair, error) {
-	now := s.opts.Now()
-	c := sdkClaims{
-		Scope: "sdk",
-		AppID: appID,
-		RegisteredClaims: jwt.RegisteredClaims{
-			Subject:   userID,
-			IssuedAt:  jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(s.opts.TokenTTL)),
-		},
-	}
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.secret)
-	if err != nil {
-		return nil, err
-	}
-	rt, err := randomToken("rt-")
-	if err != nil {
-		return nil, err
-	}
-	rec, err := json.Marshal(refreshRecord{UserID: userID, AppID: appID, CreatedAt: now.UTC()})
-	if err != nil {
-		return nil, err
-	}
-	if err := s.store.PutRefreshToken(hashSecret(rt), rec); err != nil {
-		return nil, err
-	}
-	s.log.Info().Str("event", "credential.created").Str("kind", "sdk_token").Str("user_id", userID).Str("app_id", appID).Msg("SDK token minted")
-	return &TokenPair{AccessToken: tok, RefreshToken: rt, ExpiresIn: int(s.opts.TokenTTL / time.Second)}, nil
 }
 
 // SameUser compares a token's subject with a path user id: UUIDs compare
@@ -341,3 +287,9 @@ func isUUID(s string) bool {
 	}
 	return true
 }
+
+func (s *Service) event(event, kind string) *zerolog.Event {
+	return s.log.Info().Str("event", "credential."+event).Str("kind", kind)
+}
+
+var errBadRecord = fmt.Errorf("auth: malformed credential record")

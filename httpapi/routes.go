@@ -78,6 +78,9 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 			continue
 		}
 		if rt.method == method {
+			if len(segs) > 0 && segs[0] == "api" && s.deps.Auth != nil && s.limited(ctx) {
+				return
+			}
 			rt.handle(ctx, args)
 			return
 		}
@@ -261,8 +264,9 @@ func (s *Server) adminKey(ctx *fasthttp.RequestCtx) (*auth.Principal, error) {
 	return p, nil
 }
 
-// token mints an SDK token for a user (SPEC §5). Applications arrive with
-// their own issue; until one exists, app credentials are always invalid.
+// token mints an SDK token for a user (SPEC §5): with application
+// credentials in the body, or an admin API key. Body credentials win when
+// both are given, as in Open Wearables.
 func (s *Server) token(ctx *fasthttp.RequestCtx, userID string) {
 	var req codec.TokenRequest
 	if body := ctx.PostBody(); len(bytes.TrimSpace(body)) > 0 {
@@ -271,17 +275,33 @@ func (s *Server) token(ctx *fasthttp.RequestCtx, userID string) {
 			return
 		}
 	}
-	var appID string
+	var (
+		appID string
+		gen   int
+	)
 	if req.AppID != "" && req.AppSecret != "" {
-		s.writeError(ctx, &httpError{status: fasthttp.StatusUnauthorized, detail: "Invalid app credentials"})
-		return
+		app, err := s.deps.Auth.CheckApp(req.AppID, req.AppSecret)
+		if errors.Is(err, auth.ErrInvalidApp) {
+			err = errStatus(fasthttp.StatusUnauthorized, "Invalid app credentials")
+		}
+		if err != nil {
+			s.writeError(ctx, err)
+			return
+		}
+		appID, gen = app.AppID, app.Generation
+	} else {
+		if ctx.Request.Header.Peek("X-Open-Wearables-API-Key") == nil {
+			s.writeError(ctx, errStatus(fasthttp.StatusUnauthorized,
+				"Either app credentials (app_id, app_secret) or an admin API key is required"))
+			return
+		}
+		p, err := s.adminKey(ctx)
+		if err != nil {
+			s.writeError(ctx, err)
+			return
+		}
+		appID = auth.AdminAppID(p.KeyID)
 	}
-	p, err := s.adminKey(ctx)
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	appID = "admin:" + p.KeyID
 	if !validUserID(userID) {
 		s.writeError(ctx, errBadUserID)
 		return
@@ -293,11 +313,15 @@ func (s *Server) token(ctx *fasthttp.RequestCtx, userID string) {
 		s.writeError(ctx, err)
 		return
 	}
-	pair, err := s.deps.Auth.MintSDKToken(userID, appID)
+	pair, err := s.deps.Auth.MintSDKToken(userID, appID, gen)
 	if err != nil {
 		s.writeError(ctx, err)
 		return
 	}
+	s.writeTokens(ctx, pair)
+}
+
+func (s *Server) writeTokens(ctx *fasthttp.RequestCtx, pair *auth.TokenPair) {
 	out, err := codec.Marshal(codec.TokenResponse{
 		AccessToken: pair.AccessToken, TokenType: "bearer", RefreshToken: pair.RefreshToken, ExpiresIn: pair.ExpiresIn,
 	})

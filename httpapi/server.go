@@ -107,7 +107,7 @@ func New(o Options, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: o, deps: d, log: o.Logger}
-	s.extraRoutes = append(s.extraRoutes, s.readRoutes, s.syncStatusRoutes, s.userRoutes, s.summaryRoutes, s.exportRoutes)
+	s.extraRoutes = append(s.extraRoutes, s.readRoutes, s.syncStatusRoutes, s.userRoutes, s.summaryRoutes, s.exportRoutes, s.credentialRoutes)
 	s.table = s.routes()
 	s.srv = &fasthttp.Server{
 		Handler:                      s.handle,
@@ -210,6 +210,9 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 	case errors.As(err, &qerr):
 		writeDetail(ctx, fasthttp.StatusBadRequest, qerr.Detail)
 	case errors.As(err, &herr):
+		if herr.status == fasthttp.StatusUnauthorized && s.deps.Auth != nil {
+			s.deps.Auth.Limiter.Fail(ctx.RemoteIP().String())
+		}
 		if herr.wwwAuth {
 			ctx.Response.Header.Set("WWW-Authenticate", "Bearer")
 		}

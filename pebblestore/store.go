@@ -20,6 +20,7 @@
 //	'C' user provider                        connections: one per provider that synced
 //	'k' sha256(key):32                       API keys, stored by hash only
 //	'r' sha256(token):32                     refresh tokens, stored by hash only
+//	'a' app_id                               applications, their secrets stored by hash only
 //	'D' user provider model name             data source dictionary -> sid (each string u8 length + bytes)
 //	'E' sid                                  data source records
 //	'T' type                                 unmapped SDK types -> series id (from 1000) and unit

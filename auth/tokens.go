@@ -1,0 +1,196 @@
+package auth
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"wearhouse/pebblestore"
+)
+
+type sdkClaims struct {
+	Scope string `json:"scope"`
+	AppID string `json:"app_id"`
+	// Gen is the generation of the application's secret the token was
+	// minted with.
+	Gen int `json:"gen,omitempty"`
+	jwt.RegisteredClaims
+}
+
+type refreshRecord struct {
+	UserID     string    `json:"user_id"`
+	AppID      string    `json:"app_id"`
+	Gen        int       `json:"gen,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+}
+
+// TokenPair is a freshly minted SDK token and its refresh token.
+type TokenPair struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    int // seconds
+}
+
+// AdminAppID is the app_id of tokens minted with an admin API key.
+func AdminAppID(keyID string) string { return "admin:" + keyID }
+
+// SDKToken resolves a Bearer token. Only a valid, unexpired token with
+// scope "sdk", whose application (or minting API key) still exists with
+// the same secret, resolves; anything else is ErrInvalidToken.
+func (s *Service) SDKToken(raw string) (*Principal, error) {
+	if raw == "" || len(raw) > 4096 {
+		return nil, ErrInvalidToken
+	}
+	var c sdkClaims
+	_, err := jwt.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return s.secret, nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithTimeFunc(s.opts.Now))
+	if err != nil || c.Scope != "sdk" || c.Subject == "" || !s.minterAlive(c.AppID, c.Gen) {
+		return nil, ErrInvalidToken
+	}
+	return &Principal{Kind: KindSDKToken, UserID: c.Subject, AppID: c.AppID}, nil
+}
+
+// minterAlive reports whether what minted a token still exists: the API
+// key for "admin:<key id>", else the application with the same secret.
+func (s *Service) minterAlive(appID string, gen int) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if kid, ok := strings.CutPrefix(appID, "admin:"); ok {
+		return s.keyIDs[kid]
+	}
+	g, ok := s.appGen[appID]
+	return ok && g == gen
+}
+
+// MintSDKToken issues an SDK token for a user, and a refresh token for it.
+// appID is the application it is minted for (AdminAppID when an admin key
+// minted it) and gen the generation of that application's secret.
+func (s *Service) MintSDKToken(userID, appID string, gen int) (*TokenPair, error) {
+	pair, rec, err := s.mint(userID, appID, gen)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.PutRefreshToken(hashSecret(pair.RefreshToken), b); err != nil {
+		return nil, err
+	}
+	s.event("created", "sdk_token").Str("user_id", userID).Str("app_id", appID).Msg("SDK token minted")
+	return pair, nil
+}
+
+func (s *Service) mint(userID, appID string, gen int) (*TokenPair, *refreshRecord, error) {
+	now := s.opts.Now()
+	c := sdkClaims{
+		Scope: "sdk", AppID: appID, Gen: gen,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   userID,
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(s.opts.TokenTTL)),
+		},
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.secret)
+	if err != nil {
+		return nil, nil, err
+	}
+	rt, err := randomToken("rt-")
+	if err != nil {
+		return nil, nil, err
+	}
+	rec := &refreshRecord{UserID: userID, AppID: appID, Gen: gen, CreatedAt: now.UTC(), LastUsedAt: now.UTC()}
+	return &TokenPair{AccessToken: tok, RefreshToken: rt, ExpiresIn: int(s.opts.TokenTTL / time.Second)}, rec, nil
+}
+
+func (s *Service) refreshRecord(raw string) ([32]byte, *refreshRecord, error) {
+	h := hashSecret(raw)
+	if !strings.HasPrefix(raw, "rt-") || len(raw) > 64 {
+		return h, nil, ErrInvalidRefreshToken
+	}
+	v, err := s.store.RefreshToken(h)
+	if errors.Is(err, pebblestore.ErrNotFound) {
+		return h, nil, ErrInvalidRefreshToken
+	}
+	if err != nil {
+		return h, nil, err
+	}
+	var r refreshRecord
+	if err := json.Unmarshal(v, &r); err != nil {
+		return h, nil, errBadRecord
+	}
+	return h, &r, nil
+}
+
+// Refresh exchanges a refresh token for a new SDK token and a new refresh
+// token; the old refresh token stops working at once. A token unused for
+// longer than RefreshTTL, or whose application was deleted or rotated, is
+// refused (and removed).
+func (s *Service) Refresh(raw string) (*TokenPair, string, error) {
+	h, r, err := s.refreshRecord(raw)
+	if err != nil {
+		if errors.Is(err, ErrInvalidRefreshToken) {
+			s.event("refused", "refresh_token").Msg("unknown refresh token")
+		}
+		return nil, "", err
+	}
+	now := s.opts.Now()
+	if now.Sub(r.LastUsedAt) > s.opts.RefreshTTL || !s.minterAlive(r.AppID, r.Gen) {
+		_ = s.store.DeleteRefreshTokens(h)
+		s.event("refused", "refresh_token").Str("user_id", r.UserID).Str("app_id", r.AppID).Msg("expired or orphaned refresh token")
+		return nil, "", ErrInvalidRefreshToken
+	}
+	if _, err := s.store.User(r.UserID); err != nil {
+		_ = s.store.DeleteRefreshTokens(h)
+		return nil, "", ErrInvalidRefreshToken
+	}
+	pair, rec, err := s.mint(r.UserID, r.AppID, r.Gen)
+	if err != nil {
+		return nil, "", err
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.store.RotateRefreshToken(h, hashSecret(pair.RefreshToken), b); err != nil {
+		return nil, "", err
+	}
+	s.event("rotated", "refresh_token").Str("user_id", r.UserID).Str("app_id", r.AppID).Msg("refresh token rotated")
+	return pair, r.UserID, nil
+}
+
+// Revoke deletes a refresh token; ErrNotFound when there is none.
+func (s *Service) Revoke(raw string) error {
+	h, r, err := s.refreshRecord(raw)
+	if errors.Is(err, ErrInvalidRefreshToken) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteRefreshTokens(h); err != nil {
+		return err
+	}
+	s.event("revoked", "refresh_token").Str("user_id", r.UserID).Str("app_id", r.AppID).Msg("refresh token revoked")
+	return nil
+}
+
+// revokeRefreshTokens deletes the refresh tokens a predicate selects.
+func (s *Service) revokeRefreshTokens(match func(*refreshRecord) bool) (int, error) {
+	var hs [][32]byte
+	err := s.store.RefreshTokens(func(h [32]byte, v []byte) error {
+		var r refreshRecord
+		if json.Unmarshal(v, &r) == nil && match(&r) {
+			hs = append(hs, h)
+		}
+		return nil
+	})
+	if err != nil || len(hs) == 0 {
+		return 0, err
+	}
+	return len(hs), s.store.DeleteRefreshTokens(hs...)
+}
