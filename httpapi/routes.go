@@ -19,11 +19,13 @@ import (
 type route struct {
 	method  string
 	pattern []string
+	label   string // the pattern, for metrics
 	handle  func(ctx *fasthttp.RequestCtx, args []string)
 }
 
 func r(method, pattern string, h func(ctx *fasthttp.RequestCtx, args []string)) route {
-	return route{method: method, pattern: strings.Split(strings.Trim(pattern, "/"), "/"), handle: h}
+	p := strings.Split(strings.Trim(pattern, "/"), "/")
+	return route{method: method, pattern: p, label: patternString(p), handle: h}
 }
 
 // routes is the route table; each feature adds its own in its file.
@@ -31,6 +33,7 @@ func (s *Server) routes() []route {
 	rs := []route{
 		r("GET", "/healthz", func(ctx *fasthttp.RequestCtx, _ []string) { s.healthz(ctx) }),
 		r("GET", "/readyz", func(ctx *fasthttp.RequestCtx, _ []string) { s.readyz(ctx) }),
+		r("GET", "/metrics", func(ctx *fasthttp.RequestCtx, _ []string) { s.metrics.handler(ctx) }),
 		r("POST", "/api/v1/sdk/users/{user_id}/sync", func(ctx *fasthttp.RequestCtx, a []string) { s.sync(ctx, a[0]) }),
 		r("POST", "/api/v1/users/{user_id}/token", func(ctx *fasthttp.RequestCtx, a []string) { s.token(ctx, a[0]) }),
 		r("POST", "/api/v1/users", func(ctx *fasthttp.RequestCtx, _ []string) { s.createUser(ctx) }),
@@ -61,14 +64,22 @@ func match(pattern, segs []string, args []string) ([]string, bool) {
 }
 
 // route dispatches on the path, with or without a trailing slash: 404 when
-// no pattern matches, 405 when only another method's does.
+// no pattern matches, 405 when only another method's does. Each answer is
+// counted by route pattern.
 func (s *Server) route(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
 	path := string(ctx.Path())
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	method := string(ctx.Method())
 	if method == "HEAD" {
 		method = "GET"
 	}
+	label := "unmatched"
+	defer func() {
+		if s.metrics != nil {
+			s.metrics.observe(label, method, ctx.Response.StatusCode(), time.Since(start))
+		}
+	}()
 	var allow []string
 	var buf [4]string
 	for i := range s.table {
@@ -78,6 +89,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 			continue
 		}
 		if rt.method == method {
+			label = rt.label
 			if len(segs) > 0 && segs[0] == "api" && s.deps.Auth != nil && s.limited(ctx) {
 				return
 			}

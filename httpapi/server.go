@@ -96,6 +96,7 @@ type Server struct {
 	srv  *fasthttp.Server
 
 	table       []route
+	metrics     *metrics
 	extraRoutes []func() []route
 	streams     streamStop // ends the event streams on Shutdown
 }
@@ -109,6 +110,7 @@ func New(o Options, d Deps) (*Server, error) {
 	s := &Server{opts: o, deps: d, log: o.Logger}
 	s.extraRoutes = append(s.extraRoutes, s.readRoutes, s.syncStatusRoutes, s.userRoutes, s.summaryRoutes, s.exportRoutes, s.credentialRoutes)
 	s.table = s.routes()
+	s.metrics = s.newMetrics()
 	s.srv = &fasthttp.Server{
 		Handler:                      s.handle,
 		ErrorHandler:                 s.transportError,

@@ -190,6 +190,10 @@ func (s *Service) Watermark() uint64 { return s.seq.watermark() }
 // DiskOK reports whether free space is above the reserve.
 func (s *Service) DiskOK() bool { return s.disk.available() >= s.opts.DiskReserve }
 
+// DiskFree is the free space of the data directory's volume as admission
+// sees it.
+func (s *Service) DiskFree() uint64 { return s.disk.available() }
+
 // Submit validates a batch and appends it to the queue with one synced
 // write. A nil error means the batch is durable and res.Response may be
 // sent with 202.

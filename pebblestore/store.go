@@ -79,6 +79,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/rs/zerolog"
@@ -146,6 +147,7 @@ type Store struct {
 	wo      *pebble.WriteOptions
 	log     zerolog.Logger
 	stalled atomic.Bool
+	stats   storeStats
 
 	mu      sync.Mutex // guards the user dictionary's counter
 	nextIID uint32
@@ -208,13 +210,19 @@ func (s *Store) eventListener() *pebble.EventListener {
 		BackgroundError: func(err error) { s.log.Error().Err(err).Msg("pebble background error") },
 		WriteStallBegin: func(info pebble.WriteStallBeginInfo) {
 			s.stalled.Store(true)
+			s.stats.writeStalls.Add(1)
+			s.stats.stallStart.Store(time.Now().UnixNano())
 			s.log.Warn().Str("reason", info.Reason).Msg("pebble write stall began")
 		},
 		WriteStallEnd: func() {
 			s.stalled.Store(false)
+			if start := s.stats.stallStart.Swap(0); start != 0 {
+				s.stats.writeStallNanos.Add(time.Now().UnixNano() - start)
+			}
 			s.log.Info().Msg("pebble write stall ended")
 		},
 		DiskSlow: func(info pebble.DiskSlowInfo) {
+			s.stats.diskSlow.Add(1)
 			s.log.Warn().Str("path", info.Path).Dur("duration", info.Duration).Msg("pebble disk operation slow")
 		},
 		LowDiskSpace: func(info pebble.LowDiskSpaceInfo) {
