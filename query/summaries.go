@@ -849,7 +849,7 @@ func (q *Service) ActivitySummaries(iid uint32, known bool, p ActivityParams) (*
 	if !known {
 		return page, nil
 	}
-	d0, d1 := dayOf(p.Start), dayOf(p.End)
+	d0, d1 := clampDay(p.Start), clampDay(p.End)
 	// The rows are read away from the cursor: after it in the sort order,
 	// or before it for a "prev_" cursor.
 	desc := p.Desc
@@ -1087,8 +1087,8 @@ func (q *Service) SleepSummaries(iid uint32, known bool, p SleepSummaryParams) (
 	if !known {
 		return page, nil
 	}
-	d0, d1 := dayOf(p.Start), dayOf(p.End)
-	sessions, err := q.SleepSessions(iid, p.Start.Add(-2*24*time.Hour), p.End.Add(2*24*time.Hour))
+	d0, d1 := clampDay(p.Start), clampDay(p.End)
+	sessions, err := q.SleepSessions(iid, clamp(p.Start).Add(-2*24*time.Hour), clamp(p.End).Add(2*24*time.Hour))
 	if err != nil {
 		return nil, err
 	}
@@ -1530,6 +1530,20 @@ var (
 	farFuture = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 )
 
+// clamp keeps a time within [farPast, farFuture], where times in Unix µs
+// and hour numbers do not overflow.
+func clamp(t time.Time) time.Time {
+	switch {
+	case t.Before(farPast):
+		return farPast
+	case t.After(farFuture):
+		return farFuture
+	}
+	return t
+}
+
+func clampDay(t time.Time) int64 { return dayOf(clamp(t)) }
+
 // DataSummary answers GET /users/{id}/summaries/data: counts of points per
 // series, workouts per type and sleep sessions, in all and per provider.
 func (q *Service) DataSummary(iid uint32, known bool, p DataParams) (*DataSummary, error) {
@@ -1543,6 +1557,7 @@ func (q *Service) DataSummary(iid uint32, known bool, p DataParams) (*DataSummar
 	if !end.After(start) {
 		return nil, badf("end_date must be after start_date.")
 	}
+	start, end = clamp(start), clamp(end)
 	out := &DataSummary{UserID: p.UserID, SeriesTypeCounts: map[string]int{}, WorkoutTypeCounts: map[string]int{},
 		ByProvider: []ProviderCounts{}}
 	if !known {
