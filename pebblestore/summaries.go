@@ -98,7 +98,7 @@ func (s *Store) ScanSeries(user uint32, series uint16, from, to int64, fn func(b
 	return it.Error()
 }
 
-func grow[T any](s []T, n int) []T {
+func growTo[T any](s []T, n int) []T {
 	if cap(s) < n {
 		return make([]T, n)
 	}
@@ -117,7 +117,7 @@ func decodeLean(base int64, raw []byte, b *LeanBlock) error {
 		return errBlock
 	}
 	n := int(n64)
-	b.Start, b.End, b.Value, b.Plain = grow(b.Start, n), grow(b.End, n), grow(b.Value, n), grow(b.Plain, n)
+	b.Start, b.End, b.Value, b.Plain = growTo(b.Start, n), growTo(b.End, n), growTo(b.Value, n), growTo(b.Plain, n)
 	buf := r.b
 	pos := 0
 	// varint reads the next zigzag varint of buf, or fails. Most are one

@@ -81,7 +81,7 @@ func seriesIDOf(code string) uint16 {
 // ---------------------------------------------------------------------------
 // Dates and zone offsets
 
-func floorDiv(a, b int64) int64 {
+func floorDivInt(a, b int64) int64 {
 	q := a / b
 	if a%b != 0 && (a < 0) != (b < 0) {
 		q--
@@ -123,11 +123,11 @@ func (c *zoneCache) offset(z string) int64 {
 
 // localDay is the local date, in days since 1970-01-01, of a time in Unix
 // µs with a zone offset in µs.
-func localDay(t, off int64) int64 { return floorDiv(t+off, dayUsec) }
+func localDay(t, off int64) int64 { return floorDivInt(t+off, dayUsec) }
 
 func dayString(day int64) string { return time.Unix(day*86400, 0).UTC().Format("2006-01-02") }
 
-func dayOf(t time.Time) int64 { return floorDiv(t.Unix(), 86400) }
+func dayOf(t time.Time) int64 { return floorDivInt(t.Unix(), 86400) }
 
 // ParseDate reads a date parameter of the summaries: YYYY-MM-DD, or a time
 // (RFC 3339 or Unix seconds). Of an RFC 3339 time the date is taken as
@@ -146,11 +146,13 @@ func ParseDate(name, v string) (time.Time, error) {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
 }
 
-func round1(v float64) float64 { return math.Round(v*10) / 10 }
-func round2(v float64) float64 { return math.Round(v*100) / 100 }
-func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+// roundTo rounds to n decimals.
+func roundTo(v float64, n int) float64 {
+	f := math.Pow10(n)
+	return math.Round(v*f) / f
+}
 
-func ptr[T any](v T) *T { return &v }
+func valPtr[T any](v T) *T { return &v }
 
 // ---------------------------------------------------------------------------
 // Source priority (fact sheet §5.3): provider, then device type, then
@@ -437,7 +439,7 @@ func (a *activityAcc) addSteps(b *pebblestore.LeanBlock) {
 		d.sum[fSteps] += v
 		d.n[fSteps]++
 
-		m := floorDiv(start, minuteUsec)
+		m := floorDivInt(start, minuteUsec)
 		if len(st.pend) > 0 && m > st.base {
 			a.settleSteps(sid, st, m)
 		}
@@ -449,7 +451,7 @@ func (a *activityAcc) addSteps(b *pebblestore.LeanBlock) {
 			st.slot(m).add(v, day)
 			continue
 		}
-		last := floorDiv(end-1, minuteUsec)
+		last := floorDivInt(end-1, minuteUsec)
 		for mm := m; mm <= last; mm++ {
 			lo, hi := max(start, mm*minuteUsec), min(end, (mm+1)*minuteUsec)
 			st.slot(mm).add(v*float64(hi-lo)/float64(dur), day)
@@ -512,7 +514,7 @@ func (a *activityAcc) addHeartRate(b *pebblestore.LeanBlock) {
 		d.hrMin = math.Min(d.hrMin, v)
 		d.hrMax = math.Max(d.hrMax, v)
 
-		m := floorDiv(b.Start[i], minuteUsec)
+		m := floorDivInt(b.Start[i], minuteUsec)
 		if st.hrN > 0 && m != st.hrMinute {
 			a.settleHeartRate(sid, st)
 		}
@@ -610,32 +612,32 @@ type ActivitySummary struct {
 func (d *activityDay) summary(src *SourceMetadata) ActivitySummary {
 	s := ActivitySummary{Date: dayString(d.day), Source: src, day: d.day}
 	if d.n[fSteps] > 0 {
-		s.Steps = ptr(int64(math.Round(d.sum[fSteps])))
+		s.Steps = valPtr(int64(math.Round(d.sum[fSteps])))
 	}
 	if d.n[fDistance] > 0 {
-		s.DistanceMeters = ptr(round3(d.sum[fDistance]))
+		s.DistanceMeters = valPtr(roundTo(d.sum[fDistance], 3))
 	}
 	if d.n[fElevation] > 0 {
-		s.ElevationMeters = ptr(round3(d.sum[fElevation]))
+		s.ElevationMeters = valPtr(roundTo(d.sum[fElevation], 3))
 	}
 	switch {
 	case d.n[fFlights] > 0:
-		s.FloorsClimbed = ptr(int64(math.Round(d.sum[fFlights])))
+		s.FloorsClimbed = valPtr(int64(math.Round(d.sum[fFlights])))
 	case d.sum[fElevation] > 0:
-		s.FloorsClimbed = ptr(int64(d.sum[fElevation] / 3))
+		s.FloorsClimbed = valPtr(int64(d.sum[fElevation] / 3))
 	}
 	if d.n[fEnergy] > 0 {
-		s.ActiveCaloriesKcal = ptr(round3(d.sum[fEnergy]))
+		s.ActiveCaloriesKcal = valPtr(roundTo(d.sum[fEnergy], 3))
 	}
 	if d.n[fEnergy] > 0 || d.n[fBasal] > 0 {
-		s.TotalCaloriesKcal = ptr(round3(d.sum[fEnergy] + d.sum[fBasal]))
+		s.TotalCaloriesKcal = valPtr(roundTo(d.sum[fEnergy]+d.sum[fBasal], 3))
 	}
 	if d.stepMinutes > 0 {
-		s.ActiveMinutes = ptr(int64(d.activeMinutes))
-		s.SedentaryMinutes = ptr(int64(d.stepMinutes - d.activeMinutes))
+		s.ActiveMinutes = valPtr(int64(d.activeMinutes))
+		s.SedentaryMinutes = valPtr(int64(d.stepMinutes - d.activeMinutes))
 	}
 	if d.n[fActiveTime] > 0 {
-		s.ActiveMinutes = ptr(int64(math.Round(d.sum[fActiveTime])))
+		s.ActiveMinutes = valPtr(int64(math.Round(d.sum[fActiveTime])))
 	}
 	if d.hrMinutes > 0 {
 		s.IntensityMinutes = &IntensityMinutes{Light: d.light, Moderate: d.moderate, Vigorous: d.vigorous}
@@ -892,7 +894,7 @@ func paginate[T any](page *Page[T], rows []T, limit int, hasCursor, back bool, c
 		first, last := cursor(&rows[0]), cursor(&rows[len(rows)-1])
 		if back {
 			if more {
-				page.Pagination.PreviousCursor = ptr("prev_" + first)
+				page.Pagination.PreviousCursor = valPtr("prev_" + first)
 			}
 			page.Pagination.NextCursor = &last
 		} else {
@@ -900,7 +902,7 @@ func paginate[T any](page *Page[T], rows []T, limit int, hasCursor, back bool, c
 				page.Pagination.NextCursor = &last
 			}
 			if hasCursor {
-				page.Pagination.PreviousCursor = ptr("prev_" + first)
+				page.Pagination.PreviousCursor = valPtr("prev_" + first)
 			}
 		}
 	}
@@ -1056,7 +1058,7 @@ func nightSummary(day int64, src *SourceMetadata, sessions []SleepSession) Sleep
 	}
 	s.TotalDurationMinutes = s.DurationMinutes
 	if effSeconds > 0 {
-		s.EfficiencyPercent = ptr(round2(effWeighted / effSeconds))
+		s.EfficiencyPercent = valPtr(roundTo(effWeighted/effSeconds, 2))
 	}
 	l := &sessions[longest]
 	s.StartTime, s.EndTime, s.ZoneOffset = l.StartTime, l.EndTime, l.ZoneOffset
@@ -1088,7 +1090,7 @@ func (q *Service) SleepSummaries(iid uint32, known bool, p SleepSummaryParams) (
 		return page, nil
 	}
 	d0, d1 := clampDay(p.Start), clampDay(p.End)
-	sessions, err := q.SleepSessions(iid, clamp(p.Start).Add(-2*24*time.Hour), clamp(p.End).Add(2*24*time.Hour))
+	sessions, err := q.SleepSessions(iid, clampTime(p.Start).Add(-2*24*time.Hour), clampTime(p.End).Add(2*24*time.Hour))
 	if err != nil {
 		return nil, err
 	}
@@ -1101,7 +1103,7 @@ func (q *Service) SleepSummaries(iid uint32, known bool, p SleepSummaryParams) (
 	groups := map[key][]SleepSession{}
 	byDay := map[int64][]*SourceMetadata{}
 	for _, s := range sessions {
-		day := localDay(s.EndTime.UnixMicro(), zoneOffsetUsec(deref(s.ZoneOffset)))
+		day := localDay(s.EndTime.UnixMicro(), zoneOffsetUsec(strValue(s.ZoneOffset)))
 		if day < d0 || day >= d1 || p.Cursor != "" && (back && day >= cur || !back && day <= cur) {
 			continue
 		}
@@ -1143,7 +1145,7 @@ func (q *Service) SleepSummaries(iid uint32, known bool, p SleepSummaryParams) (
 	return page, nil
 }
 
-func deref(s *string) string {
+func strValue(s *string) string {
 	if s == nil {
 		return ""
 	}
@@ -1190,7 +1192,7 @@ func (q *Service) nightVitals(iid uint32, s *SleepSummary) error {
 	if v, ok, err := q.average(iid, serHeartRate, from, to, nil); err != nil {
 		return err
 	} else if ok {
-		s.AvgHeartRateBpm = ptr(int64(math.Round(v)))
+		s.AvgHeartRateBpm = valPtr(int64(math.Round(v)))
 	}
 	for _, f := range []struct {
 		series uint16
@@ -1205,7 +1207,7 @@ func (q *Service) nightVitals(iid uint32, s *SleepSummary) error {
 			return err
 		}
 		if ok {
-			*f.dst = ptr(round1(v))
+			*f.dst = valPtr(roundTo(v, 1))
 		}
 	}
 	return nil
@@ -1326,7 +1328,7 @@ func (q *Service) BodySummary(iid uint32, known bool, p BodyParams) (*BodySummar
 			continue
 		}
 		found = true
-		*f.dst = ptr(sp.Value)
+		*f.dst = valPtr(sp.Value)
 		if newest == nil || sp.Start > newest.Start {
 			newest = sp
 		}
@@ -1337,7 +1339,7 @@ func (q *Service) BodySummary(iid uint32, known bool, p BodyParams) (*BodySummar
 	sc := &b.SlowChanging
 	if sc.BMI == nil && sc.WeightKg != nil && sc.HeightCm != nil && *sc.HeightCm > 0 {
 		m := *sc.HeightCm / 100
-		sc.BMI = ptr(round1(*sc.WeightKg / (m * m)))
+		sc.BMI = valPtr(roundTo(*sc.WeightKg/(m*m), 1))
 	}
 	if age, ok := q.age(p.UserID, now); ok {
 		sc.Age = &age
@@ -1349,7 +1351,7 @@ func (q *Service) BodySummary(iid uint32, known bool, p BodyParams) (*BodySummar
 		return nil, err
 	} else if ok {
 		found = true
-		b.Averaged.RestingHeartRateBpm = ptr(int64(math.Round(v)))
+		b.Averaged.RestingHeartRateBpm = valPtr(int64(math.Round(v)))
 	}
 	for _, f := range []struct {
 		series uint16
@@ -1361,7 +1363,7 @@ func (q *Service) BodySummary(iid uint32, known bool, p BodyParams) (*BodySummar
 		}
 		if ok {
 			found = true
-			*f.dst = ptr(round1(v))
+			*f.dst = valPtr(roundTo(v, 1))
 		}
 	}
 	// Latest within [now - window, now].
@@ -1380,7 +1382,7 @@ func (q *Service) BodySummary(iid uint32, known bool, p BodyParams) (*BodySummar
 		}
 		if sp != nil {
 			found = true
-			*f.val, *f.at = ptr(sp.Value), ptr(fromMicro(sp.Start))
+			*f.val, *f.at = valPtr(sp.Value), valPtr(fromMicro(sp.Start))
 		}
 	}
 	bp, at, err := q.bloodPressure(iid, wFrom, nowUs+1)
@@ -1425,7 +1427,7 @@ func pairReadings(sys, dia []timedValue) []bpReading {
 			if used[k] {
 				continue
 			}
-			if best < 0 || abs64(dia[k].t-s.t) < abs64(dia[best].t-s.t) {
+			if best < 0 || absMicros(dia[k].t-s.t) < absMicros(dia[best].t-s.t) {
 				best = k
 			}
 		}
@@ -1437,7 +1439,7 @@ func pairReadings(sys, dia []timedValue) []bpReading {
 	return out
 }
 
-func abs64(v int64) int64 {
+func absMicros(v int64) int64 {
 	if v < 0 {
 		return -v
 	}
@@ -1491,7 +1493,7 @@ func summariseBP(all []bpReading) (*BloodPressure, *time.Time, error) {
 		AvgSystolicMmhg: r(sumS / n), AvgDiastolicMmhg: r(sumD / n),
 		MaxSystolicMmhg: r(maxS), MaxDiastolicMmhg: r(maxD), MinSystolicMmhg: r(minS), MinDiastolicMmhg: r(minD),
 		ReadingCount: len(all),
-	}, ptr(fromMicro(at)), nil
+	}, valPtr(fromMicro(at)), nil
 }
 
 // ---------------------------------------------------------------------------
@@ -1530,9 +1532,9 @@ var (
 	farFuture = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 )
 
-// clamp keeps a time within [farPast, farFuture], where times in Unix µs
+// clampTime keeps a time within [farPast, farFuture], where times in Unix µs
 // and hour numbers do not overflow.
-func clamp(t time.Time) time.Time {
+func clampTime(t time.Time) time.Time {
 	switch {
 	case t.Before(farPast):
 		return farPast
@@ -1542,7 +1544,7 @@ func clamp(t time.Time) time.Time {
 	return t
 }
 
-func clampDay(t time.Time) int64 { return dayOf(clamp(t)) }
+func clampDay(t time.Time) int64 { return dayOf(clampTime(t)) }
 
 // DataSummary answers GET /users/{id}/summaries/data: counts of points per
 // series, workouts per type and sleep sessions, in all and per provider.
@@ -1557,7 +1559,7 @@ func (q *Service) DataSummary(iid uint32, known bool, p DataParams) (*DataSummar
 	if !end.After(start) {
 		return nil, badf("end_date must be after start_date.")
 	}
-	start, end = clamp(start), clamp(end)
+	start, end = clampTime(start), clampTime(end)
 	out := &DataSummary{UserID: p.UserID, SeriesTypeCounts: map[string]int{}, WorkoutTypeCounts: map[string]int{},
 		ByProvider: []ProviderCounts{}}
 	if !known {

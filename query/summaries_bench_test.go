@@ -76,3 +76,23 @@ func cpuTime() int64 {
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
+
+// BenchmarkActivitySummariesFirstPage answers the first page of the default
+// size (50 days) of the same year: the window is read in chunks from its
+// start, so only the first two months are read.
+func BenchmarkActivitySummariesFirstPage(b *testing.B) {
+	q, year := storeYearOfMinutes(b)
+	p := ActivityParams{Start: year, End: year.AddDate(1, 0, 0), Limit: 50}
+	b.ResetTimer()
+	cpu := cpuTime()
+	for i := 0; i < b.N; i++ {
+		page, err := q.ActivitySummaries(1, true, p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(page.Data) != 50 || !page.Pagination.HasMore {
+			b.Fatalf("%d days", len(page.Data))
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-cpu)/1e6/float64(b.N), "cpu-ms/op")
+}
