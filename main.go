@@ -51,6 +51,10 @@ func main() {
 		err = serve(args)
 	case "bench":
 		err = benchCmd(args)
+	case "backup":
+		err = backupCmd(args)
+	case "restore":
+		err = restoreCmd(args)
 	case "version":
 		fmt.Printf("wearhouse %s %s %s/%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	case "help", "-h", "--help":
@@ -70,6 +74,8 @@ func usage() {
 	fmt.Fprint(os.Stderr, `Usage:
   wearhouse [serve] [flags]   run the server (the default); 'wearhouse serve -h' lists the flags
   wearhouse bench [flags]     measure ingest throughput and latency; 'wearhouse bench -h' lists the flags
+  wearhouse backup <dir>      write a consistent copy of the store (online, through the running server)
+  wearhouse restore <dir>     put a backup in place as a new data directory (server stopped)
   wearhouse version           print the version
 `)
 }
@@ -85,6 +91,7 @@ type config struct {
 	maxInflight     size
 	maxConcurrent   int
 	diskReserve     size
+	ballastSize     size
 	autoCreateUsers bool
 	readTimeout     time.Duration
 	writeTimeout    time.Duration
@@ -101,7 +108,7 @@ type config struct {
 }
 
 func parseFlags(args []string) (*config, error) {
-	c := &config{maxBody: 64 << 20, maxInflight: 128 << 20, diskReserve: 512 << 20, memoryLimit: 256 << 20,
+	c := &config{maxBody: 64 << 20, maxInflight: 128 << 20, diskReserve: 512 << 20, ballastSize: 64 << 20, memoryLimit: 256 << 20,
 		cacheSize: 32 << 20, memtableSize: 32 << 20}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.listen, "listen", ":8080", "address to listen on")
@@ -113,6 +120,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.Var(&c.maxInflight, "max-inflight-bytes", "body bytes being written at once before 503")
 	fs.IntVar(&c.maxConcurrent, "max-concurrent", 64, "sync batches being written at once before 503")
 	fs.Var(&c.diskReserve, "disk-reserve", "free disk space under which syncs get 507")
+	fs.Var(&c.ballastSize, "ballast-size", "space set aside in the data directory, given back when the disk fills (0 for none)")
 	fs.BoolVar(&c.autoCreateUsers, "auto-create-users", true, "create a user on its first sync (else 404)")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 60*time.Second, "time to read one whole request")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 30*time.Second, "time to write one response")
@@ -223,6 +231,7 @@ func serve(args []string) error {
 		Ingest: ingest.Options{
 			MaxItems: c.maxItems, MaxInflightBytes: int64(c.maxInflight), MaxConcurrent: c.maxConcurrent,
 			DiskReserve: uint64(c.diskReserve), AutoCreateUsers: c.autoCreateUsers, CommitTimeout: c.commitTimeout,
+			BallastSize: ballast(c.ballastSize),
 		},
 		Compactor: ingest.CompactorOptions{Paused: c.pauseCompactor},
 		HTTP: httpapi.Options{
@@ -265,4 +274,12 @@ func serve(args []string) error {
 	}
 	log.Info().Msg("stopped")
 	return nil
+}
+
+// ballast maps the flag's 0 ("none") to the option's negative.
+func ballast(n size) int64 {
+	if n == 0 {
+		return -1
+	}
+	return int64(n)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"time"
@@ -239,4 +240,17 @@ func (s *Service) RotateKey(id string) (string, *KeyInfo, error) {
 	s.mu.Unlock()
 	s.event("rotated", "api_key").Str("key_id", id).Str("new_key_id", newID).Msg("API key rotated")
 	return key, next, nil
+}
+
+// CopyAdminKeyFile copies the admin key file of a data directory, when
+// there is one, into another directory (a backup), keeping it private.
+func CopyAdminKeyFile(dataDir, dstDir string) error {
+	b, err := os.ReadFile(filepath.Join(dataDir, AdminKeyFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return writeFileSynced(filepath.Join(dstDir, AdminKeyFile), b, 0o600)
 }

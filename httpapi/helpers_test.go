@@ -54,7 +54,7 @@ func startServer(t *testing.T, tune func(*app.Options)) *testServer {
 	o := app.Options{
 		Store:     pebblestore.Options{Dir: t.TempDir()},
 		Auth:      auth.Options{AdminKey: adminKey},
-		Ingest:    ingest.Options{AutoCreateUsers: true},
+		Ingest:    ingest.Options{AutoCreateUsers: true, BallastSize: -1},
 		Compactor: ingest.CompactorOptions{Paused: true},
 		HTTP:      httpapi.Options{ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second},
 		Logger:    zerolog.Nop(),

@@ -27,7 +27,7 @@ func TestMetrics(t *testing.T) {
 	ts.post("m", "sync_request__SyncRequest_json_schema_example.json")
 	ts.post("m", "apple_sdk_import__sample_sdk_payload.json")
 	ts.asAdmin("m", fixture(t, "sync_request__SyncRequest_json_schema_example.json")) // a replay
-	ts.asAdmin("m", fixture(t, "malformed_payload_debug__bad_provider.json"))          // a 400
+	ts.asAdmin("m", fixture(t, "malformed_payload_debug__bad_provider.json"))         // a 400
 	ts.indexed()
 	r := ts.do("GET", "/metrics", nil)
 	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {

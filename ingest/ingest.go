@@ -33,6 +33,9 @@ type Options struct {
 	MaxConcurrent int
 	// DiskReserve is the free space under which batches get 507.
 	DiskReserve uint64
+	// BallastSize is the size of the ballast file kept in the data
+	// directory and given back when the disk fills up; negative for none.
+	BallastSize int64
 	// DedupWindow is how long a byte-identical body is recognised.
 	DedupWindow time.Duration
 	// AutoCreateUsers creates a user on its first sync; when false an
@@ -61,6 +64,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.DiskReserve == 0 {
 		o.DiskReserve = 512 << 20
+	}
+	if o.BallastSize == 0 {
+		o.BallastSize = 64 << 20
 	}
 	if o.DedupWindow == 0 {
 		o.DedupWindow = 7 * 24 * time.Hour
@@ -165,10 +171,11 @@ func New(store *pebblestore.Store, o Options) (*Service, error) {
 	}
 	s := &Service{store: store, opts: o, log: o.Logger, seq: newSeqTracker(max(last, pos)),
 		stop: make(chan struct{}), appended: make(chan struct{}, 1)}
-	s.disk.dir = store.Dir()
+	s.disk = diskWatch{dir: store.Dir(), reserve: o.DiskReserve, ballast: max(o.BallastSize, 0), log: o.Logger}
 	if err := s.disk.sample(); err != nil {
 		return nil, fmt.Errorf("ingest: free space of %s: %w", store.Dir(), err)
 	}
+	s.disk.tend()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
