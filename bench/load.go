@@ -206,9 +206,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		pid = cfg.ServerPID
 	}
 	mem := startRSSSampler(pid)
-	cpu0, gc0 := processCPU(), gcCPU()
+	cpu0 := processCPU()
+	gc0, idle0 := gcCPU()
 	res, err := d.phase(ctx, cfg.Rate, cfg.Duration, cfg.Requests)
-	cpu, gc := processCPU()-cpu0, gcCPU()-gc0
+	cpu := processCPU() - cpu0
+	gc, idle := gcCPU()
+	gc, idle = gc-gc0, idle-idle0
 	peak, end := mem.stop()
 	if err != nil {
 		return nil, err
@@ -217,7 +220,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.RSSPeak, r.RSSEnd = peak, end
 	r.LoadAverage = loadAverage()
 	if cfg.InProcess {
-		r.ProcessCPU, r.GCCPU, r.GoMemory = cpu, gc, goMemory()
+		r.ProcessCPU, r.GCCPU, r.GCIdleCPU, r.GoMemory = cpu, gc, idle, goMemory()
 	}
 	if ceiling != nil {
 		r.Ceiling = ceiling
@@ -515,14 +518,16 @@ func processCPU() time.Duration {
 }
 
 // gcCPU is the CPU time the Go garbage collector used so far, as the
-// runtime estimates it.
-func gcCPU() time.Duration {
-	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+// runtime estimates it: marking in the program's time (assists and
+// dedicated workers, and pauses), and marking in otherwise idle time.
+func gcCPU() (busy, idle time.Duration) {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/gc/mark/idle:cpu-seconds"}}
 	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindFloat64 {
-		return 0
+	if s[0].Value.Kind() != metrics.KindFloat64 || s[1].Value.Kind() != metrics.KindFloat64 {
+		return 0, 0
 	}
-	return time.Duration(s[0].Value.Float64() * float64(time.Second))
+	total, marked := s[0].Value.Float64(), s[1].Value.Float64()
+	return time.Duration((total - marked) * float64(time.Second)), time.Duration(marked * float64(time.Second))
 }
 
 // goMemory is the memory the Go runtime holds from the system now, released

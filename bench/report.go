@@ -134,11 +134,13 @@ type Report struct {
 	// the machine's one-minute load average at the end.
 	ProcessCPU  time.Duration
 	LoadAverage float64
-	// GCCPU is the part of ProcessCPU the garbage collector used, and
-	// GoMemory what the Go runtime held from the system at the end, for an
-	// in-process server.
-	GCCPU    time.Duration
-	GoMemory int64
+	// GCCPU is the part of ProcessCPU the garbage collector took from the
+	// program (assists, dedicated workers, pauses), GCIdleCPU the marking
+	// it did in otherwise idle time, and GoMemory what the Go runtime held
+	// from the system at the end; for an in-process server.
+	GCCPU     time.Duration
+	GCIdleCPU time.Duration
+	GoMemory  int64
 
 	Ceiling         *CeilingReport
 	CeilingFraction float64 // RecordsPerSec / Ceiling.RecordsPerSec
@@ -291,8 +293,9 @@ func (r *Report) String() string {
 		row("memory", "server RSS peak %.1f MiB, at the end %.1f MiB", mib(r.RSSPeak), mib(r.RSSEnd))
 	}
 	if r.ProcessCPU > 0 && r.Duration > 0 {
-		row("cpu", "process used %.2f of %d cores (server and load driver), %.0f%% of it in GC; load average %.2f",
-			r.ProcessCPU.Seconds()/r.Duration.Seconds(), r.NumCPU, 100*r.GCCPU.Seconds()/r.ProcessCPU.Seconds(), r.LoadAverage)
+		row("cpu", "process used %.2f of %d cores (server and load driver): GC %.0f%% of it, and %.0f%% more marking in idle time; load average %.2f",
+			r.ProcessCPU.Seconds()/r.Duration.Seconds(), r.NumCPU, 100*r.GCCPU.Seconds()/r.ProcessCPU.Seconds(),
+			100*r.GCIdleCPU.Seconds()/r.ProcessCPU.Seconds(), r.LoadAverage)
 	} else if r.LoadAverage > 0 {
 		row("cpu", "load average %.2f", r.LoadAverage)
 	}
@@ -420,6 +423,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		RSSEnd          int64            `json:"rss_end_bytes"`
 		ProcessCPUS     float64          `json:"process_cpu_s"`
 		GCCPUS          float64          `json:"gc_cpu_s"`
+		GCIdleCPUS      float64          `json:"gc_idle_mark_cpu_s"`
 		GoMemory        int64            `json:"go_runtime_memory_bytes"`
 		LoadAverage     float64          `json:"load_average_1m"`
 		Ceiling         *ceiling         `json:"ceiling,omitempty"`
@@ -431,6 +435,6 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		r.Duration.Seconds(), r.Sent, r.Accepted, r.Records, r.Sleep, r.Workouts, r.Items, r.BodyBytes,
 		r.RequestsPerSec, r.RecordsPerSec, r.MBPerSec, lat(r.Latency), lat(r.OverloadLatency),
 		errs, r.Overloaded, r.Transport, r.FirstError, r.Duplicates, r.DroppedBatches,
-		r.RSSPeak, r.RSSEnd, r.ProcessCPU.Seconds(), r.GCCPU.Seconds(), r.GoMemory, r.LoadAverage, c, r.CeilingFraction,
+		r.RSSPeak, r.RSSEnd, r.ProcessCPU.Seconds(), r.GCCPU.Seconds(), r.GCIdleCPU.Seconds(), r.GoMemory, r.LoadAverage, c, r.CeilingFraction,
 	})
 }
