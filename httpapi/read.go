@@ -87,7 +87,16 @@ func (s *Server) timeseries(ctx *fasthttp.RequestCtx, a []string) {
 	page, err := s.deps.Query.Timeseries(iid, known, query.TimeseriesParams{
 		Start: start, End: end, Types: types, Resolution: arg(ctx, "resolution"), Cursor: arg(ctx, "cursor"), Limit: limit,
 	})
-	s.answer(ctx, page, err)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	b, err := appendTimeseriesPage(make([]byte, 0, 64+200*len(page.Data)), page)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, b)
 }
 
 func (s *Server) workouts(ctx *fasthttp.RequestCtx, a []string) {

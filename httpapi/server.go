@@ -189,10 +189,12 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 	ctx.SetConnectionClose()
 }
 
+// writeJSON sends a JSON body. The body is handed over, not copied: the
+// caller must not change it afterwards (every caller builds a fresh one).
 func writeJSON(ctx *fasthttp.RequestCtx, status int, body []byte) {
 	ctx.SetStatusCode(status)
 	ctx.SetContentType("application/json")
-	ctx.SetBody(body)
+	ctx.Response.SetBodyRaw(body)
 }
 
 func writeDetail(ctx *fasthttp.RequestCtx, status int, detail string) {
