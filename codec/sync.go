@@ -266,7 +266,10 @@ func (b *Batch) envelope(provider, sdkVersion, syncTimestamp any) error {
 	ok := false
 	for _, s := range Providers {
 		if p == s {
-			ok = true
+			// Keep the constant, not p: p may be a slice of the decoder's
+			// copy of the whole body, and a provider string outlives the
+			// request (in caches, in runs).
+			p, ok = s, true
 		}
 	}
 	if !ok {

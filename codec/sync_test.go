@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 const seedFixture = "sync_request__SyncRequest_json_schema_example.json"
@@ -1366,5 +1367,26 @@ func TestDecodeSyncNullBody(t *testing.T) {
 	e := mustReject(t, []byte(`null`), 0, KindInvalid)
 	if e.Detail != "Request body must be a JSON object." {
 		t.Errorf("detail %q", e.Detail)
+	}
+}
+
+// The provider outlives the request (caches, runs): it must be the
+// package's constant, not a slice of the decoder's copy of the body, which
+// would keep the whole body alive.
+func TestProviderDoesNotPinTheBody(t *testing.T) {
+	for _, body := range []string{`{"provider":"apple"}`, `{"provider":"SAMSUNG","data":{"records":[1]}}`} {
+		b, err := DecodeSync([]byte(body), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pinned := true
+		for _, p := range Providers {
+			if unsafe.StringData(b.Provider) == unsafe.StringData(p) {
+				pinned = false
+			}
+		}
+		if pinned {
+			t.Errorf("%s: provider %q is not the package constant", body, b.Provider)
+		}
 	}
 }
