@@ -19,8 +19,8 @@ func countItems(body []byte) (int, error) {
 	stack := make([]frame, 0, 16)
 	var (
 		n       int
-		lastKey string
-		keyNext bool // the next string in an object is a key
+		lastKey []byte // a slice of body: no copy
+		keyNext bool   // the next string in an object is a key
 	)
 	for i := 0; i < len(body); i++ {
 		c := body[i]
@@ -42,7 +42,7 @@ func countItems(body []byte) (int, error) {
 				return n, errScan
 			}
 			if len(stack) > 0 && !stack[len(stack)-1].array && keyNext {
-				lastKey = string(body[start:i])
+				lastKey = body[start:i]
 				keyNext = false
 				continue
 			}
@@ -52,11 +52,11 @@ func countItems(body []byte) (int, error) {
 			}
 			f := frame{array: c == '['}
 			depth := len(stack)
-			if depth == 1 && !stack[0].array && c == '{' && lastKey == "data" {
+			if depth == 1 && !stack[0].array && c == '{' && string(lastKey) == "data" {
 				f.inData = true
 			}
 			if depth == 2 && stack[1].inData && c == '[' &&
-				(lastKey == "records" || lastKey == "sleep" || lastKey == "workouts") {
+				(string(lastKey) == "records" || string(lastKey) == "sleep" || string(lastKey) == "workouts") {
 				f.counted = true
 			}
 			if len(stack) > 0 && stack[len(stack)-1].counted {

@@ -225,9 +225,12 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 	}()
 	after = append(after, release)
 
-	sum := sha256.Sum256(append(append([]byte(req.UserID), 0), req.Body...))
+	h := sha256.New()
+	h.Write([]byte(req.UserID))
+	h.Write([]byte{0})
+	h.Write(req.Body)
 	var hash [16]byte
-	copy(hash[:], sum[:])
+	copy(hash[:], h.Sum(nil))
 	after = append(after, s.lock(hash, req))
 
 	now := s.opts.Now()

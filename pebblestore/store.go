@@ -82,6 +82,8 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/rs/zerolog"
 )
 
@@ -114,6 +116,16 @@ type Options struct {
 	// UnsafeNoSync turns the fsync of acknowledged writes off. It exists only
 	// so that the crash test can prove it detects a loss; never set it.
 	UnsafeNoSync bool
+	// FS is the filesystem the store lives on; nil is the disk. Tests pass
+	// an in-memory or a fault-injecting one (Pebble's vfs/errorfs).
+	FS vfs.FS
+	// OnFatal, when set, receives Pebble's fatal message (a failed WAL
+	// fsync, for one) before the process exits. Tests only: when Pebble's
+	// Fatalf returns, Pebble carries on as if the failed operation had
+	// succeeded, so the hook must not return (it may end its goroutine
+	// with runtime.Goexit); if it does return, the process exits as
+	// without it. The store is then unusable and must be abandoned.
+	OnFatal func(msg string)
 }
 
 // EnsureDefaults fills in zero fields.
@@ -160,8 +172,15 @@ func Open(o Options) (*Store, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+	fs := o.FS
+	if fs == nil {
+		fs = vfs.Default
+	}
+	if err := makeDataDir(fs, o.Dir); err != nil {
 		return nil, fmt.Errorf("pebblestore: create data directory: %w", err)
+	}
+	if err := checkManifest(fs, o.Dir); err != nil {
+		return nil, err
 	}
 	s := &Store{opts: o, log: o.Logger, wo: pebble.Sync}
 	if o.UnsafeNoSync {
@@ -176,8 +195,15 @@ func Open(o Options) (*Store, error) {
 		L0CompactionThreshold:       2,
 		L0StopWritesThreshold:       1000,
 		FormatMajorVersion:          pebble.FormatNewest,
-		Logger:                      pebbleLogger{o.Logger},
+		Logger:                      pebbleLogger{l: o.Logger, onFatal: o.OnFatal},
 		EventListener:               s.eventListener(),
+		FS:                          fs,
+	}
+	// Bloom filters on every level, L0 included: the compactor reads a block
+	// per (user, series, hour) for each batch it indexes, most of them new,
+	// and a filter answers "not here" without reading a table.
+	for i := range popts.Levels {
+		popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	db, err := pebble.Open(o.Dir, popts)
 	if err != nil {
@@ -193,6 +219,48 @@ func Open(o Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// makeDataDir creates dir and the directories above it that are missing,
+// and syncs each new entry into its parent. Pebble syncs the data directory
+// and its files, but not the entry that leads to a new data directory: a
+// crash soon after the first start could lose the directory, and every
+// batch acknowledged in it.
+func makeDataDir(fs vfs.FS, dir string) error {
+	var missing []string
+	for d := dir; ; {
+		if _, err := fs.Stat(d); err == nil {
+			break
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		missing = append(missing, d)
+		parent := fs.PathDir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if err := fs.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for _, d := range missing {
+		parent, err := fs.OpenDir(fs.PathDir(d))
+		if err != nil {
+			return err
+		}
+		err = parent.Sync()
+		if cerr := parent.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close closes the database. Nothing may use the store afterwards.
@@ -233,8 +301,12 @@ func (s *Store) eventListener() *pebble.EventListener {
 
 // pebbleLogger routes Pebble's log through zerolog. Fatalf keeps Pebble's
 // contract: the process must stop, because Pebble calls it only when it
-// cannot go on safely (a failed WAL fsync, for one).
-type pebbleLogger struct{ l zerolog.Logger }
+// cannot go on safely (a failed WAL fsync, for one). onFatal is the
+// tests' hook (Options.OnFatal).
+type pebbleLogger struct {
+	l       zerolog.Logger
+	onFatal func(msg string)
+}
 
 func (p pebbleLogger) Infof(format string, args ...any) {
 	p.l.Info().Str("component", "pebble").Msgf(format, args...)
@@ -245,7 +317,11 @@ func (p pebbleLogger) Errorf(format string, args ...any) {
 }
 
 func (p pebbleLogger) Fatalf(format string, args ...any) {
-	p.l.WithLevel(zerolog.FatalLevel).Str("component", "pebble").Msgf(format, args...)
+	msg := fmt.Sprintf(format, args...)
+	p.l.WithLevel(zerolog.FatalLevel).Str("component", "pebble").Msg(msg)
+	if p.onFatal != nil {
+		p.onFatal(msg)
+	}
 	os.Exit(1)
 }
 
