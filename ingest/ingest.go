@@ -139,6 +139,9 @@ type Service struct {
 	disk  diskWatch
 	stop  chan struct{}
 	wg    sync.WaitGroup
+	// writes counts the queue writes still running, some of them after
+	// their Submit returned on a timeout.
+	writes sync.WaitGroup
 
 	inflightBytes atomic.Int64
 	concurrent    atomic.Int64
@@ -184,10 +187,13 @@ func New(store *pebblestore.Store, o Options) (*Service, error) {
 	return s, nil
 }
 
-// Close stops the background work. In-flight Submits must have returned.
+// Close stops the background work. In-flight Submits must have returned;
+// Close waits for the queue writes that outlived their Submit (on a slow
+// disk), which use the store that the caller closes next.
 func (s *Service) Close() {
 	close(s.stop)
 	s.wg.Wait()
+	s.writes.Wait()
 }
 
 // Watermark is the highest queue sequence number below which no write is in
@@ -224,6 +230,9 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 		}
 	}()
 	after = append(after, release)
+	// Waits for locks end at this deadline: a write stalled on a slow disk
+	// holds the locks of its batch until it finishes.
+	deadline := time.Now().Add(s.opts.CommitTimeout)
 
 	h := sha256.New()
 	h.Write([]byte(req.UserID))
@@ -231,7 +240,11 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 	h.Write(req.Body)
 	var hash [16]byte
 	copy(hash[:], h.Sum(nil))
-	after = append(after, s.lock(hash, req))
+	unlock, err := s.lock(hash, req, deadline)
+	if err != nil {
+		return nil, err
+	}
+	after = append(after, unlock)
 
 	now := s.opts.Now()
 	// Replay records live under the user: a user that does not exist yet
@@ -258,7 +271,7 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 			b.Close()
 		}
 	}()
-	iid, created, err := s.user(b, req.UserID, now)
+	iid, created, err := s.user(b, req.UserID, now, deadline)
 	if err != nil {
 		return nil, err
 	}
@@ -443,7 +456,9 @@ func (s *Service) RevokeConnection(iid uint32, provider string) error {
 // same run always comes after it.
 func (s *Service) commit(b *pebblestore.Batch, after []func(), run *pebblestore.Run) error {
 	done := make(chan error, 1)
+	s.writes.Add(1)
 	go func() {
+		defer s.writes.Done()
 		err := b.Commit()
 		if err == nil {
 			s.events.Publish(run) // sync status stream: the run is queued
@@ -499,7 +514,8 @@ func (s *Service) admit(n int) (func(), error) {
 
 // lock takes the stripes of the body hash and of the Idempotency-Key, in
 // index order, so that concurrent replays of one batch are written once.
-func (s *Service) lock(hash [16]byte, req *Request) func() {
+// Past the deadline it gives up with 503.
+func (s *Service) lock(hash [16]byte, req *Request, deadline time.Time) (func(), error) {
 	a := int(hash[0])
 	b := a
 	if req.IdempotencyKey != "" {
@@ -509,22 +525,46 @@ func (s *Service) lock(hash [16]byte, req *Request) func() {
 	if b < a {
 		a, b = b, a
 	}
-	s.stripes[a].Lock()
-	if b != a {
-		s.stripes[b].Lock()
+	if !lockBy(&s.stripes[a], deadline) {
+		return nil, s.slow()
+	}
+	if b != a && !lockBy(&s.stripes[b], deadline) {
+		s.stripes[a].Unlock()
+		return nil, s.slow()
 	}
 	return func() {
 		if b != a {
 			s.stripes[b].Unlock()
 		}
 		s.stripes[a].Unlock()
+	}, nil
+}
+
+// lockBy takes mu, waiting at most until deadline, and reports whether it
+// did. A queue write stalled on a slow disk holds its batch's locks until it
+// finishes, however long that is; a request waiting for them must still be
+// answered in time.
+func lockBy(mu *sync.Mutex, deadline time.Time) bool {
+	for wait := 50 * time.Microsecond; !mu.TryLock(); wait = min(2*wait, 10*time.Millisecond) {
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		time.Sleep(wait)
 	}
+	return true
+}
+
+// slow is the refusal of a request that waited past its deadline for an
+// earlier write.
+func (s *Service) slow() error {
+	return refuse(KindOverloaded, s.opts.RetryAfter, "An earlier write is still running on a slow store; retry later.")
 }
 
 // user returns the internal id of a user, adding the user to the batch when
 // it is new. When created is true the caller holds usersMu until the batch
-// is committed, so that a user is created once.
-func (s *Service) user(b *pebblestore.Batch, id string, now time.Time) (iid uint32, created bool, err error) {
+// is committed, so that a user is created once. Waiting for usersMu ends
+// at the deadline with 503.
+func (s *Service) user(b *pebblestore.Batch, id string, now, deadline time.Time) (iid uint32, created bool, err error) {
 	if v, ok := s.users.Load(id); ok {
 		return v.(uint32), false, nil
 	}
@@ -539,7 +579,9 @@ func (s *Service) user(b *pebblestore.Batch, id string, now time.Time) (iid uint
 	if !s.opts.AutoCreateUsers {
 		return 0, false, refuse(KindUnknownUser, 0, "User with ID: %s not found.", id)
 	}
-	s.usersMu.Lock()
+	if !lockBy(&s.usersMu, deadline) {
+		return 0, false, s.slow()
+	}
 	if u, err := s.store.User(id); err == nil {
 		s.usersMu.Unlock()
 		s.users.Store(id, u.IID)

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"time"
 
 	"wearhouse/pebblestore"
 )
@@ -27,7 +28,7 @@ func (s *Service) AppendSDKLogs(userID string, logs []pebblestore.SDKLog) error 
 	defer release()
 	now := s.opts.Now().UTC()
 	b := s.store.NewBatch()
-	iid, created, err := s.user(b, userID, now)
+	iid, created, err := s.user(b, userID, now, time.Now().Add(s.opts.CommitTimeout))
 	if err != nil {
 		b.Close()
 		return err

@@ -1,0 +1,137 @@
+package httpapi_test
+
+// Fault test: a slow or stalled disk. Every WAL fsync takes longer than the
+// commit timeout: each sync request must end with 503 and Retry-After
+// within about that deadline instead of hanging, retries included, and a
+// batch that is written after its 503 must be answered as a replay on the
+// next retry, never stored twice.
+
+import (
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
+
+	"wearhouse/app"
+)
+
+func TestFaultSlowDiskAnswers503ThenReplays(t *testing.T) {
+	const (
+		commitTimeout = 200 * time.Millisecond
+		stall         = 2 * time.Second
+		// bound is "about the deadline": the commit timeout, twice when a
+		// retry waits for the first write, and generous slack.
+		bound = 1500 * time.Millisecond
+	)
+	lat := &walLatency{}
+	lat.delay.Store(int64(stall))
+	ts := startServer(t, func(o *app.Options) {
+		o.Store.FS = errorfs.Wrap(vfs.Default, lat)
+		o.Ingest.CommitTimeout = commitTimeout
+	})
+	c := faultClient(10*time.Second, 8)
+	post := func(user string, body []byte, headers ...string) faultAnswer {
+		t.Helper()
+		a, err := faultPost(c, ts.base, user, body, headers...)
+		if err != nil {
+			t.Fatalf("POST for %s: %v after %v", user, err, a.elapsed)
+		}
+		return a
+	}
+	if a := post("fault-slow", faultSyncBody(0, 3)); a.status != http.StatusAccepted {
+		t.Fatalf("before the stall: %d %s", a.status, a.body)
+	}
+
+	lat.on.Store(true)
+	bodyA := faultSyncBody(1, 3)
+	bodyK := faultSyncBody(2, 3)
+	type sent struct {
+		name string
+		a    faultAnswer
+	}
+	var (
+		mu      sync.Mutex
+		answers []sent
+		wg      sync.WaitGroup
+	)
+	send := func(name, user string, body []byte, headers ...string) {
+		a := post(user, body, headers...)
+		mu.Lock()
+		answers = append(answers, sent{name, a})
+		mu.Unlock()
+	}
+	// The first attempts, then, while their writes are still stalled,
+	// the clients' retries and syncs of users that do not exist yet.
+	send("A", "fault-slow", bodyA)
+	send("K", "fault-slow", bodyK, "Idempotency-Key", "fault-key-1")
+	for _, r := range []struct {
+		name, user string
+		body       []byte
+		headers    []string
+	}{
+		{"A retried", "fault-slow", bodyA, nil},
+		{"K retried", "fault-slow", bodyK, []string{"Idempotency-Key", "fault-key-1"}},
+		{"new user B", "fault-new-b", faultSyncBody(3, 3), nil},
+		{"new user C", "fault-new-c", faultSyncBody(4, 3), nil},
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			send(r.name, r.user, r.body, r.headers...)
+		}()
+	}
+	wg.Wait()
+	for _, s := range answers {
+		t.Logf("%s during the stall: %d after %v", s.name, s.a.status, s.a.elapsed.Round(time.Millisecond))
+		switch {
+		case s.a.elapsed > bound:
+			t.Errorf("%s: answered after %v, past the deadline (commit timeout %v)", s.name, s.a.elapsed, commitTimeout)
+		case s.a.status == http.StatusServiceUnavailable:
+			if msg := checkRefusal(s.a); msg != "" {
+				t.Errorf("%s: %s", s.name, msg)
+			}
+		case s.a.status != http.StatusAccepted:
+			t.Errorf("%s: %d %s", s.name, s.a.status, s.a.body)
+		}
+	}
+	if answers[0].a.status != http.StatusServiceUnavailable {
+		t.Fatalf("A was answered %d while every fsync takes %v", answers[0].a.status, stall)
+	}
+
+	// The disk recovers; the stalled writes complete. The retries are
+	// answered as replays of them.
+	lat.on.Store(false)
+	deadline := time.Now().Add(10 * time.Second)
+	var a faultAnswer
+	for {
+		a = post("fault-slow", bodyA)
+		if a.status == http.StatusAccepted || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if a.status != http.StatusAccepted || !a.dup {
+		t.Fatalf("A retried after the stall: %d duplicate=%v %s; want a replay of the stalled write", a.status, a.dup, a.body)
+	}
+	k := post("fault-slow", bodyK, "Idempotency-Key", "fault-key-1")
+	if k.status != http.StatusAccepted || k.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("K retried after the stall: %d %v %s; want the stored first answer", k.status, k.header, k.body)
+	}
+	q := ts.queue()
+	counts := map[string]int{}
+	for _, e := range q {
+		counts[string(e.Body)]++
+	}
+	for name, b := range map[string][]byte{"A": bodyA, "K": bodyK} {
+		if counts[string(b)] != 1 {
+			t.Errorf("%s stored %d times", name, counts[string(b)])
+		}
+	}
+	if _, ok := q[a.batchID]; !ok {
+		t.Errorf("the replay of A names batch %s, which is not queued", a.batchID)
+	}
+	t.Logf("%d WAL fsyncs delayed by %v; A replayed as batch %s, K as %s", lat.syncs.Load(), stall, a.batchID, k.batchID)
+}
