@@ -158,7 +158,11 @@ type Service struct {
 	// mu guards the caches of what makes an SDK token valid: the
 	// generation of each application's secret and the ids of live API
 	// keys (a token minted with an admin key dies with the key).
-	mu      sync.RWMutex
+	mu sync.RWMutex
+	// writeMu serialises the changes that read before they write: key
+	// deletion and rotation (the last admin key), refresh rotation (a
+	// refresh token is exchanged once).
+	writeMu sync.Mutex
 	appGen  map[string]int
 	keyIDs  map[string]bool
 	keyByID map[string][32]byte

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,7 +54,14 @@ func newKeyID() (string, error) {
 func (s *Service) ensureAdminKey() error {
 	now := s.opts.Now().UTC()
 	if s.opts.AdminKey != "" {
-		if _, err := s.store.APIKey(hashSecret(s.opts.AdminKey)); err == nil {
+		h := hashSecret(s.opts.AdminKey)
+		if _, err := s.store.APIKey(h); err == nil {
+			return nil
+		}
+		// A key deleted or rotated through the API stays dead, even while the
+		// environment still names it: what it minted must not come back.
+		if _, err := s.store.Meta(retiredMeta(h)); err == nil {
+			s.log.Warn().Msg("WEARHOUSE_ADMIN_KEY names a key that was deleted or rotated; it is not accepted")
 			return nil
 		}
 		return s.putKey(s.opts.AdminKey, &KeyInfo{ID: "key_admin_env", Name: "admin (WEARHOUSE_ADMIN_KEY)", Scope: ScopeAdmin, CreatedAt: now})
@@ -175,9 +183,24 @@ func (s *Service) RenameKey(id, name string) (*KeyInfo, error) {
 	return rec, nil
 }
 
-// DeleteKey deletes an API key; SDK tokens it minted stop working. The
-// last admin key cannot be deleted: nobody could manage the server after.
+func retiredMeta(h [32]byte) string { return "auth.retired_key." + hex.EncodeToString(h[:8]) }
+
+// retire marks a key hash as gone for good and revokes the refresh tokens
+// minted with the key.
+func (s *Service) retire(id string, h [32]byte) error {
+	if err := s.store.PutMeta(retiredMeta(h), []byte(id)); err != nil {
+		return err
+	}
+	_, err := s.revokeRefreshTokens(func(r *refreshRecord) bool { return r.AppID == AdminAppID(id) })
+	return err
+}
+
+// DeleteKey deletes an API key; SDK tokens and refresh tokens it minted stop
+// working. The last admin key cannot be deleted: nobody could manage the
+// server after.
 func (s *Service) DeleteKey(id string) (*KeyInfo, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	h, rec, err := s.keyByIDRecord(id)
 	if err != nil {
 		return nil, err
@@ -204,6 +227,9 @@ func (s *Service) DeleteKey(id string) (*KeyInfo, error) {
 	delete(s.keyIDs, id)
 	delete(s.keyByID, id)
 	s.mu.Unlock()
+	if err := s.retire(id, h); err != nil {
+		return nil, err
+	}
 	s.event("revoked", "api_key").Str("key_id", id).Msg("API key deleted")
 	return rec, nil
 }
@@ -212,6 +238,8 @@ func (s *Service) DeleteKey(id string) (*KeyInfo, error) {
 // in one write: the old key stops working at once, and SDK tokens it minted
 // with it.
 func (s *Service) RotateKey(id string) (string, *KeyInfo, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	h, rec, err := s.keyByIDRecord(id)
 	if err != nil {
 		return "", nil, err
@@ -238,6 +266,9 @@ func (s *Service) RotateKey(id string) (string, *KeyInfo, error) {
 	delete(s.keyByID, id)
 	s.keyIDs[newID], s.keyByID[newID] = true, nh
 	s.mu.Unlock()
+	if err := s.retire(id, h); err != nil {
+		return "", nil, err
+	}
 	s.event("rotated", "api_key").Str("key_id", id).Str("new_key_id", newID).Msg("API key rotated")
 	return key, next, nil
 }

@@ -131,6 +131,8 @@ func (s *Service) refreshRecord(raw string) ([32]byte, *refreshRecord, error) {
 // longer than RefreshTTL, or whose application was deleted or rotated, is
 // refused (and removed).
 func (s *Service) Refresh(raw string) (*TokenPair, string, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	h, r, err := s.refreshRecord(raw)
 	if err != nil {
 		if errors.Is(err, ErrInvalidRefreshToken) {
@@ -165,6 +167,8 @@ func (s *Service) Refresh(raw string) (*TokenPair, string, error) {
 
 // Revoke deletes a refresh token; ErrNotFound when there is none.
 func (s *Service) Revoke(raw string) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	h, r, err := s.refreshRecord(raw)
 	if errors.Is(err, ErrInvalidRefreshToken) {
 		return ErrNotFound

@@ -73,8 +73,12 @@ type UserCreate struct {
 	Email          *string `json:"email"`
 }
 
+// answerJSON encodes answers; map keys are sorted, so that the same data
+// always gives the same bytes.
+var answerJSON = sonic.Config{SortMapKeys: true}.Froze()
+
 // Marshal encodes a response value as JSON.
-func Marshal(v any) ([]byte, error) { return sonic.Marshal(v) }
+func Marshal(v any) ([]byte, error) { return answerJSON.Marshal(v) }
 
 // Unmarshal decodes a small JSON request body into v after checking that it
 // is valid UTF-8. A failed decode leaves v unspecified: discard it.

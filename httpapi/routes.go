@@ -55,6 +55,10 @@ func match(pattern, segs []string, args []string) ([]string, bool) {
 			if segs[i] == "" {
 				return nil, false
 			}
+			if p == "{user_id}" {
+				args = append(args, canonicalUserID(segs[i]))
+				continue
+			}
 			args = append(args, segs[i])
 		} else if p != segs[i] {
 			return nil, false
@@ -141,6 +145,23 @@ func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
 		}
 		writeJSON(ctx, fasthttp.StatusOK, b)
 	}
+}
+
+// canonicalUserID writes a UUID-shaped user id in lower case, so that one
+// user is one user whatever the case a client writes its UUID in (an SDK
+// token's subject is compared case-insensitively to the path; the store
+// must agree). Other ids are kept exactly as sent.
+func canonicalUserID(id string) string {
+	if len(id) != 36 || id[8] != '-' || id[13] != '-' || id[18] != '-' || id[23] != '-' {
+		return id
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return id
+		}
+	}
+	return strings.ToLower(id)
 }
 
 // validUserID: 1 to 128 characters of A-Z a-z 0-9 . _ - : @.

@@ -11,6 +11,7 @@ import (
 	"net"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -214,7 +215,7 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 	case errors.As(err, &qerr):
 		writeDetail(ctx, fasthttp.StatusBadRequest, qerr.Detail)
 	case errors.As(err, &herr):
-		if herr.status == fasthttp.StatusUnauthorized && s.deps.Auth != nil {
+		if herr.status == fasthttp.StatusUnauthorized && s.deps.Auth != nil && presentedCredential(ctx) {
 			s.deps.Auth.Limiter.Fail(ctx.RemoteIP().String())
 		}
 		if herr.wwwAuth {
@@ -251,6 +252,24 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 		s.log.Error().Err(err).Bytes("method", ctx.Method()).Bytes("path", ctx.Path()).Msg("request failed")
 		writeDetail(ctx, fasthttp.StatusInternalServerError, "Internal server error.")
 	}
+}
+
+// presentedCredential reports whether a refused request carried a
+// credential: only those count towards the bad-credential limit, so that
+// clients without one (a poller, phones behind one NAT with an expired
+// token on a read route) cannot lock out their address.
+func presentedCredential(ctx *fasthttp.RequestCtx) bool {
+	if len(ctx.Request.Header.Peek("X-Open-Wearables-API-Key")) > 0 {
+		return true
+	}
+	path := string(ctx.Path())
+	if _, ok := bearer(ctx.Request.Header.Peek("Authorization")); ok && strings.Contains(path, "/sdk/") {
+		// Only the SDK routes take tokens: a token elsewhere is a wrong
+		// door, not a guess.
+		return true
+	}
+	// Application credentials and refresh tokens travel in the body.
+	return strings.HasSuffix(strings.TrimSuffix(path, "/"), "/token") || strings.Contains(path, "/token/")
 }
 
 // httpError is an error that already knows its status.
