@@ -264,7 +264,7 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 		return nil, err
 	}
 
-	b := s.store.NewBatch()
+	b := s.store.NewBatchSized(len(req.Body) + len(req.UserID) + 4096)
 	committed := false
 	defer func() {
 		if !committed {

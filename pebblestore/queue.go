@@ -28,7 +28,12 @@ func (b *Batch) PutQueue(e *QueueEntry) error {
 	if len(e.UserID) > maxUserIDBytes || len(e.Provider) > 255 {
 		return errors.New("pebblestore: queue entry names too long")
 	}
-	v := make([]byte, 0, 1+8+16+4+1+len(e.Provider)+2+len(e.UserID)+len(e.Body))
+	// The value is written in place in the batch: the body, the biggest
+	// thing the server handles, is copied once.
+	n := 1 + 8 + 16 + 4 + 1 + len(e.Provider) + 2 + len(e.UserID) + len(e.Body)
+	op := b.b.SetDeferred(9, n)
+	copy(op.Key, queueKey(e.Seq))
+	v := op.Value[:0]
 	v = append(v, queueEntryV1)
 	v = binary.BigEndian.AppendUint64(v, uint64(e.Received.UnixNano()))
 	v = append(v, e.BatchID[:]...)
@@ -38,7 +43,10 @@ func (b *Batch) PutQueue(e *QueueEntry) error {
 	v = binary.BigEndian.AppendUint16(v, uint16(len(e.UserID)))
 	v = append(v, e.UserID...)
 	v = append(v, e.Body...)
-	return b.b.Set(queueKey(e.Seq), v, nil)
+	if len(v) != n {
+		return errors.New("pebblestore: queue entry size mismatch")
+	}
+	return op.Finish()
 }
 
 // DeleteQueue removes a queue entry in the batch.

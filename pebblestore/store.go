@@ -334,6 +334,12 @@ type Batch struct {
 // NewBatch starts a batch.
 func (s *Store) NewBatch() *Batch { return &Batch{s: s, b: s.db.NewBatch()} }
 
+// NewBatchSized starts a batch with room for about size bytes, so that a
+// large body is not copied again as the batch grows.
+func (s *Store) NewBatchSized(size int) *Batch {
+	return &Batch{s: s, b: s.db.NewBatchWithSize(size)}
+}
+
 // Commit writes the batch and waits for the WAL fsync: when it returns nil,
 // the batch survives a crash. The batch cannot be used afterwards.
 func (b *Batch) Commit() error {
