@@ -69,7 +69,7 @@ func checkManifest(fs vfs.FS, dir string) error {
 		}
 		for p := from; p+headerSize <= len(b); p++ {
 			if _, ok := manifestChunk(b[p:]); ok && (b[p+6] == 1 || b[p+6] == 2) && binary.LittleEndian.Uint16(b[p+4:]) > 0 {
-				return fmt.Errorf("pebblestore: %s in %s is damaged at byte %d, and records written after it are intact: "+
+				return fmt.Errorf("pebblestore: %s in %s has a damaged record at byte %d, and records written after it are intact: "+
 					"this is on-disk corruption, not a write torn by a crash. The store was not opened, because opening it "+
 					"would drop the tables listed after the damage; no file was changed. Restore the data directory from a backup",
 					name, dir, damaged)

@@ -293,6 +293,14 @@ func (s *Store) eventListener() *pebble.EventListener {
 			s.stats.diskSlow.Add(1)
 			s.log.Warn().Str("path", info.Path).Dur("duration", info.Duration).Msg("pebble disk operation slow")
 		},
+		// Pebble's default for a checksum that fails on read is to stop the
+		// process with the whole error and its stack as the message; the
+		// process still stops, with a message that says what to do.
+		DataCorruption: func(info pebble.DataCorruptionInfo) {
+			pebbleLogger{l: s.log, onFatal: s.opts.OnFatal}.Fatalf("on-disk corruption in %s: %v. "+
+				"The store is damaged; wearhouse stops rather than serve from it or write over it. "+
+				"Restore the data directory from a backup", info.Path, info.Details)
+		},
 		LowDiskSpace: func(info pebble.LowDiskSpaceInfo) {
 			s.log.Warn().Uint64("available_bytes", info.AvailBytes).Uint64("total_bytes", info.TotalBytes).Msg("low disk space")
 		},
