@@ -10,15 +10,22 @@ var errScan = errors.New("malformed JSON")
 // nesting and the keys on the way down; on malformed input it gives up and
 // leaves the verdict to the decoder.
 func countItems(body []byte) (int, error) {
+	c, err := countCollections(body)
+	return c[0] + c[1] + c[2], err
+}
+
+// countCollections counts the elements of data.records, data.sleep and
+// data.workouts, in that order.
+func countCollections(body []byte) ([3]int, error) {
 	const maxDepth = 4096
 	type frame struct {
-		array   bool
-		counted bool // an array whose elements are items
-		inData  bool // the object that is the value of the root's "data"
+		array  bool
+		coll   int  // 1, 2, 3 for an array whose elements are records, sleep stages, workouts
+		inData bool // the object that is the value of the root's "data"
 	}
 	stack := make([]frame, 0, 16)
 	var (
-		n       int
+		n       [3]int
 		lastKey []byte // a slice of body: no copy
 		keyNext bool   // the next string in an object is a key
 	)
@@ -55,12 +62,18 @@ func countItems(body []byte) (int, error) {
 			if depth == 1 && !stack[0].array && c == '{' && string(lastKey) == "data" {
 				f.inData = true
 			}
-			if depth == 2 && stack[1].inData && c == '[' &&
-				(string(lastKey) == "records" || string(lastKey) == "sleep" || string(lastKey) == "workouts") {
-				f.counted = true
+			if depth == 2 && stack[1].inData && c == '[' {
+				switch string(lastKey) {
+				case "records":
+					f.coll = 1
+				case "sleep":
+					f.coll = 2
+				case "workouts":
+					f.coll = 3
+				}
 			}
-			if len(stack) > 0 && stack[len(stack)-1].counted {
-				n++
+			if len(stack) > 0 && stack[len(stack)-1].coll > 0 {
+				n[stack[len(stack)-1].coll-1]++
 			}
 			stack = append(stack, f)
 			keyNext = c == '{'
@@ -73,8 +86,8 @@ func countItems(body []byte) (int, error) {
 			continue
 		}
 		// A scalar value (or the end of a string value).
-		if len(stack) > 0 && stack[len(stack)-1].counted {
-			n++
+		if len(stack) > 0 && stack[len(stack)-1].coll > 0 {
+			n[stack[len(stack)-1].coll-1]++
 			// Skip the rest of a bare scalar so that it counts once.
 			for i+1 < len(body) && c != '"' && !isDelim(body[i+1]) {
 				i++

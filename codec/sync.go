@@ -198,12 +198,23 @@ func DecodeSync(body []byte, maxItems int) (*Batch, error) {
 	if !utf8.Valid(body) {
 		return nil, invalidf("Request body is not valid UTF-8 (byte offset %d).", invalidUTF8Offset(body))
 	}
-	if n, err := countItems(body); err == nil {
-		if err := checkItems(n, maxItems); err != nil {
+	counts, cerr := countCollections(body)
+	if cerr == nil {
+		if err := checkItems(counts[0]+counts[1]+counts[2], maxItems); err != nil {
 			return nil, err
 		}
 	}
+	// Slices sized from the count: the decoder fills them instead of
+	// growing them (a 2,000-item body would otherwise copy its records
+	// about eleven times over).
 	var req syncRequest
+	if cerr == nil {
+		req.Data = &syncData{
+			Records:  make([]Record, 0, counts[0]),
+			Sleep:    make([]SleepStage, 0, counts[1]),
+			Workouts: make([]Workout, 0, counts[2]),
+		}
+	}
 	if firstByte(body) != '{' || strictJSON.Unmarshal(body, &req) != nil {
 		// The fast path failed: find out why, item by item.
 		return decodeSlow(body, maxItems)
