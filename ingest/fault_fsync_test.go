@@ -201,7 +201,7 @@ func TestFaultCrashCloneDetectsLossWithoutSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	svc, err := New(store, Options{AutoCreateUsers: true})
+	svc, err := New(store, Options{AutoCreateUsers: true, BallastSize: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

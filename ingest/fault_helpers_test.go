@@ -84,6 +84,7 @@ func openFaultService(t *testing.T, fs vfs.FS, dir string, o Options) (*Service,
 		t.Fatal(err)
 	}
 	o.AutoCreateUsers = true
+	o.BallastSize = -1 // Pebble's files are not on the volume the disk watch samples
 	svc, err := New(store, o)
 	if err != nil {
 		t.Fatal(err)
