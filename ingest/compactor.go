@@ -37,10 +37,10 @@ type CompactorOptions struct {
 // EnsureDefaults fills in zero fields.
 func (o *CompactorOptions) EnsureDefaults() {
 	if o.MaxBatches == 0 {
-		o.MaxBatches = 64
+		o.MaxBatches = 16
 	}
 	if o.MaxBytes == 0 {
-		o.MaxBytes = 32 << 20
+		o.MaxBytes = 8 << 20
 	}
 	if o.Idle == 0 {
 		o.Idle = 100 * time.Millisecond
