@@ -18,10 +18,10 @@ import (
 )
 
 // TestFaultENOSPCOnWALNeverAcknowledged makes the k-th WAL write from some
-// point on fail with ENOSPC, under load: the store stops through Pebble's
-// fatal path, no batch whose write failed is acknowledged, every batch
-// acknowledged before is there after a crash, and the retries are stored
-// once.
+// point on fail with ENOSPC while a client keeps syncing: the store stops
+// through Pebble's fatal path, no batch whose write failed is
+// acknowledged, every batch acknowledged before is there after a crash,
+// and the retries are stored once.
 func TestFaultENOSPCOnWALNeverAcknowledged(t *testing.T) {
 	ks := []int64{1, 3, 10}
 	if longFaultTests() {
