@@ -26,12 +26,12 @@ import (
 // (WEARHOUSE_LONG_TESTS=1).
 func longFaultTests() bool { return os.Getenv("WEARHOUSE_LONG_TESTS") == "1" }
 
-// faultBody is a valid sync body, different for every n, with 1 to 40
-// heart rate records (pad makes it larger).
-func faultBody(n int, pad int) []byte {
+// faultBody is a valid sync body, different for every n, with the given
+// number of heart rate records (about 150 bytes each).
+func faultBody(n int, records int) []byte {
 	var b strings.Builder
 	b.WriteString(`{"provider":"apple","sdkVersion":"1.0","syncTimestamp":"2026-01-01T00:00:00Z","data":{"records":[`)
-	for i := range 1 + n%40 + pad {
+	for i := range max(records, 1) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
