@@ -40,7 +40,10 @@ func (ts *testServer) stop() {
 		return
 	}
 	ts.closed = true
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Idle keep-alive connections of the test's client would hold the
+	// shutdown until its deadline.
+	ts.c.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := ts.app.Close(ctx); err != nil {
 		ts.t.Errorf("close: %v", err)
