@@ -92,6 +92,7 @@ type config struct {
 	maxConcurrent   int
 	diskReserve     size
 	ballastSize     size
+	maxBacklog      size
 	autoCreateUsers bool
 	readTimeout     time.Duration
 	writeTimeout    time.Duration
@@ -108,7 +109,7 @@ type config struct {
 }
 
 func parseFlags(args []string) (*config, error) {
-	c := &config{maxBody: 64 << 20, maxInflight: 128 << 20, diskReserve: 512 << 20, ballastSize: 64 << 20, memoryLimit: 256 << 20,
+	c := &config{maxBody: 64 << 20, maxInflight: 128 << 20, diskReserve: 512 << 20, ballastSize: 64 << 20, maxBacklog: 256 << 20, memoryLimit: 256 << 20,
 		cacheSize: 32 << 20, memtableSize: 32 << 20}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.listen, "listen", ":8080", "address to listen on")
@@ -119,6 +120,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&c.maxItems, "max-items", 200_000, "most items in one sync batch")
 	fs.Var(&c.maxInflight, "max-inflight-bytes", "body bytes being written at once before 503")
 	fs.IntVar(&c.maxConcurrent, "max-concurrent", 64, "sync batches being written at once before 503")
+	fs.Var(&c.maxBacklog, "max-backlog", "body bytes acknowledged but not yet indexed before 503")
 	fs.Var(&c.diskReserve, "disk-reserve", "free disk space under which syncs get 507")
 	fs.Var(&c.ballastSize, "ballast-size", "space set aside in the data directory, given back when the disk fills (0 for none)")
 	fs.BoolVar(&c.autoCreateUsers, "auto-create-users", true, "create a user on its first sync (else 404)")
@@ -231,7 +233,7 @@ func serve(args []string) error {
 		Ingest: ingest.Options{
 			MaxItems: c.maxItems, MaxInflightBytes: int64(c.maxInflight), MaxConcurrent: c.maxConcurrent,
 			DiskReserve: uint64(c.diskReserve), AutoCreateUsers: c.autoCreateUsers, CommitTimeout: c.commitTimeout,
-			BallastSize: ballast(c.ballastSize),
+			BallastSize: ballast(c.ballastSize), MaxBacklogBytes: int64(c.maxBacklog),
 		},
 		Compactor: ingest.CompactorOptions{Paused: c.pauseCompactor},
 		HTTP: httpapi.Options{

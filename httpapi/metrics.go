@@ -47,6 +47,7 @@ func (s *Server) newMetrics() *metrics {
 		counter("wearhouse_items_dropped_total", "Items dropped by validation.", func() float64 { return float64(st.Dropped.Load()) })
 		counter("wearhouse_batches_replayed_total", "Batches answered as replays (byte-identical or Idempotency-Key).", func() float64 { return float64(st.Duplicates.Load()) })
 		counter("wearhouse_batches_refused_total", "Batches refused by admission (503, 507).", func() float64 { return float64(st.Refused.Load()) })
+		gauge("wearhouse_queue_backlog_bytes", "Body bytes acknowledged and not yet indexed (since the start).", func() float64 { return float64(in.Backlog()) })
 		gauge("wearhouse_disk_free_bytes", "Free bytes on the data directory's volume, as admission sees them.", func() float64 { return float64(in.DiskFree()) })
 	}
 	if c := s.deps.Compactor; c != nil {

@@ -61,6 +61,7 @@ type Compactor struct {
 	log   zerolog.Logger
 
 	pos       atomic.Uint64 // last indexed sequence number
+	scanFrom  uint64        // where the next round reads the queue from (the loop goroutine only)
 	oldest    atomic.Int64  // receive time (Unix ns) of the oldest unindexed batch, 0 when none
 	running   atomic.Bool
 	startOnce sync.Once
@@ -193,9 +194,12 @@ func (c *Compactor) round() (int, error) {
 	size := 0
 	c.oldest.Store(0)
 	// Every entry in the queue is unindexed: indexing deletes it in the same
-	// write. Scanning from the start also picks up an entry whose write
-	// finished late, below the position.
-	err := c.store.ScanQueue(0, func(e *pebblestore.QueueEntry) (bool, error) {
+	// write. Every sequence number up to the watermark is written or
+	// abandoned, so after a round nothing can appear below the last entry
+	// it took: the next round starts after it, instead of stepping over the
+	// tombstones of every entry indexed since the last compaction. The
+	// first round after a start scans from the beginning.
+	err := c.store.ScanQueue(c.scanFrom, func(e *pebblestore.QueueEntry) (bool, error) {
 		if e.Seq > w {
 			return false, nil
 		}
@@ -256,6 +260,8 @@ func (c *Compactor) round() (int, error) {
 	if _, err := ib.Commit(); err != nil {
 		return 0, err
 	}
+	c.scanFrom = entries[len(entries)-1].Seq + 1
+	c.in.Indexed(int64(size))
 	c.Indexed.Batches.Add(uint64(len(entries)))
 	c.Indexed.Records.Add(records)
 	c.Indexed.Unmapped.Add(unmapped)

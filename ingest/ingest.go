@@ -31,6 +31,10 @@ type Options struct {
 	MaxInflightBytes int64
 	// MaxConcurrent bounds the batches being decoded and written at once.
 	MaxConcurrent int
+	// MaxBacklogBytes bounds the bytes acknowledged but not yet indexed;
+	// past it batches get 503 until the compactor catches up, so that the
+	// index never falls far behind what was accepted.
+	MaxBacklogBytes int64
 	// DiskReserve is the free space under which batches get 507.
 	DiskReserve uint64
 	// BallastSize is the size of the ballast file kept in the data
@@ -70,6 +74,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.DedupWindow == 0 {
 		o.DedupWindow = 7 * 24 * time.Hour
+	}
+	if o.MaxBacklogBytes == 0 {
+		o.MaxBacklogBytes = 256 << 20
 	}
 	if o.CommitTimeout == 0 {
 		o.CommitTimeout = 10 * time.Second
@@ -144,6 +151,7 @@ type Service struct {
 	writes sync.WaitGroup
 
 	inflightBytes atomic.Int64
+	backlog       atomic.Int64 // body bytes queued and not yet indexed (since start)
 	concurrent    atomic.Int64
 	appended      chan struct{}   // wakes the compactor
 	stripes       [256]sync.Mutex // serialise replays of one body or key
@@ -202,6 +210,17 @@ func (s *Service) Watermark() uint64 { return s.seq.watermark() }
 
 // DiskOK reports whether free space is above the reserve.
 func (s *Service) DiskOK() bool { return s.disk.available() >= s.opts.DiskReserve }
+
+// Indexed tells the write path that the compactor indexed queued batches
+// of these many bytes, which leave the backlog.
+func (s *Service) Indexed(bytes int64) {
+	if s.backlog.Add(-bytes) < 0 {
+		s.backlog.Store(0) // batches queued before this start
+	}
+}
+
+// Backlog is the bytes acknowledged and not yet indexed since the start.
+func (s *Service) Backlog() int64 { return s.backlog.Load() }
 
 // DiskFree is the free space of the data directory's volume as admission
 // sees it.
@@ -321,7 +340,7 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 		})
 	}
 	committed, handedOff = true, true
-	if err := s.commit(b, after, run); err != nil {
+	if err := s.commit(b, after, run, len(req.Body)); err != nil {
 		return nil, err
 	}
 	s.Stats.Batches.Add(1)
@@ -454,13 +473,14 @@ func (s *Service) RevokeConnection(iid uint32, provider string) error {
 // The queued run is published once the write is durable, before the
 // sequence number is released, so that the compactor's publication of the
 // same run always comes after it.
-func (s *Service) commit(b *pebblestore.Batch, after []func(), run *pebblestore.Run) error {
+func (s *Service) commit(b *pebblestore.Batch, after []func(), run *pebblestore.Run, body int) error {
 	done := make(chan error, 1)
 	s.writes.Add(1)
 	go func() {
 		defer s.writes.Done()
 		err := b.Commit()
 		if err == nil {
+			s.backlog.Add(int64(body)) // as the compactor counts it: body bytes
 			s.events.Publish(run) // sync status stream: the run is queued
 		}
 		for i := len(after) - 1; i >= 0; i-- {
@@ -493,6 +513,9 @@ func (s *Service) admit(n int) (func(), error) {
 	retry := s.opts.RetryAfter
 	if !s.DiskOK() {
 		return nil, refuse(KindDiskFull, 0, "Free disk space is below the reserve; the batch was not stored.")
+	}
+	if s.backlog.Load() > s.opts.MaxBacklogBytes {
+		return nil, refuse(KindOverloaded, retry, "The index is catching up; retry later.")
 	}
 	if s.store.Stalled() {
 		return nil, refuse(KindOverloaded, retry, "The store is catching up; retry later.")
