@@ -481,7 +481,7 @@ func (s *Service) commit(b *pebblestore.Batch, after []func(), run *pebblestore.
 		err := b.Commit()
 		if err == nil {
 			s.backlog.Add(int64(body)) // as the compactor counts it: body bytes
-			s.events.Publish(run) // sync status stream: the run is queued
+			s.events.Publish(run)      // sync status stream: the run is queued
 		}
 		for i := len(after) - 1; i >= 0; i-- {
 			after[i]()
