@@ -43,6 +43,9 @@ type Config struct {
 	// Rate is the offered load in requests per second, on a fixed schedule
 	// (open loop). 0 runs a closed loop.
 	Rate float64
+	// Backoff is how long a closed-loop connection waits after a 503 with
+	// Retry-After before it sends again (0: at once).
+	Backoff time.Duration
 	// Warmup runs a closed loop for this long before the measured run and
 	// discards its results.
 	Warmup time.Duration
@@ -445,6 +448,16 @@ func (d *driver) worker(ctx context.Context, k0 int64, start, end time.Time, rat
 		case status == fasthttp.StatusServiceUnavailable && len(resp.Header.Peek("Retry-After")) > 0:
 			res.overloaded++
 			record(res.lat503, lat)
+			if d.cfg.Backoff > 0 && d.cfg.Rate == 0 {
+				// A closed-loop connection waits a little before the next
+				// request, as a client that honours Retry-After would,
+				// rather than spend the server's CPU on refusals.
+				select {
+				case <-ctx.Done():
+					return res
+				case <-time.After(d.cfg.Backoff):
+				}
+			}
 		default:
 			res.statuses[status]++
 			if res.firstErr == "" {
