@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -223,7 +224,8 @@ func (c *Compactor) round() (int, error) {
 	maxSeq := c.pos.Load()
 	var records, unmapped, failed uint64
 	runs := make([]*pebblestore.Run, 0, len(entries)) // published after the commit
-	for _, e := range entries {
+	decoded := decodeAll(entries)
+	for i, e := range entries {
 		if _, err := c.store.UserByIID(e.UserIID); errors.Is(err, pebblestore.ErrNotFound) {
 			// The user was erased while this batch was being written:
 			// nothing of it may be indexed.
@@ -235,7 +237,7 @@ func (c *Compactor) round() (int, error) {
 		} else if err != nil {
 			return 0, err
 		}
-		run, err := c.index(ib, e)
+		run, err := c.index(ib, e, decoded[i].batch, decoded[i].err)
 		if err != nil {
 			return 0, err
 		}
@@ -276,11 +278,39 @@ func (c *Compactor) round() (int, error) {
 	return len(entries), nil
 }
 
+type decodedEntry struct {
+	batch *codec.Batch
+	err   error
+}
+
+// decodeAll decodes a round's bodies on every core: decoding is most of
+// the compactor's work, and while the write path keeps the cores busy a
+// single goroutine would get too small a share of them to keep up. The
+// index itself is then written in queue order by the caller.
+func decodeAll(entries []*pebblestore.QueueEntry) []decodedEntry {
+	out := make([]decodedEntry, len(entries))
+	workers := min(runtime.GOMAXPROCS(0), len(entries))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(entries); i = int(next.Add(1) - 1) {
+				b, err := codec.DecodeSync(entries[i].Body, 1<<30)
+				out[i] = decodedEntry{b, err}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
 // index adds one queue entry's index entries to the batch and returns its
 // run, completed (or failed when the body no longer decodes, which only a
 // bug can cause: the body is then kept in the run's message-free dead
 // letter and nothing of it is indexed).
-func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry) (*pebblestore.Run, error) {
+func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry, batch *codec.Batch, decodeErr error) (*pebblestore.Run, error) {
 	now := c.opts.Now().UTC()
 	run, err := c.store.RunBySeq(e.Seq)
 	if errors.Is(err, pebblestore.ErrNotFound) {
@@ -290,8 +320,7 @@ func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry)
 		return nil, err
 	}
 	run.StartedAt = &now
-	batch, err := codec.DecodeSync(e.Body, 1<<30)
-	if err != nil {
+	if err := decodeErr; err != nil {
 		run.Status = "failed"
 		run.Message = "batch could not be decoded again: " + err.Error()
 		run.CompletedAt = &now
