@@ -63,6 +63,7 @@ type Compactor struct {
 
 	pos       atomic.Uint64 // last indexed sequence number
 	scanFrom  uint64        // where the next round reads the queue from (the loop goroutine only)
+	lastSweep time.Time     // the loop goroutine only
 	oldest    atomic.Int64  // receive time (Unix ns) of the oldest unindexed batch, 0 when none
 	running   atomic.Bool
 	startOnce sync.Once
@@ -183,6 +184,7 @@ func (c *Compactor) loop() {
 			default:
 			}
 		}
+		c.sweep()
 		t.Reset(c.opts.Idle)
 	}
 }
@@ -276,6 +278,34 @@ func (c *Compactor) round() (int, error) {
 	c.cond.Broadcast()
 	c.mu.Unlock()
 	return len(entries), nil
+}
+
+// RunRetention is how long finished sync runs are kept.
+const RunRetention = 30 * 24 * time.Hour
+
+// sweep deletes, at most once an hour, what has outlived its use: replay
+// guards and Idempotency-Keys past the replay window, and sync runs
+// finished more than RunRetention ago. It runs between rounds, when the
+// queue is drained, so it never delays indexing.
+func (c *Compactor) sweep() {
+	now := c.opts.Now()
+	if now.Sub(c.lastSweep) < time.Hour {
+		return
+	}
+	c.lastSweep = now
+	replays, err := c.store.SweepReplays(now.Add(-c.in.opts.DedupWindow))
+	if err != nil {
+		c.log.Warn().Err(err).Msg("sweeping replay records failed")
+		return
+	}
+	runs, err := c.store.SweepRuns(now.Add(-RunRetention))
+	if err != nil {
+		c.log.Warn().Err(err).Msg("sweeping old sync runs failed")
+		return
+	}
+	if replays+runs > 0 {
+		c.log.Info().Int("replay_records", replays).Int("runs", runs).Msg("swept expired records")
+	}
 }
 
 type decodedEntry struct {

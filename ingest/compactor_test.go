@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"testing"
@@ -128,4 +129,72 @@ func TestParseStageSpellings(t *testing.T) {
 			t.Errorf("%q parsed", wire)
 		}
 	}
+}
+
+func TestSweepExpiredRecords(t *testing.T) {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	clock := now
+	s, store := newService(t, Options{Now: func() time.Time { return clock }})
+	if _, err := s.Submit(&Request{UserID: "u", Body: []byte(body), IdempotencyKey: "k", Namespace: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCompactor(store, s, CompactorOptions{Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.WaitIndexed(ctx, s.Watermark()); err != nil {
+		t.Fatal(err)
+	}
+	c.Stop()
+	// Within the windows nothing goes.
+	c.lastSweep = time.Time{}
+	c.sweep()
+	if _, err := store.Dedup(1, hashOf("u", body)); err != nil {
+		t.Fatalf("replay guard swept too early: %v", err)
+	}
+	// Eight days on the replay records go; the run stays 30 days.
+	clock = now.Add(8 * 24 * time.Hour)
+	c.lastSweep = time.Time{}
+	c.sweep()
+	if _, err := store.Dedup(1, hashOf("u", body)); err == nil {
+		t.Errorf("replay guard kept past its window")
+	}
+	if _, err := store.Idempotency(1, "t", "k"); err == nil {
+		t.Errorf("Idempotency-Key kept past the window")
+	}
+	if n := countRuns(t, store); n != 1 {
+		t.Errorf("%d runs after 8 days, want 1", n)
+	}
+	clock = now.Add(31 * 24 * time.Hour)
+	c.lastSweep = time.Time{}
+	c.sweep()
+	if n := countRuns(t, store); n != 0 {
+		t.Errorf("%d runs after 31 days, want 0", n)
+	}
+	// The body is accepted again as new, not as a replay.
+	res, err := s.Submit(&Request{UserID: "u", Body: []byte(body)})
+	if err != nil || res.Duplicate {
+		t.Errorf("after the window: %+v %v", res, err)
+	}
+}
+
+func hashOf(user, b string) [16]byte {
+	h := sha256.New()
+	h.Write([]byte(user))
+	h.Write([]byte{0})
+	h.Write([]byte(b))
+	var out [16]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+func countRuns(t *testing.T, store *pebblestore.Store) int {
+	n := 0
+	if err := store.Runs(func(*pebblestore.Run) bool { n++; return true }); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
