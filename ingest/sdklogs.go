@@ -25,7 +25,17 @@ func (s *Service) AppendSDKLogs(userID string, logs []pebblestore.SDKLog) error 
 		s.Stats.Refused.Add(1)
 		return err
 	}
-	defer release()
+	// Released when the write has finished, even after a timeout (see
+	// commitLogs).
+	after := []func(){release}
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			for i := len(after) - 1; i >= 0; i-- {
+				after[i]()
+			}
+		}
+	}()
 	now := s.opts.Now().UTC()
 	b := s.store.NewBatch()
 	iid, created, err := s.user(b, userID, now, time.Now().Add(s.opts.CommitTimeout))
@@ -34,7 +44,7 @@ func (s *Service) AppendSDKLogs(userID string, logs []pebblestore.SDKLog) error 
 		return err
 	}
 	if created {
-		defer s.usersMu.Unlock()
+		after = append(after, s.usersMu.Unlock)
 	}
 	for i := range logs {
 		logs[i].Received = now
@@ -44,13 +54,43 @@ func (s *Service) AppendSDKLogs(userID string, logs []pebblestore.SDKLog) error 
 		b.Close()
 		return err
 	}
-	defer unlock()
-	s.disk.since.Add(int64(b.Len()))
-	if err := b.Commit(); err != nil {
-		return fmt.Errorf("ingest: SDK log write: %w", err)
-	}
+	after = append(after, unlock)
 	if created {
-		s.users.Store(userID, iid)
+		after = append(after, func() {
+			if _, err := s.store.User(userID); err == nil {
+				s.users.Store(userID, iid)
+			}
+		})
 	}
-	return nil
+	s.disk.since.Add(int64(b.Len()))
+	handedOff = true
+	return s.commitLogs(b, after)
+}
+
+// commitLogs writes a telemetry batch with Sync and waits at most
+// CommitTimeout, as the sync route's commit does: past it the client gets
+// 503 and the locks stay held until the write finishes.
+func (s *Service) commitLogs(b *pebblestore.Batch, after []func()) error {
+	done := make(chan error, 1)
+	s.writes.Add(1)
+	go func() {
+		defer s.writes.Done()
+		err := b.Commit()
+		for i := len(after) - 1; i >= 0; i-- {
+			after[i]()
+		}
+		done <- err
+	}()
+	t := time.NewTimer(s.opts.CommitTimeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("ingest: SDK log write: %w", err)
+		}
+		return nil
+	case <-t.C:
+		s.log.Warn().Dur("timeout", s.opts.CommitTimeout).Msg("SDK log write did not finish in time; client told to retry")
+		return refuse(KindOverloaded, s.opts.RetryAfter, "The store is slow to write; retry later.")
+	}
 }
