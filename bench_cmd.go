@@ -47,6 +47,9 @@ func benchCmd(args []string) error {
 	fs.IntVar(&cfg.Pool, "pool", 0, "bodies generated before the run (0: automatic)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "longest wait for one answer")
 	fs.DurationVar(&cfg.Ceiling, "ceiling", 3*time.Second, "time spent measuring the decode ceiling (0: skip)")
+	fs.BoolVar(&cfg.Verify, "verify", false, "after the load and the compactor's drain, read back every acknowledged record; fail when one is missing")
+	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", 60*time.Second, "longest wait after the load for the compactor's lag to reach 0")
+	fs.DurationVar(&cfg.VerifyTimeout, "verify-timeout", 5*time.Minute, "longest time the --verify read-back may take")
 	fs.IntVar(&cfg.ServerPID, "pid", 0, "process id of the --target server, to report its resident memory")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fs.StringVar(&dataDir, "data-dir", "", "data directory of the in-process server (default: a temporary one, removed afterwards)")
@@ -109,8 +112,11 @@ func benchCmd(args []string) error {
 			return err
 		}
 		fmt.Println(string(out))
-		return nil
+	} else {
+		fmt.Print(r.String())
 	}
-	fmt.Print(r.String())
+	if r.Verify != nil && !r.Verify.OK() {
+		return errors.New("bench: verify failed: not every acknowledged record reads back")
+	}
 	return nil
 }

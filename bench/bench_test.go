@@ -136,7 +136,8 @@ func TestRequestsAreUnique(t *testing.T) {
 	seen := map[[32]byte]int64{}
 	pairs := map[[2]int]int64{}
 	for k := range int64(40) {
-		b, user := d.pick(k)
+		j, user := d.pick(k)
+		b := bodies[j]
 		data := bytes.Clone(b.Data)
 		d.nonce(data[b.NonceOffset:b.NonceOffset+36], k)
 		if !json.Valid(data) {

@@ -37,4 +37,26 @@
 // measured from the scheduled send time, so that a slow answer that delays
 // the following sends is counted against them too (no coordinated
 // omission).
+//
+// # Compactor lag
+//
+// While the load runs, GET /readyz is sampled every LagInterval (500 ms) for
+// the compactor's lag in seconds and batches; the report gives their median
+// and maximum. After the load it polls until the lag is 0 batches, at most
+// DrainTimeout (60 s), and reports how long that took and the records
+// indexed per second from the load's start to the drain (the growth of
+// indexed_records, which counts records, not sleep stages or workouts).
+//
+// # Verify
+//
+// With Verify, the driver remembers every (pool body, user) pair that got a
+// 202, warm-up included. After the drain, each user's raw time series is
+// read back over the span of its bodies, page by page, and every distinct
+// (series, start) its acknowledged bodies' records are stored as must be
+// there. The expected samples come from decoding each pool body as the
+// server does and mapping each record type with health.MapMetric (a type of
+// no series is stored under its own type string); records equal in (user,
+// series, data source, start) overwrite each other, so they count once.
+// Extra samples read back (earlier runs against the same server) are not
+// an error; a missing one is.
 package bench

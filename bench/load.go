@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -74,6 +75,17 @@ type Config struct {
 	// CompactorPaused records, for the report, that the server's compactor
 	// did not run.
 	CompactorPaused bool
+	// LagInterval is how often GET /readyz is sampled for the compactor's
+	// lag while the load runs. The default is 500ms.
+	LagInterval time.Duration
+	// DrainTimeout bounds the wait, after the load, for the compactor's lag
+	// to reach 0 batches. The default is 60s.
+	DrainTimeout time.Duration
+	// Verify reads back, after the drain, every user's time series and
+	// checks that every record of every acknowledged body is there.
+	Verify bool
+	// VerifyTimeout bounds the verification. The default is 5m.
+	VerifyTimeout time.Duration
 }
 
 // EnsureDefaults fills in zero fields.
@@ -89,6 +101,15 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = 30 * time.Second
+	}
+	if c.LagInterval == 0 {
+		c.LagInterval = 500 * time.Millisecond
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = 60 * time.Second
+	}
+	if c.VerifyTimeout == 0 {
+		c.VerifyTimeout = 5 * time.Minute
 	}
 	c.Payload.EnsureDefaults()
 	if c.Pool == 0 {
@@ -133,6 +154,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Timeout < time.Millisecond {
 		errs = append(errs, errors.New("bench: the request timeout must be at least 1ms"))
+	}
+	if c.LagInterval < 10*time.Millisecond || c.DrainTimeout < 0 || c.VerifyTimeout < time.Second {
+		errs = append(errs, errors.New("bench: the lag interval must be at least 10ms, the drain timeout not negative, the verify timeout at least 1s"))
+	}
+	if c.Verify && c.CompactorPaused {
+		errs = append(errs, errors.New("bench: verify needs the compactor running"))
 	}
 	return errors.Join(errs...)
 }
@@ -183,6 +210,18 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		bodies = g.Pool(cfg.Pool)
 	}
+	// What each body must read back as, before the clock starts.
+	var expect []bodySamples
+	if cfg.Verify {
+		expect = make([]bodySamples, len(bodies))
+		for i, b := range bodies {
+			e, err := expectedSamples(b)
+			if err != nil {
+				return nil, err
+			}
+			expect[i] = e
+		}
+	}
 	// The ceiling first, while the server is idle: after a run its store
 	// is still flushing and compacting what it was sent.
 	var ceiling *CeilingReport
@@ -196,11 +235,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	d := newDriver(&cfg, dial, hostport, bodies)
 	defer d.hc.CloseIdleConnections()
 
+	acked := map[uint64]struct{}{}
 	if cfg.Warmup > 0 {
-		if _, err := d.phase(ctx, 0, cfg.Warmup, 0); err != nil {
+		w, err := d.phase(ctx, 0, cfg.Warmup, 0)
+		if err != nil {
 			return nil, err
 		}
+		maps.Copy(acked, w.acked)
 	}
+	probe := newReadyProbe(dial, hostport, cfg.Timeout)
+	defer probe.hc.CloseIdleConnections()
 	pid := 0
 	switch {
 	case cfg.InProcess:
@@ -209,6 +253,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		pid = cfg.ServerPID
 	}
 	mem := startRSSSampler(pid)
+	lag := startLagSampler(probe, cfg.LagInterval)
 	cpu0 := processCPU()
 	gc0, idle0 := gcCPU()
 	res, err := d.phase(ctx, cfg.Rate, cfg.Duration, cfg.Requests)
@@ -216,10 +261,28 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	gc, idle := gcCPU()
 	gc, idle = gc-gc0, idle-idle0
 	peak, end := mem.stop()
+	lagSamples := lag.stop()
 	if err != nil {
 		return nil, err
 	}
 	r := newReport(&cfg, bodies, res)
+	r.Lag = summarizeLag(lagSamples)
+	if cfg.CompactorPaused {
+		r.Lag.Skipped = "the compactor is paused"
+	} else if err := r.Lag.drain(ctx, probe, lag.first, res.end, cfg.DrainTimeout); err != nil {
+		return nil, err
+	}
+	if cfg.Verify {
+		maps.Copy(acked, res.acked)
+		vctx, cancel := context.WithTimeout(ctx, cfg.VerifyTimeout)
+		v := newVerifier(dial, hostport, cfg.APIKey, cfg.Timeout, expect)
+		r.Verify = v.verify(vctx, expectations(acked))
+		v.hc.CloseIdleConnections()
+		cancel()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
 	r.RSSPeak, r.RSSEnd = peak, end
 	r.LoadAverage = loadAverage()
 	if cfg.InProcess {
@@ -266,11 +329,11 @@ func newDriver(cfg *Config, dial, hostport string, bodies []*Body) *driver {
 	return d
 }
 
-// pick returns the body and user of request k.
-func (d *driver) pick(k int64) (*Body, int) {
+// pick returns the pool index of the body and the user of request k.
+func (d *driver) pick(k int64) (int, int) {
 	p, u := int64(len(d.bodies)), int64(d.cfg.Users)
 	j := k % p
-	return d.bodies[j], int((j + k/p) % u)
+	return int(j), int((j + k/p) % u)
 }
 
 // nonce writes the 36-character syncSessionId of request k into dst.
@@ -309,6 +372,9 @@ type phaseResult struct {
 	statuses   map[int]int64
 	lat        *hdrhistogram.Histogram // 202s
 	lat503     *hdrhistogram.Histogram // 503s with Retry-After
+	// acked holds the (pool body, user) pairs that got a 202, when the run
+	// is verified.
+	acked map[uint64]struct{}
 }
 
 const maxLatencyMicros = 10 * 60 * 1e6
@@ -339,6 +405,12 @@ func (p *phaseResult) merge(o *phaseResult) {
 	}
 	p.lat.Merge(o.lat)
 	p.lat503.Merge(o.lat503)
+	if o.acked != nil {
+		if p.acked == nil {
+			p.acked = map[uint64]struct{}{}
+		}
+		maps.Copy(p.acked, o.acked)
+	}
 	if o.end.After(p.end) {
 		p.end = o.end
 	}
@@ -377,6 +449,9 @@ func (d *driver) phase(ctx context.Context, rate float64, dur time.Duration, lim
 
 func (d *driver) worker(ctx context.Context, k0 int64, start, end time.Time, rate float64, limit int64) *phaseResult {
 	res := &phaseResult{statuses: map[int]int64{}, lat: newHistogram(), lat503: newHistogram()}
+	if d.cfg.Verify {
+		res.acked = map[uint64]struct{}{}
+	}
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
@@ -412,7 +487,8 @@ func (d *driver) worker(ctx context.Context, k0 int64, start, end time.Time, rat
 				break
 			}
 		}
-		body, user := d.pick(k)
+		j, user := d.pick(k)
+		body := d.bodies[j]
 		req.Reset()
 		req.Header.SetMethod(fasthttp.MethodPost)
 		req.SetRequestURI(d.urls[user])
@@ -432,6 +508,10 @@ func (d *driver) worker(ctx context.Context, k0 int64, start, end time.Time, rat
 			}
 		case status == fasthttp.StatusAccepted:
 			rb := resp.Body()
+			if res.acked != nil {
+				// A replay is acknowledged too: its first copy was stored.
+				res.acked[ackKey(j, user)] = struct{}{}
+			}
 			if bytes.Contains(rb, []byte(`"duplicate":true`)) {
 				res.duplicates++
 				break

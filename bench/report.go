@@ -144,6 +144,11 @@ type Report struct {
 
 	Ceiling         *CeilingReport
 	CeilingFraction float64 // RecordsPerSec / Ceiling.RecordsPerSec
+
+	// Lag is the compactor's lag during the load and its drain after.
+	Lag *LagReport
+	// Verify is the read-back of what was acknowledged, when asked for.
+	Verify *VerifyReport
 }
 
 func newReport(cfg *Config, bodies []*Body, res *phaseResult) *Report {
@@ -304,6 +309,18 @@ func (r *Report) String() string {
 			thousands(c.RecordsPerSec), c.Goroutines, thousands(c.PerCore), c.MBPerSec)
 		row("", "end to end is %.1f%% of the ceiling", 100*r.CeilingFraction)
 	}
+	if r.Lag != nil {
+		for i, l := range r.Lag.lines() {
+			name := ""
+			if i == 0 {
+				name = "compactor"
+			}
+			row(name, "%s", l)
+		}
+	}
+	if r.Verify != nil {
+		row("verify", "%s", r.Verify.line())
+	}
 	return b.String()
 }
 
@@ -376,6 +393,43 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 	for c, n := range r.Errors {
 		errs[strconv.Itoa(c)] = n
 	}
+	type lag struct {
+		Samples        int     `json:"samples"`
+		NotReady       int     `json:"not_ready"`
+		FirstIssue     string  `json:"first_issue,omitempty"`
+		MedianSeconds  float64 `json:"median_s"`
+		MaxSeconds     float64 `json:"max_s"`
+		MedianBatches  uint64  `json:"median_batches"`
+		MaxBatches     uint64  `json:"max_batches"`
+		Drained        bool    `json:"drained"`
+		DrainS         float64 `json:"drain_s"`
+		DrainLimitS    float64 `json:"drain_limit_s"`
+		Skipped        string  `json:"skipped,omitempty"`
+		IndexedRecords uint64  `json:"indexed_records"`
+		IndexSpanS     float64 `json:"index_span_s"`
+		IndexedPerSec  float64 `json:"indexed_records_per_s"`
+	}
+	type verify struct {
+		OK           bool     `json:"ok"`
+		Users        int      `json:"users"`
+		Bodies       int      `json:"bodies"`
+		Expected     int64    `json:"expected_samples"`
+		Read         int64    `json:"read_samples"`
+		Missing      int64    `json:"missing_samples"`
+		MissingUsers int      `json:"users_with_missing"`
+		FirstMissing []string `json:"first_missing,omitempty"`
+		DurationS    float64  `json:"duration_s"`
+		Error        string   `json:"error,omitempty"`
+	}
+	var lg *lag
+	if l := r.Lag; l != nil {
+		lg = &lag{l.Samples, l.NotReady, l.FirstIssue, l.MedianSeconds, l.MaxSeconds, l.MedianBatches, l.MaxBatches,
+			l.Drained, l.DrainTime.Seconds(), l.DrainLimit.Seconds(), l.Skipped, l.IndexedRecords, l.IndexSpan.Seconds(), l.IndexedPerSec}
+	}
+	var vf *verify
+	if v := r.Verify; v != nil {
+		vf = &verify{v.OK(), v.Users, v.Bodies, v.Expected, v.Read, v.Missing, v.MissingUsers, v.FirstMissing, v.Duration.Seconds(), v.Error}
+	}
 	var c *ceiling
 	if r.Ceiling != nil {
 		x := r.Ceiling
@@ -428,6 +482,8 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		LoadAverage     float64          `json:"load_average_1m"`
 		Ceiling         *ceiling         `json:"ceiling,omitempty"`
 		CeilingFraction float64          `json:"fraction_of_ceiling"`
+		Lag             *lag             `json:"compactor_lag,omitempty"`
+		Verify          *verify          `json:"verify,omitempty"`
 	}{
 		r.Target, r.InProcess, r.CompactorPaused, r.GoVersion, r.GOOS, r.GOARCH, r.NumCPU, r.GOMAXPROCS, r.CGO, r.SonicJIT,
 		r.Provider, r.ItemsPerBody, r.Users, r.Connections, r.OfferedRate, r.Warmup.Seconds(),
@@ -436,5 +492,6 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		r.RequestsPerSec, r.RecordsPerSec, r.MBPerSec, lat(r.Latency), lat(r.OverloadLatency),
 		errs, r.Overloaded, r.Transport, r.FirstError, r.Duplicates, r.DroppedBatches,
 		r.RSSPeak, r.RSSEnd, r.ProcessCPU.Seconds(), r.GCCPU.Seconds(), r.GCIdleCPU.Seconds(), r.GoMemory, r.LoadAverage, c, r.CeilingFraction,
+		lg, vf,
 	})
 }
