@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bytedance/sonic"
+	"encoding/json"
 	"github.com/valyala/fasthttp"
 
 	"wearhouse/codec"
@@ -305,7 +305,7 @@ func (v *verifier) user(ctx context.Context, u *userExpect) (expected, read int,
 				HasMore    bool    `json:"has_more"`
 			} `json:"pagination"`
 		}
-		if err := sonic.Unmarshal(resp.Body(), &p); err != nil {
+		if err := json.Unmarshal(resp.Body(), &p); err != nil {
 			return len(want), read, nil, fmt.Errorf("GET timeseries: %w", err)
 		}
 		for _, s := range p.Data {
