@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/url"
@@ -11,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"encoding/json"
 	"github.com/valyala/fasthttp"
 
 	"wearhouse/codec"
