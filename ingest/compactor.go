@@ -226,8 +226,16 @@ func (c *Compactor) round() (int, error) {
 	maxSeq := c.pos.Load()
 	var records, unmapped, failed uint64
 	runs := make([]*pebblestore.Run, 0, len(entries)) // published after the commit
-	decoded := decodeAll(entries)
+	// Bodies are decoded a few at a time, as many as there are cores, and
+	// each decoded batch is dropped once indexed: a round never holds more
+	// than that many decoded bodies.
+	var decoded []decodedEntry
+	chunk := runtime.GOMAXPROCS(0)
 	for i, e := range entries {
+		if i%chunk == 0 {
+			decoded = decodeAll(entries[i:min(i+chunk, len(entries))])
+		}
+		d := &decoded[i%chunk]
 		if _, err := c.store.UserByIID(e.UserIID); errors.Is(err, pebblestore.ErrNotFound) {
 			// The user was erased while this batch was being written:
 			// nothing of it may be indexed.
@@ -239,7 +247,8 @@ func (c *Compactor) round() (int, error) {
 		} else if err != nil {
 			return 0, err
 		}
-		run, err := c.index(ib, e, decoded[i].batch, decoded[i].err)
+		run, err := c.index(ib, e, d.batch, d.err)
+		d.batch = nil
 		if err != nil {
 			return 0, err
 		}
