@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -325,9 +326,13 @@ func (w *world) logsPayload(o int) []byte {
 		owners[o].provider, owners[o].marker)
 }
 
+// profileSeq makes every created user's email unique: a taken email is 409.
+var profileSeq atomic.Int64
+
 func (w *world) profile(o int) []byte {
 	m := owners[o].marker
-	return fmt.Appendf(nil, `{"first_name":"First %[1]s","last_name":"Last %[1]s","email":"%[1]s@example.org","external_user_id":"ext-%[1]s"}`, m)
+	return fmt.Appendf(nil, `{"first_name":"First %[1]s","last_name":"Last %[1]s","email":"%[1]s.%[2]d@example.org","external_user_id":"ext-%[1]s"}`,
+		m, profileSeq.Add(1))
 }
 
 // markers are the strings of the owner's data that no one else may see.

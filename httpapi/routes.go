@@ -12,6 +12,7 @@ import (
 	"wearhouse/codec"
 	"wearhouse/ingest"
 	"wearhouse/pebblestore"
+	"wearhouse/query"
 )
 
 // route is one entry of the route table: a method and a path pattern whose
@@ -366,17 +367,9 @@ func (s *Server) writeTokens(ctx *fasthttp.RequestCtx, pair *auth.TokenPair) {
 	writeJSON(ctx, fasthttp.StatusOK, out)
 }
 
-// userView is the answer of the user routes.
-type userView struct {
-	ID             string  `json:"id"`
-	CreatedAt      string  `json:"created_at"`
-	ExternalUserID *string `json:"external_user_id"`
-	FirstName      *string `json:"first_name"`
-	LastName       *string `json:"last_name"`
-	Email          *string `json:"email"`
-}
-
-// createUser is POST /users: a new user with a random UUID.
+// createUser is POST /users: a new user with a random UUID, answered as
+// GET /users/{id} answers it. An email that another user has is 409, as in
+// Open Wearables.
 func (s *Server) createUser(ctx *fasthttp.RequestCtx) {
 	p, err := s.sdkPrincipal(ctx)
 	if err != nil {
@@ -394,6 +387,21 @@ func (s *Server) createUser(ctx *fasthttp.RequestCtx) {
 			return
 		}
 	}
+	if err := validProfile(&in); err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	if in.Email != nil {
+		taken, err := s.deps.Query.Users(query.UserParams{Page: 1, Limit: 1, Email: *in.Email})
+		if err != nil {
+			s.writeError(ctx, err)
+			return
+		}
+		if taken.Total > 0 {
+			s.writeError(ctx, errStatus(fasthttp.StatusConflict, "User with this email already exists."))
+			return
+		}
+	}
 	profile, err := codec.Marshal(in)
 	if err != nil {
 		s.writeError(ctx, err)
@@ -404,10 +412,12 @@ func (s *Server) createUser(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, err)
 		return
 	}
-	out, err := codec.Marshal(userView{
-		ID: u.ID, CreatedAt: u.Created.Format(time.RFC3339Nano),
-		ExternalUserID: in.ExternalUserID, FirstName: in.FirstName, LastName: in.LastName, Email: in.Email,
-	})
+	v, err := s.deps.Query.UserView(u)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	out, err := codec.Marshal(v)
 	if err != nil {
 		s.writeError(ctx, err)
 		return

@@ -50,6 +50,12 @@ func TestUsersCRUDAndList(t *testing.T) {
 	if s := ts.get("/api/v1/users", url.Values{"external_user_id": {"ext-ada"}})["items"].([]any); len(s) != 1 {
 		t.Errorf("external_user_id filter: %v", s)
 	}
+	if r := ts.admin("POST", "/api/v1/users", `{"email":"ADA@example.org"}`); r.status != 409 {
+		t.Errorf("a taken email: %d %s", r.status, r.body)
+	}
+	if r := ts.admin("POST", "/api/v1/users", `{"email":"nope"}`); r.status != 400 {
+		t.Errorf("a bad email: %d %s", r.status, r.body)
+	}
 	if r := ts.admin("GET", "/api/v1/users?sort_by=age", ""); r.status != 400 {
 		t.Errorf("bad sort_by: %d", r.status)
 	}
