@@ -28,7 +28,7 @@ func benchCmd(args []string) error {
 		logLevel   string
 		cpuProfile string
 		pauseComp  bool
-		memLimit   = size(256 << 20)
+		memLimit   = size(232 << 20)
 		connsUsage = "keep-alive connections (requests in flight at most)"
 	)
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)

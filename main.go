@@ -109,7 +109,7 @@ type config struct {
 }
 
 func parseFlags(args []string) (*config, error) {
-	c := &config{maxBody: 64 << 20, maxInflight: 128 << 20, diskReserve: 512 << 20, ballastSize: 64 << 20, maxBacklog: 256 << 20, memoryLimit: 256 << 20,
+	c := &config{maxBody: 64 << 20, maxInflight: 128 << 20, diskReserve: 512 << 20, ballastSize: 64 << 20, maxBacklog: 256 << 20, memoryLimit: 232 << 20,
 		cacheSize: 32 << 20, memtableSize: 8 << 20}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.listen, "listen", ":8080", "address to listen on")
