@@ -266,13 +266,15 @@ func writeFileSynced(path string, data []byte, perm os.FileMode) error {
 // SameUser compares a token's subject with a path user id: UUIDs compare
 // case-insensitively, other ids exactly. The comparison is constant-time.
 func SameUser(sub, pathID string) bool {
-	if isUUID(sub) && isUUID(pathID) {
+	if IsUUID(sub) && IsUUID(pathID) {
 		sub, pathID = strings.ToLower(sub), strings.ToLower(pathID)
 	}
 	return subtle.ConstantTimeCompare([]byte(sub), []byte(pathID)) == 1
 }
 
-func isUUID(s string) bool {
+// IsUUID reports whether s is a UUID in its canonical 8-4-4-4-12 hex form,
+// in any case.
+func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}

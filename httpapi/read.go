@@ -61,6 +61,16 @@ func window(ctx *fasthttp.RequestCtx, startName, endName string) (time.Time, tim
 	return start, end, err
 }
 
+// eventParams reads the window and limit of the event lists (workouts,
+// sleep): start_date, end_date, limit 1..100 (50).
+func eventParams(ctx *fasthttp.RequestCtx) (start, end time.Time, limit int, err error) {
+	if start, end, err = window(ctx, "start_date", "end_date"); err != nil {
+		return
+	}
+	limit, err = query.Limit(arg(ctx, "limit"), 50, 100)
+	return
+}
+
 // maxRawSamples is the largest page of the timeseries route: Open Wearables
 // caps it at 100; a day of 1 Hz heart rate is 86,400 samples.
 const maxRawSamples = 100_000
@@ -104,12 +114,7 @@ func (s *Server) workouts(ctx *fasthttp.RequestCtx, a []string) {
 	if !ok {
 		return
 	}
-	start, end, err := window(ctx, "start_date", "end_date")
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	limit, err := query.Limit(arg(ctx, "limit"), 50, 100)
+	start, end, limit, err := eventParams(ctx)
 	if err != nil {
 		s.writeError(ctx, err)
 		return
@@ -141,12 +146,7 @@ func (s *Server) sleep(ctx *fasthttp.RequestCtx, a []string) {
 	if !ok {
 		return
 	}
-	start, end, err := window(ctx, "start_date", "end_date")
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	limit, err := query.Limit(arg(ctx, "limit"), 50, 100)
+	start, end, limit, err := eventParams(ctx)
 	if err != nil {
 		s.writeError(ctx, err)
 		return

@@ -153,16 +153,10 @@ func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
 // token's subject is compared case-insensitively to the path; the store
 // must agree). Other ids are kept exactly as sent.
 func canonicalUserID(id string) string {
-	if len(id) != 36 || id[8] != '-' || id[13] != '-' || id[18] != '-' || id[23] != '-' {
-		return id
+	if auth.IsUUID(id) {
+		return strings.ToLower(id)
 	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return id
-		}
-	}
-	return strings.ToLower(id)
+	return id
 }
 
 // validUserID: 1 to 128 characters of A-Z a-z 0-9 . _ - : @.

@@ -1,14 +1,18 @@
 // Package ingest is wearhouse's write path: admission (limits,
-// backpressure, disk reserve), byte-identical replays and Idempotency-Keys,
-// and the append of each accepted batch to the write-ahead queue with one
-// synced Pebble write. A batch is acknowledged only after that write
-// returned nil.
+// backpressure, the index backlog, disk reserve and ballast),
+// byte-identical replays and Idempotency-Keys, and the append of each
+// accepted batch to the write-ahead queue with one synced Pebble write. A
+// batch is acknowledged only after that write returned nil.
+//
+// The Compactor drains the queue into the indexes, one atomic write per
+// round, and sweeps expired replay records and runs. SDK telemetry is
+// written under the same rules, and run changes are published to the sync
+// status stream.
 package ingest
 
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -652,16 +656,4 @@ func newBatchID() [16]byte {
 // NewUUID returns a random (version 4) UUID string.
 func NewUUID() string { return formatUUID(newBatchID()) }
 
-func formatUUID(id [16]byte) string {
-	var b [36]byte
-	hex.Encode(b[0:8], id[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], id[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], id[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], id[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:], id[10:])
-	return string(b[:])
-}
+func formatUUID(id [16]byte) string { return pebblestore.FormatUUID(id[:], true) }

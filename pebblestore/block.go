@@ -317,7 +317,7 @@ func readFrontCoded(r *blockReader, pts []Point, set func(*Point, string)) {
 			if raw == nil {
 				return
 			}
-			set(&pts[i], formatUUID(raw, mode == 3))
+			set(&pts[i], FormatUUID(raw, mode == 3))
 		}
 		return
 	case 1:
@@ -429,7 +429,8 @@ func unhex(c byte) byte {
 	}
 }
 
-func formatUUID(b []byte, lower bool) string {
+// FormatUUID writes 16 bytes as a canonical UUID, in lower or upper case.
+func FormatUUID(b []byte, lower bool) string {
 	digits := "0123456789ABCDEF"
 	if lower {
 		digits = "0123456789abcdef"

@@ -1,6 +1,7 @@
-// Package query is wearhouse's read path: time series with resolution,
-// workouts with their details, sleep sessions built from stored stages, and
-// their pagination cursors. It reads through pebblestore's iterators and
+// Package query is wearhouse's read path: users, connections and data
+// sources; time series with resolution; workouts with their details; sleep
+// sessions built from stored stages; daily summaries; GPX and CSV exports;
+// the coverage table; and their pagination cursors. It reads through pebblestore's iterators and
 // returns values shaped like Open Wearables' read API, ready to encode.
 package query
 
