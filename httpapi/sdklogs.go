@@ -128,5 +128,5 @@ func (s *Server) getSDKLogs(ctx *fasthttp.RequestCtx, a []string) {
 		out = append(out, codec.NewSDKLogEntry(l.Received, l.SDKVersion, l.Provider, l.SessionID, l.Type, l.Timestamp, l.Event))
 		return len(out) < limit
 	})
-	s.writeValue(ctx, out, err)
+	s.answer(ctx, out, err)
 }

@@ -55,7 +55,7 @@ func (s *Server) syncRecent(ctx *fasthttp.RequestCtx, a []string) {
 		return
 	}
 	evs, err := s.recentEvents(iid, limit)
-	s.writeValue(ctx, evs, err)
+	s.answer(ctx, evs, err)
 }
 
 // syncUserRuns is GET /users/{id}/sync/runs: the user's runs, newest last
@@ -76,7 +76,7 @@ func (s *Server) syncUserRuns(ctx *fasthttp.RequestCtx, a []string) {
 		return
 	}
 	runs, err := s.runSummaries(userRuns(s.deps.Store, iid), limit, nil)
-	s.writeValue(ctx, runs, err)
+	s.answer(ctx, runs, err)
 }
 
 // syncAllRuns is GET /sync/runs: the runs of every user, newest last update
@@ -101,14 +101,14 @@ func (s *Server) syncAllRuns(ctx *fasthttp.RequestCtx, _ []string) {
 	source := string(args.Peek("source"))
 	runs := []codec.SyncRunSummary{}
 	if source != "" && source != codec.SyncSourceSDK {
-		s.writeValue(ctx, runs, nil)
+		s.answer(ctx, runs, nil)
 		return
 	}
 	iter := allRuns(s.deps.Store)
 	if userID != "" {
 		u, err := s.deps.Store.User(userID)
 		if errors.Is(err, pebblestore.ErrNotFound) {
-			s.writeValue(ctx, runs, nil)
+			s.answer(ctx, runs, nil)
 			return
 		} else if err != nil {
 			s.writeError(ctx, err)
@@ -121,7 +121,7 @@ func (s *Server) syncAllRuns(ctx *fasthttp.RequestCtx, _ []string) {
 			(status == "" || sum.Status == status || sum.Stage == status)
 	}
 	runs, err = s.runSummaries(iter, limit, keep)
-	s.writeValue(ctx, runs, err)
+	s.answer(ctx, runs, err)
 }
 
 // syncUser resolves the user of a sync status route: 404 when unknown.
@@ -134,20 +134,6 @@ func (s *Server) syncUser(id string) (uint32, error) {
 		return 0, errStatus(fasthttp.StatusNotFound, "User not found")
 	}
 	return iid, nil
-}
-
-// writeValue answers 200 with v in JSON, or the error.
-func (s *Server) writeValue(ctx *fasthttp.RequestCtx, v any, err error) {
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	b, err := codec.Marshal(v)
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	writeJSON(ctx, fasthttp.StatusOK, b)
 }
 
 // intArg reads an integer query parameter from lo to hi.
