@@ -4,7 +4,8 @@ package main
 // store on disk. The server is killed with SIGKILL while batches are being
 // posted, then its write-ahead queue is read back directly and compared with
 // what the server acknowledged: every batch answered 202 must be in the queue
-// exactly once, with the exact body that was sent.
+// exactly once, holding exactly the batch that was sent (its validated
+// queued form).
 //
 // TestCrashTestDetectsLossWithoutSync runs the same scenario with the fsync
 // turned off and asserts that the checker does report lost batches, so that
@@ -35,6 +36,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"wearhouse/codec"
 	"wearhouse/pebblestore"
 )
 
@@ -174,7 +176,7 @@ func freeLoopbackPort() (int, error) {
 }
 
 // startServer starts the server on dir with its compactor paused, so that
-// the queue stays as the write path left it and each acknowledged body can
+// the queue stays as the write path left it and each acknowledged batch can
 // be compared byte for byte, and waits until /healthz answers.
 func startServer(t *testing.T, bin, dir string, env ...string) *serverProc {
 	t.Helper()
@@ -324,7 +326,17 @@ type syncRequest struct {
 	body []byte
 }
 
-func (r syncRequest) key() bodyKey { return bodyKey{r.user, sha256.Sum256(r.body)} }
+// key identifies the request by what the queue holds for it: the body in
+// its validated queued form.
+func (r syncRequest) key() bodyKey { return bodyKey{r.user, sha256.Sum256(mustQueued(r.body))} }
+
+func mustQueued(body []byte) []byte {
+	q, err := codec.Queued(body)
+	if err != nil {
+		panic(fmt.Sprintf("a test body does not decode: %v", err))
+	}
+	return q
+}
 
 // ledger is the client side's record of the run.
 type ledger struct {
@@ -781,7 +793,7 @@ func TestCrashTestDetectsLossWithoutSync(t *testing.T) {
 // TestCrashCheckerReportsEveryDamage feeds the checker a made-up queue with
 // one case of each kind of damage.
 func TestCrashCheckerReportsEveryDamage(t *testing.T) {
-	k := func(user, body string) bodyKey { return syncRequest{user, []byte(body)}.key() }
+	k := func(user, body string) bodyKey { return bodyKey{user, sha256.Sum256([]byte(body))} }
 	acked := map[string]bodyKey{
 		"id-ok":        k("u1", "a"),
 		"id-missing":   k("u1", "b"),

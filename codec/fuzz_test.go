@@ -74,6 +74,7 @@ func FuzzDecodeSync(f *testing.F) {
 			t.Fatal("nil batch and nil error")
 		}
 		checkBatch(t, b)
+		checkQueued(t, b)
 
 		if b.Dropped == 0 {
 			var m map[string]any

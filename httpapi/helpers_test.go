@@ -16,6 +16,7 @@ import (
 
 	"wearhouse/app"
 	"wearhouse/auth"
+	"wearhouse/codec"
 	"wearhouse/httpapi"
 	"wearhouse/ingest"
 	"wearhouse/pebblestore"
@@ -163,6 +164,17 @@ func (ts *testServer) queue() map[string]*pebblestore.QueueEntry {
 		ts.t.Fatal(err)
 	}
 	return out
+}
+
+// queued is what the queue holds for a sync body: its validated queued
+// form.
+func queued(t *testing.T, body []byte) []byte {
+	t.Helper()
+	q, err := codec.Queued(body)
+	if err != nil {
+		t.Fatalf("a test body does not decode: %v", err)
+	}
+	return q
 }
 
 func uuidString(b []byte) string {

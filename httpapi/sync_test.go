@@ -49,8 +49,8 @@ func TestSeedExampleIsAccepted(t *testing.T) {
 	if !ok || len(q) != 1 {
 		t.Fatalf("queue has %d entries, batch %v missing", len(q), m["batch_id"])
 	}
-	if !bytes.Equal(e.Body, body) || e.UserID != "user-1" || e.Provider != "samsung" {
-		t.Errorf("queued entry differs: user %q provider %q body equal %v", e.UserID, e.Provider, bytes.Equal(e.Body, body))
+	if !bytes.Equal(e.Body, queued(t, body)) || e.UserID != "user-1" || e.Provider != "samsung" {
+		t.Errorf("queued entry differs: user %q provider %q batch equal %v", e.UserID, e.Provider, bytes.Equal(e.Body, queued(t, body)))
 	}
 	if _, err := ts.app.Store.User("user-1"); err != nil {
 		t.Errorf("user not created on first sync: %v", err)
@@ -329,7 +329,7 @@ func TestChunkedBody(t *testing.T) {
 		t.Fatalf("chunked: %d %s", res.StatusCode, b)
 	}
 	for _, e := range ts.queue() {
-		if !bytes.Equal(e.Body, body) {
+		if !bytes.Equal(e.Body, queued(t, body)) {
 			t.Errorf("chunked body queued differently")
 		}
 	}
@@ -366,13 +366,13 @@ func TestQueuedBytesAreNotAliased(t *testing.T) {
 		ids = append(ids, m.BatchID)
 	}
 	q := ts.queue()
-	if !bytes.Equal(q[ids[0]].Body, a) {
-		t.Errorf("batch A's queued bytes changed:\n%s", q[ids[0]].Body)
+	if !bytes.Equal(q[ids[0]].Body, queued(t, a)) {
+		t.Errorf("batch A's queued bytes changed:\n%q", q[ids[0]].Body)
 	}
 	if q[ids[0]].Provider != "samsung" || q[ids[1]].Provider != "google" {
 		t.Errorf("providers %q %q", q[ids[0]].Provider, q[ids[1]].Provider)
 	}
-	if !bytes.Equal(q[ids[1]].Body, b) {
+	if !bytes.Equal(q[ids[1]].Body, queued(t, b)) {
 		t.Errorf("batch B's queued bytes differ")
 	}
 }

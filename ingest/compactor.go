@@ -210,7 +210,7 @@ func (c *Compactor) round() (int, error) {
 			c.oldest.Store(e.Received.UnixNano())
 		}
 		entries = append(entries, e)
-		size += len(e.Body)
+		size += e.Size
 		return len(entries) < c.opts.MaxBatches && size < c.opts.MaxBytes, nil
 	})
 	if err != nil || len(entries) == 0 {
@@ -322,8 +322,9 @@ type decodedEntry struct {
 	err   error
 }
 
-// decodeAll decodes a round's bodies on every core: decoding is most of
-// the compactor's work, and while the write path keeps the cores busy a
+// decodeAll decodes a round's bodies on every core: the queued form is
+// quick to read, but the JSON bodies queued by earlier releases are most
+// of the compactor's work, and while the write path keeps the cores busy a
 // single goroutine would get too small a share of them to keep up. The
 // index itself is then written in queue order by the caller.
 func decodeAll(entries []*pebblestore.QueueEntry) []decodedEntry {
@@ -336,7 +337,14 @@ func decodeAll(entries []*pebblestore.QueueEntry) []decodedEntry {
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(entries); i = int(next.Add(1) - 1) {
-				b, err := codec.DecodeSync(entries[i].Body, 1<<30)
+				e := entries[i]
+				var b *codec.Batch
+				var err error
+				if e.JSON {
+					b, err = codec.DecodeSync(e.Body, 1<<30)
+				} else {
+					b, err = codec.DecodeQueued(e.Body)
+				}
 				out[i] = decodedEntry{b, err}
 			}
 		}()

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"wearhouse/pebblestore"
 )
 
@@ -78,6 +80,78 @@ func TestCompactorIndexesEveryRecordOnce(t *testing.T) {
 	}
 	if b, lag := c.Lag(); b != 0 {
 		t.Errorf("lag %d batches, %v", b, lag)
+	}
+}
+
+// TestCompactorIndexesJSONEntries: a queue entry of an earlier release
+// holds the JSON request body instead of the queued form, and is indexed
+// all the same after an upgrade.
+func TestCompactorIndexesJSONEntries(t *testing.T) {
+	dir := t.TempDir()
+	open := func() *pebblestore.Store {
+		store, err := pebblestore.Open(pebblestore.Options{Dir: dir, Logger: zerolog.Nop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return store
+	}
+	store := open()
+	s, err := New(store, Options{AutoCreateUsers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Submit(&Request{UserID: "u", Body: appleBody(0, 600)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	old := appleBody(1, 600)
+	b := store.NewBatch()
+	if err := b.PutQueue(&pebblestore.QueueEntry{Seq: s.Watermark() + 1, Received: time.Now(), UserIID: 1, UserID: "u",
+		Provider: "apple", Body: old, JSON: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+
+	store = open()
+	defer store.Close()
+	s, err = New(store, Options{AutoCreateUsers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var kinds []bool
+	store.ScanQueue(0, func(e *pebblestore.QueueEntry) (bool, error) {
+		kinds = append(kinds, e.JSON)
+		if e.JSON && (e.Size != len(old) || string(e.Body) != string(old)) {
+			t.Errorf("JSON entry read back as %d bytes, size %d", len(e.Body), e.Size)
+		}
+		return true, nil
+	})
+	if fmt.Sprint(kinds) != "[false true]" {
+		t.Fatalf("queue entries JSON=%v, want one queued form then one JSON body", kinds)
+	}
+	c, err := NewCompactor(store, s, CompactorOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.WaitIndexed(ctx, s.Watermark()); err != nil {
+		t.Fatal(err)
+	}
+	c.Stop()
+	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	if n, err := store.SeriesCount(1, 1, from, from+int64(time.Hour/time.Microsecond)); err != nil || n != 200 {
+		t.Errorf("heart rate points %d, want 200 (%v)", n, err)
+	}
+	var saved []int
+	store.UserRuns(1, func(r *pebblestore.Run) bool { saved = append(saved, r.RecordsSaved); return true })
+	if fmt.Sprint(saved) != "[600 600]" {
+		t.Errorf("records saved per run %v, want [600 600]", saved)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/rs/zerolog"
 
+	"wearhouse/codec"
 	"wearhouse/pebblestore"
 )
 
@@ -191,13 +192,23 @@ func requireFaultAcked(t *testing.T, q map[string]*pebblestore.QueueEntry, l *fa
 		switch {
 		case !ok:
 			bad = append(bad, "acknowledged batch "+id+" is missing")
-		case e.UserID != req.UserID || string(e.Body) != string(req.Body):
+		case e.UserID != req.UserID || string(e.Body) != string(mustQueued(t, req.Body)):
 			bad = append(bad, "acknowledged batch "+id+" holds another request")
 		}
 	}
 	if len(bad) > 0 {
 		t.Fatalf("%d of %d acknowledged batches lost or altered, first ones:\n%s", len(bad), len(l.acked), strings.Join(bad[:min(len(bad), 10)], "\n"))
 	}
+}
+
+// mustQueued is what the queue holds for a body: its validated queued form.
+func mustQueued(t *testing.T, body []byte) []byte {
+	t.Helper()
+	q, err := codec.Queued(body)
+	if err != nil {
+		t.Fatalf("a test body does not decode: %v", err)
+	}
+	return q
 }
 
 // faultKind is the refusal kind of an error, or 0.

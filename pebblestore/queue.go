@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -17,7 +18,14 @@ type QueueEntry struct {
 	UserIID  uint32
 	UserID   string
 	Provider string
-	Body     []byte
+	// Body is the validated batch in the codec's queued form, or, when
+	// JSON is set, the request body as received (the entries of earlier
+	// releases).
+	Body []byte
+	JSON bool
+	// Size is the size of the request body: the index backlog is counted
+	// in it.
+	Size int
 }
 
 func queueKey(seq uint64) []byte { return key(prefixQueue, be64(seq)) }
@@ -30,14 +38,23 @@ func (b *Batch) PutQueue(e *QueueEntry) error {
 	}
 	// The value is written in place in the batch: the body, the biggest
 	// thing the server handles, is copied once.
-	n := 1 + 8 + 16 + 4 + 1 + len(e.Provider) + 2 + len(e.UserID) + len(e.Body)
+	if e.Size < 0 || e.Size > math.MaxUint32 {
+		return errors.New("pebblestore: queue entry size out of range")
+	}
+	version, n := byte(queueEntryV2), 1+8+16+4+4+1+len(e.Provider)+2+len(e.UserID)+len(e.Body)
+	if e.JSON {
+		version, n = queueEntryV1, n-4
+	}
 	op := b.b.SetDeferred(9, n)
 	copy(op.Key, queueKey(e.Seq))
 	v := op.Value[:0]
-	v = append(v, queueEntryV1)
+	v = append(v, version)
 	v = binary.BigEndian.AppendUint64(v, uint64(e.Received.UnixNano()))
 	v = append(v, e.BatchID[:]...)
 	v = binary.BigEndian.AppendUint32(v, e.UserIID)
+	if !e.JSON {
+		v = binary.BigEndian.AppendUint32(v, uint32(e.Size))
+	}
 	v = append(v, byte(len(e.Provider)))
 	v = append(v, e.Provider...)
 	v = binary.BigEndian.AppendUint16(v, uint16(len(e.UserID)))
@@ -53,14 +70,19 @@ func (b *Batch) PutQueue(e *QueueEntry) error {
 func (b *Batch) DeleteQueue(seq uint64) error { return b.b.Delete(queueKey(seq), nil) }
 
 func decodeQueueEntry(k, v []byte) (*QueueEntry, error) {
-	if len(k) != 9 || len(v) < 1+8+16+4+1+2 || v[0] != queueEntryV1 {
+	if len(k) != 9 || len(v) < 1+8+16+4+1+2 || (v[0] != queueEntryV1 && v[0] != queueEntryV2) ||
+		(v[0] == queueEntryV2 && len(v) < 1+8+16+4+4+1+2) {
 		return nil, fmt.Errorf("pebblestore: malformed queue entry %x", k)
 	}
-	e := &QueueEntry{Seq: binary.BigEndian.Uint64(k[1:])}
+	e := &QueueEntry{Seq: binary.BigEndian.Uint64(k[1:]), JSON: v[0] == queueEntryV1}
 	e.Received = time.Unix(0, int64(binary.BigEndian.Uint64(v[1:]))).UTC()
 	copy(e.BatchID[:], v[9:25])
 	e.UserIID = binary.BigEndian.Uint32(v[25:])
 	p := 29
+	if !e.JSON {
+		e.Size = int(binary.BigEndian.Uint32(v[p:]))
+		p += 4
+	}
 	n := int(v[p])
 	p++
 	if len(v) < p+n+2 {
@@ -76,6 +98,9 @@ func decodeQueueEntry(k, v []byte) (*QueueEntry, error) {
 	e.UserID = string(v[p : p+n])
 	p += n
 	e.Body = append([]byte(nil), v[p:]...)
+	if e.JSON {
+		e.Size = len(e.Body)
+	}
 	return e, nil
 }
 

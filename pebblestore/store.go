@@ -45,14 +45,17 @@
 //
 // Queue entry ('q'):
 //
-//	version:u8=1 received:i64(unix ns) batch_id:16 user:u32
+//	version:u8=2 received:i64(unix ns) batch_id:16 user:u32 request_size:u32
 //	provider_len:u8 provider user_id_len:u16 user_id body
 //
-// The body is the request body exactly as received after decompression, so
-// that the compactor decodes it with the same validation that answered the
-// client, and a test can compare it byte for byte. The compactor deletes it
-// in the same atomic write that indexes it: whatever is in the queue is not
-// yet indexed.
+// In version 2 the body is the batch as validated, in the codec's queued
+// form (a tenth of the JSON, and the compactor does not parse it again);
+// request_size is the size of the request body, which the index backlog is
+// counted in. Version 1 (no request_size) holds the request body as
+// received after decompression: entries written by earlier releases are
+// still read and indexed. The compactor deletes an entry in the same
+// atomic write that indexes it: whatever is in the queue is not yet
+// indexed.
 //
 // Replay guard ('d') and idempotency record ('i'):
 //
@@ -97,7 +100,8 @@ const (
 	prefixUserIID  = 'U'
 	prefixAPIKey   = 'k'
 	prefixRefresh  = 'r'
-	queueEntryV1   = 1
+	queueEntryV1   = 1 // the JSON request body
+	queueEntryV2   = 2 // the validated batch in the codec's queued form
 	hashLen        = 16
 	maxUserIDBytes = 1<<16 - 1
 )
