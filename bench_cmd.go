@@ -39,7 +39,7 @@ func benchCmd(args []string) error {
 	fs.Int64Var(&cfg.Requests, "requests", 0, "stop after this many requests (0: by duration only)")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "offered load in requests/s on a fixed schedule (0: closed loop)")
 	fs.DurationVar(&cfg.Backoff, "backoff", 100*time.Millisecond, "closed loop: wait this long after a 503 with Retry-After before the next request (0: at once)")
-	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "closed-loop warm-up before the measured run, not counted")
+	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "warm-up at the same load before the measured run, not counted")
 	fs.IntVar(&cfg.Payload.Items, "items", 2000, "items per body")
 	fs.IntVar(&cfg.Users, "users", 100, "users the requests are spread over")
 	fs.StringVar(&cfg.Payload.Provider, "provider", bench.ProviderMixed, "apple, samsung, google or mixed")

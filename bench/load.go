@@ -47,8 +47,10 @@ type Config struct {
 	// Backoff is how long a closed-loop connection waits after a 503 with
 	// Retry-After before it sends again (0: at once).
 	Backoff time.Duration
-	// Warmup runs a closed loop for this long before the measured run and
-	// discards its results.
+	// Warmup runs the same load (the closed loop, or the fixed rate) for
+	// this long before the measured run and discards its results. A
+	// closed-loop warm-up before a fixed-rate run would overload the
+	// server and leave a backlog for the measured run to pay for.
 	Warmup time.Duration
 	// Users is the number of users the requests are spread over. The
 	// default is 100.
@@ -237,7 +239,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	acked := map[uint64]struct{}{}
 	if cfg.Warmup > 0 {
-		w, err := d.phase(ctx, 0, cfg.Warmup, 0)
+		w, err := d.phase(ctx, cfg.Rate, cfg.Warmup, 0)
 		if err != nil {
 			return nil, err
 		}
