@@ -8,6 +8,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -145,8 +146,16 @@ func damageTable(t *testing.T, dir string) string {
 	if len(m) == 0 {
 		t.Fatal("no table")
 	}
-	slices.Sort(m)
-	path := m[len(m)-1]
+	// The largest table holds the queue, which the server reads at once
+	// (a flush writes the queue's key range to a table of its own).
+	size := func(p string) int64 {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	path := slices.MaxFunc(m, func(a, b string) int { return cmp.Compare(size(a), size(b)) })
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

@@ -212,10 +212,27 @@ func Open(o Options) (*Store, error) {
 	for i := range popts.Levels {
 		popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
+	// The queue's values are written once and deleted once indexed: kept
+	// in blob files, compactions move only their handles instead of
+	// rewriting them level after level. Everything else stays in place:
+	// the index blocks are read, merged and rewritten as batches arrive,
+	// and in blob files every rewrite would leave garbage behind.
+	queue := pebble.KeyRange{Start: []byte{prefixQueue}, End: []byte{prefixQueue + 1}}
+	popts.Experimental.SpanPolicyFunc = func(start []byte) (pebble.SpanPolicy, []byte, error) {
+		inPlace := pebble.SpanPolicy{ValueStoragePolicy: pebble.ValueStorageLowReadLatency}
+		switch {
+		case bytes.Compare(start, queue.Start) < 0:
+			return inPlace, queue.Start, nil
+		case bytes.Compare(start, queue.End) < 0:
+			return pebble.SpanPolicy{}, queue.End, nil
+		default:
+			return inPlace, nil, nil
+		}
+	}
 	popts.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
 		return pebble.ValueSeparationPolicy{
 			Enabled:               true,
-			MinimumSize:           64 << 10,
+			MinimumSize:           16 << 10,
 			MaxBlobReferenceDepth: 10,
 			RewriteMinimumAge:     5 * time.Minute,
 			TargetGarbageRatio:    0.2,
