@@ -1,6 +1,9 @@
 package codec
 
-import "errors"
+import (
+	"bytes"
+	"errors"
+)
 
 var errScan = errors.New("malformed JSON")
 
@@ -39,15 +42,11 @@ func countCollections(body []byte) ([3]int, error) {
 			continue
 		case '"':
 			start := i + 1
-			i++
-			for ; i < len(body) && body[i] != '"'; i++ {
-				if body[i] == '\\' {
-					i++
-				}
-			}
-			if i >= len(body) {
+			end, ok := stringEnd(body, start)
+			if !ok {
 				return n, errScan
 			}
+			i = end
 			if len(stack) > 0 && !stack[len(stack)-1].array && keyNext {
 				lastKey = body[start:i]
 				keyNext = false
@@ -103,4 +102,25 @@ func isDelim(c byte) bool {
 		return true
 	}
 	return false
+}
+
+// stringEnd returns the index of the quote that closes the string whose
+// contents start at start: the first quote not escaped by an odd run of
+// backslashes. Strings are most of a body's bytes, and IndexByte crosses
+// them many bytes at a time.
+func stringEnd(body []byte, start int) (int, bool) {
+	for j := start; ; j++ {
+		k := bytes.IndexByte(body[j:], '"')
+		if k < 0 {
+			return 0, false
+		}
+		j += k
+		escapes := 0
+		for p := j - 1; p >= start && body[p] == '\\'; p-- {
+			escapes++
+		}
+		if escapes%2 == 0 {
+			return j, true
+		}
+	}
 }

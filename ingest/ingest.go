@@ -257,12 +257,31 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 	// holds the locks of its batch until it finishes.
 	deadline := time.Now().Add(s.opts.CommitTimeout)
 
-	h := sha256.New()
-	h.Write([]byte(req.UserID))
-	h.Write([]byte{0})
-	h.Write(req.Body)
-	var hash [16]byte
-	copy(hash[:], h.Sum(nil))
+	// The body is hashed (for the replay guard) on another core while this
+	// one decodes it: a 2,000-item body takes about 0.8 ms to hash and 2.6
+	// to decode. Both finish before anything else happens, so nothing
+	// reads the body after Submit returns. The decoding's verdict is given
+	// after the user and replay checks, as if it came after them.
+	hashed := make(chan [16]byte, 1)
+	go func() {
+		h := sha256.New()
+		h.Write([]byte(req.UserID))
+		h.Write([]byte{0})
+		h.Write(req.Body)
+		var hash [16]byte
+		copy(hash[:], h.Sum(nil))
+		hashed <- hash
+	}()
+	batch, decodeErr := codec.DecodeSync(req.Body, s.opts.MaxItems)
+	var queued []byte
+	if decodeErr == nil {
+		// The queue holds the batch as validated, not the JSON: a tenth
+		// of the bytes to sync and flush, and the compactor does not
+		// parse it again.
+		queued = batch.AppendQueued(nil)
+	}
+	hash := <-hashed
+
 	unlock, err := s.lock(hash, req, deadline)
 	if err != nil {
 		return nil, err
@@ -281,15 +300,10 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 	} else if !s.opts.AutoCreateUsers {
 		return nil, refuse(KindUnknownUser, 0, "User with ID: %s not found.", req.UserID)
 	}
-
-	batch, err := codec.DecodeSync(req.Body, s.opts.MaxItems)
-	if err != nil {
-		return nil, err
+	if decodeErr != nil {
+		return nil, decodeErr
 	}
 
-	// The queue holds the batch as validated, not the JSON: a tenth of the
-	// bytes to sync and flush, and the compactor does not parse it again.
-	queued := batch.AppendQueued(nil)
 	b := s.store.NewBatchSized(len(queued) + len(req.UserID) + 4096)
 	committed := false
 	defer func() {
