@@ -1,10 +1,11 @@
 package pebblestore
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"math"
-	"sort"
+	"slices"
 )
 
 // Point is one stored series sample. Times are Unix microseconds.
@@ -355,7 +356,7 @@ func mergePoints(stored, incoming []Point) []Point {
 			out = append(out, p)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Start < out[j].Start })
+	slices.SortFunc(out, func(a, b Point) int { return cmp.Compare(a.Start, b.Start) })
 	return out
 }
 
@@ -375,72 +376,70 @@ func uuidMode(pts []Point, get func(*Point) string) byte {
 }
 
 func uuidCase(s string) byte {
-	if len(s) != 36 {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return 0
 	}
-	var upper, lower bool
-	for i := 0; i < 36; i++ {
+	var cases byte
+	for _, i := range uuidHexAt {
 		c := s[i]
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return 0
-			}
-		case c >= '0' && c <= '9':
-		case c >= 'A' && c <= 'F':
-			upper = true
-		case c >= 'a' && c <= 'f':
-			lower = true
-		default:
+		if hexValue[c] > 15 {
 			return 0
 		}
+		cases |= hexCase[c]
 	}
-	switch {
-	case upper && lower:
-		return 0
-	case lower:
+	switch cases {
+	case 3:
+		return 0 // mixed
+	case 2:
 		return 3
 	default:
 		return 2 // digits only count as upper case; they print the same
 	}
 }
 
+// uuidHexAt are the indexes of the 32 hex digits of a canonical UUID.
+var uuidHexAt = [32]uint8{0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17,
+	19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35}
+
+// hexValue is the value of a hex digit, 255 for any other byte; hexCase
+// is 1 for an upper-case digit, 2 for a lower-case one.
+var hexValue, hexCase = func() (v, c [256]byte) {
+	for i := range v {
+		v[i] = 255
+	}
+	for i := byte(0); i < 10; i++ {
+		v['0'+i] = i
+	}
+	for i := byte(0); i < 6; i++ {
+		v['A'+i], v['a'+i] = 10+i, 10+i
+		c['A'+i], c['a'+i] = 1, 2
+	}
+	return v, c
+}()
+
+// appendUUID appends the 16 bytes of a canonical UUID that uuidCase
+// accepted.
 func appendUUID(out []byte, s string) []byte {
 	var b [16]byte
-	j := 0
-	for i := 0; i < 36; i++ {
-		if s[i] == '-' {
-			continue
-		}
-		b[j/2] |= unhex(s[i]) << (4 * (1 - j%2))
-		j++
+	for j := range b {
+		b[j] = hexValue[s[uuidHexAt[2*j]]]<<4 | hexValue[s[uuidHexAt[2*j+1]]]
 	}
 	return append(out, b[:]...)
 }
 
-func unhex(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
-}
-
-// FormatUUID writes 16 bytes as a canonical UUID, in lower or upper case.
+// FormatUUID writes 16 bytes (b holds at least 16) as a canonical UUID, in
+// lower or upper case.
 func FormatUUID(b []byte, lower bool) string {
 	digits := "0123456789ABCDEF"
 	if lower {
 		digits = "0123456789abcdef"
 	}
-	out := make([]byte, 0, 36)
-	for i, c := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out = append(out, '-')
-		}
-		out = append(out, digits[c>>4], digits[c&15])
+	var out [36]byte
+	for i := range out {
+		out[i] = '-'
 	}
-	return string(out)
+	for j, c := range b[:16] {
+		out[uuidHexAt[2*j]], out[uuidHexAt[2*j+1]] = digits[c>>4], digits[c&15]
+	}
+	return string(out[:])
 }

@@ -87,3 +87,26 @@ func FuzzDecodeBlock(f *testing.F) {
 		}
 	})
 }
+
+func TestUUIDCaseAndBytes(t *testing.T) {
+	for s, want := range map[string]byte{
+		"3F2504E0-4F89-11D3-9A0C-0305E82C3301":  2,
+		"3f2504e0-4f89-11d3-9a0c-0305e82c3301":  3,
+		"12345678-1234-1234-1234-123456789012":  2,
+		"3F2504e0-4F89-11D3-9A0C-0305E82C3301":  0, // mixed within one id
+		"3G2504E0-4F89-11D3-9A0C-0305E82C3301":  0,
+		"3F2504E0-4F89-11D3-9A0C-0305E82C330":   0,
+		"3F2504E0-4F89-11D3-9A0C-0305E82C33011": 0,
+		"3F2504E04-F89-11D3-9A0C-0305E82C3301":  0,
+		"3F2504E0-4F89-11D3-9A0C-0305E82C330 ":  0,
+	} {
+		if got := uuidCase(s); got != want {
+			t.Errorf("uuidCase(%q) = %d, want %d", s, got, want)
+		}
+		if want != 0 {
+			if back := FormatUUID(appendUUID(nil, s), want == 3); back != s {
+				t.Errorf("%q comes back as %q", s, back)
+			}
+		}
+	}
+}
