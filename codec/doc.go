@@ -4,4 +4,8 @@
 // It is the only importer of sonic. Decoding never keeps a reference into the
 // caller's buffer: sonic.Unmarshal copies every string it returns, so a
 // decoded value may outlive the request it came from.
+//
+// A validated batch also has a compact binary form, the queued form
+// (AppendQueued, DecodeQueued): what the write path puts in the
+// write-ahead queue and the compactor indexes, without parsing JSON twice.
 package codec

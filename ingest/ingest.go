@@ -1,8 +1,9 @@
 // Package ingest is wearhouse's write path: admission (limits,
 // backpressure, the index backlog, disk reserve and ballast),
 // byte-identical replays and Idempotency-Keys, and the append of each
-// accepted batch to the write-ahead queue with one synced Pebble write. A
-// batch is acknowledged only after that write returned nil.
+// accepted batch, in the codec's validated queued form, to the write-ahead
+// queue with one synced Pebble write. A batch is acknowledged only after
+// that write returned nil.
 //
 // The Compactor drains the queue into the indexes, one atomic write per
 // round, and sweeps expired replay records and runs. SDK telemetry is

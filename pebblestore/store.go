@@ -55,7 +55,9 @@
 // received after decompression: entries written by earlier releases are
 // still read and indexed. The compactor deletes an entry in the same
 // atomic write that indexes it: whatever is in the queue is not yet
-// indexed.
+// indexed. Queue values of 16 KiB and more are kept in Pebble's blob files
+// (value separation), so that compactions move only their handles; every
+// other keyspace keeps its values in place.
 //
 // Replay guard ('d') and idempotency record ('i'):
 //
