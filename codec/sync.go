@@ -319,13 +319,13 @@ func (b *Batch) keep(records []Record, sleep []SleepStage, workouts []Workout) {
 	b.Records = records[:0]
 	for i := range records {
 		r := &records[i]
-		path := "data.records[" + strconv.Itoa(i) + "]"
+		path := itemPath{"records", i}
 		if !b.span(&r.span, path) {
 			continue
 		}
 		v, err := parseNumber(r.ValueRaw)
 		if err != nil {
-			b.drop(path+".value", "value "+err.Error())
+			b.drop(path.field("value"), "value "+err.Error())
 			continue
 		}
 		r.Value = v
@@ -334,9 +334,9 @@ func (b *Batch) keep(records []Record, sleep []SleepStage, workouts []Workout) {
 	b.Sleep = sleep[:0]
 	for i := range sleep {
 		s := &sleep[i]
-		path := "data.sleep[" + strconv.Itoa(i) + "]"
+		path := itemPath{"sleep", i}
 		if s.Stage == "" {
-			b.drop(path+".stage", "stage is required")
+			b.drop(path.field("stage"), "stage is required")
 			continue
 		}
 		if !b.span(&s.span, path) {
@@ -347,14 +347,14 @@ func (b *Batch) keep(records []Record, sleep []SleepStage, workouts []Workout) {
 	b.Workouts = workouts[:0]
 	for i := range workouts {
 		w := &workouts[i]
-		path := "data.workouts[" + strconv.Itoa(i) + "]"
+		path := itemPath{"workouts", i}
 		if !b.span(&w.span, path) {
 			continue
 		}
 		stats := w.Values[:0]
 		for j := range w.Values {
 			st := w.Values[j]
-			spath := path + ".values[" + strconv.Itoa(j) + "]"
+			spath := func() string { return path.field("values[" + strconv.Itoa(j) + "]") }
 			if st.Type == droppedStatistic {
 				continue
 			}
@@ -363,12 +363,12 @@ func (b *Batch) keep(records []Record, sleep []SleepStage, workouts []Workout) {
 				st.ValueRaw = map[bool]float64{true: 1, false: 0}[b]
 			}
 			if st.Type == "" {
-				b.warn(spath+".type", "statistic dropped: type is required")
+				b.warn(spath()+".type", "statistic dropped: type is required")
 				continue
 			}
 			v, err := parseNumber(st.ValueRaw)
 			if err != nil {
-				b.warn(spath+".value", "statistic dropped: value "+err.Error())
+				b.warn(spath()+".value", "statistic dropped: value "+err.Error())
 				continue
 			}
 			st.Value = v
@@ -379,25 +379,36 @@ func (b *Batch) keep(records []Record, sleep []SleepStage, workouts []Workout) {
 	}
 }
 
+// itemPath names an item of the body, data.<coll>[i]; the string is built
+// only for the items an error or a warning names.
+type itemPath struct {
+	coll string
+	i    int
+}
+
+func (p itemPath) field(f string) string {
+	return "data." + p.coll + "[" + strconv.Itoa(p.i) + "]." + f
+}
+
 // span validates the dates and zone offset of an item. A bad date drops the
 // item; a bad zone offset drops only that field.
-func (b *Batch) span(s *span, path string) bool {
+func (b *Batch) span(s *span, path itemPath) bool {
 	if s.StartRaw == nil {
-		b.drop(path+".startDate", "startDate is required")
+		b.drop(path.field("startDate"), "startDate is required")
 		return false
 	}
 	start, err := parseTime(s.StartRaw)
 	if err != nil {
-		b.drop(path+".startDate", "startDate "+err.Error())
+		b.drop(path.field("startDate"), "startDate "+err.Error())
 		return false
 	}
 	if s.EndRaw == nil {
-		b.drop(path+".endDate", "endDate is required")
+		b.drop(path.field("endDate"), "endDate is required")
 		return false
 	}
 	end, err := parseTime(s.EndRaw)
 	if err != nil {
-		b.drop(path+".endDate", "endDate "+err.Error())
+		b.drop(path.field("endDate"), "endDate "+err.Error())
 		return false
 	}
 	s.Start, s.End = start, end
@@ -406,7 +417,7 @@ func (b *Batch) span(s *span, path string) bool {
 		if z, ok := normalizeZone(s.ZoneRaw); ok {
 			s.ZoneOffset = z
 		} else {
-			b.warn(path+".zoneOffset", "zoneOffset ignored: expected +HH:MM, -HH:MM or Z")
+			b.warn(path.field("zoneOffset"), "zoneOffset ignored: expected +HH:MM, -HH:MM or Z")
 		}
 	}
 	return true
