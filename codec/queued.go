@@ -208,7 +208,7 @@ func DecodeQueued(p []byte) (*Batch, error) {
 		return nil, errQueued
 	}
 	b := &Batch{Provider: d.string(), SDKVersion: d.string()}
-	if d.byte() == 1 {
+	if d.flag() {
 		b.SyncTimestamp = d.time(0)
 	}
 	b.Dropped = d.count(0)
@@ -223,7 +223,7 @@ func DecodeQueued(p []byte) (*Batch, error) {
 		for _, f := range sourceFields(s) {
 			*f = d.string()
 		}
-		if d.byte() == 1 {
+		if d.flag() {
 			s.OperatingSystemVersion = &OSVersion{Major: d.float(), Minor: d.float(), Patch: d.float()}
 		}
 		sources[i] = s
@@ -282,6 +282,18 @@ type queuedDecoder struct {
 
 func (d *queuedDecoder) fail() { d.bad, d.p = true, nil }
 
+// flag reads a byte that must be 0 or 1.
+func (d *queuedDecoder) flag() bool {
+	switch d.byte() {
+	case 0:
+		return false
+	case 1:
+		return true
+	}
+	d.fail()
+	return false
+}
+
 func (d *queuedDecoder) byte() byte {
 	if len(d.p) == 0 {
 		d.fail()
@@ -302,14 +314,10 @@ func (d *queuedDecoder) uvarint() uint64 {
 	return v
 }
 
+// varint reads what binary.AppendVarint wrote: a zig-zag uvarint.
 func (d *queuedDecoder) varint() int64 {
-	v, n := binary.Varint(d.p)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.p = d.p[n:]
-	return v
+	u := d.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 // count reads the length of a list whose elements take at least min bytes
@@ -361,6 +369,10 @@ func (d *queuedDecoder) float() float64 {
 	}
 	f := math.Float64frombits(binary.LittleEndian.Uint64(d.p))
 	d.p = d.p[8:]
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		d.fail() // validation lets no such number through
+		return 0
+	}
 	return f
 }
 
