@@ -48,17 +48,7 @@ func TestCompactorIndexesEveryRecordOnce(t *testing.T) {
 	if _, err := s.Submit(&Request{UserID: "u", Body: append(appleBody(4, 600), ' ')}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewCompactor(store, s, CompactorOptions{MaxBatches: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Start()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.WaitIndexed(ctx, s.Watermark()); err != nil {
-		t.Fatal(err)
-	}
-	c.Stop()
+	c := indexAll(t, store, s, CompactorOptions{MaxBatches: 2})
 	if n := queueLen(t, store); n != 0 {
 		t.Errorf("%d batches left in the queue", n)
 	}
@@ -133,17 +123,7 @@ func TestCompactorIndexesJSONEntries(t *testing.T) {
 	if fmt.Sprint(kinds) != "[false true]" {
 		t.Fatalf("queue entries JSON=%v, want one queued form then one JSON body", kinds)
 	}
-	c, err := NewCompactor(store, s, CompactorOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Start()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.WaitIndexed(ctx, s.Watermark()); err != nil {
-		t.Fatal(err)
-	}
-	c.Stop()
+	indexAll(t, store, s, CompactorOptions{})
 	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
 	if n, err := store.SeriesCount(1, 1, from, from+int64(time.Hour/time.Microsecond)); err != nil || n != 200 {
 		t.Errorf("heart rate points %d, want 200 (%v)", n, err)
@@ -153,6 +133,24 @@ func TestCompactorIndexesJSONEntries(t *testing.T) {
 	if fmt.Sprint(saved) != "[600 600]" {
 		t.Errorf("records saved per run %v, want [600 600]", saved)
 	}
+}
+
+// indexAll indexes everything queued with a compactor of the given options,
+// and stops it.
+func indexAll(t *testing.T, store *pebblestore.Store, s *Service, o CompactorOptions) *Compactor {
+	t.Helper()
+	c, err := NewCompactor(store, s, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Start()
+	defer c.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.WaitIndexed(ctx, s.Watermark()); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func queueLen(t testing.TB, store *pebblestore.Store) int {
@@ -214,17 +212,7 @@ func TestSweepExpiredRecords(t *testing.T) {
 	if _, err := s.Submit(&Request{UserID: "u", Body: []byte(body), IdempotencyKey: "k", Namespace: "t"}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewCompactor(store, s, CompactorOptions{Now: func() time.Time { return clock }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Start()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.WaitIndexed(ctx, s.Watermark()); err != nil {
-		t.Fatal(err)
-	}
-	c.Stop()
+	c := indexAll(t, store, s, CompactorOptions{Now: func() time.Time { return clock }})
 	// Within the windows nothing goes.
 	c.lastSweep = time.Time{}
 	c.sweep()
