@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"context"
 	"sync"
 	"testing"
 	"time"
@@ -141,17 +140,7 @@ func TestRunsArePublished(t *testing.T) {
 	user := s.Events().Subscribe(r.UserIID, 4)
 	defer user.Close()
 
-	c, err := NewCompactor(store, s, CompactorOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Start()
-	defer c.Stop()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.WaitIndexed(ctx, res.Seq); err != nil {
-		t.Fatal(err)
-	}
+	indexAll(t, store, s, CompactorOptions{})
 	for _, sub := range []*Subscription{all, user} {
 		r := recv(t, sub)
 		if r.Status != "completed" || r.Seq != res.Seq || r.RecordsSaved != 1 || r.CompletedAt == nil {
