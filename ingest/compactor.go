@@ -377,6 +377,9 @@ func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry,
 	provider := batch.Provider
 	user := e.UserIID
 	for i := range batch.Records {
+		if i%512 == 511 {
+			runtime.Gosched()
+		}
 		r := &batch.Records[i]
 		sid, err := ib.DataSource(sourceRecord(user, provider, r.Source))
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -442,7 +443,11 @@ func (ib *IndexBatch) SetPosition(seq uint64) error {
 // simply means the compactor indexes those batches again.
 func (ib *IndexBatch) Commit() (points int, err error) {
 	defer ib.b.Close()
+	n := 0
 	for k, in := range ib.points {
+		if n++; n%32 == 0 {
+			runtime.Gosched()
+		}
 		kb := k.bytes()
 		stored, err := ib.s.get(kb)
 		var pts []Point
