@@ -276,9 +276,9 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 	batch, decodeErr := codec.DecodeSync(req.Body, s.opts.MaxItems)
 	var queued []byte
 	if decodeErr == nil {
-		// The queue holds the batch as validated, not the JSON: a tenth
-		// of the bytes to sync and flush, and the compactor does not
-		// parse it again.
+		// The queue holds the batch as validated, not the JSON: a
+		// sixth to a third of the bytes to sync and flush, and the
+		// compactor does not parse it again.
 		queued = batch.AppendQueued(nil)
 	}
 	hash := <-hashed

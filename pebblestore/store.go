@@ -49,7 +49,7 @@
 //	provider_len:u8 provider user_id_len:u16 user_id body
 //
 // In version 2 the body is the batch as validated, in the codec's queued
-// form (a tenth of the JSON, and the compactor does not parse it again);
+// form (a sixth to a third of the JSON, and the compactor does not parse it again);
 // request_size is the size of the request body, which the index backlog is
 // counted in. Version 1 (no request_size) holds the request body as
 // received after decompression: entries written by earlier releases are
