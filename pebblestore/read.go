@@ -147,15 +147,21 @@ func (s *Store) Workouts(user uint32, from, to int64, fn func(WorkoutRef, []byte
 		return err
 	}
 	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
+	next := make([]byte, 0, 26)
+	for valid := it.First(); valid; {
 		k := it.Key()
 		if len(k) != 26 || k[25] != PartWorkout {
+			valid = it.Next()
 			continue
 		}
 		ref := WorkoutRef{Start: fromUsec(k[5:13]), SID: binary.BigEndian.Uint32(k[13:17]), End: fromUsec(k[17:25])}
 		if !fn(ref, it.Value()) {
 			break
 		}
+		// Seek past the workout's other parts (a route or samples of
+		// hundreds of KB) instead of stepping through their blocks.
+		next = append(append(next[:0], k[:25]...), partCount)
+		valid = it.SeekGE(next)
 	}
 	return it.Error()
 }

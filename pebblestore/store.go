@@ -214,23 +214,14 @@ func Open(o Options) (*Store, error) {
 	for i := range popts.Levels {
 		popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
-	// The queue's values are written once and deleted once indexed: kept
-	// in blob files, compactions move only their handles instead of
-	// rewriting them level after level. Everything else stays in place:
-	// the index blocks are read, merged and rewritten as batches arrive,
-	// and in blob files every rewrite would leave garbage behind.
-	queue := pebble.KeyRange{Start: []byte{prefixQueue}, End: []byte{prefixQueue + 1}}
-	popts.Experimental.SpanPolicyFunc = func(start []byte) (pebble.SpanPolicy, []byte, error) {
-		inPlace := pebble.SpanPolicy{ValueStoragePolicy: pebble.ValueStorageLowReadLatency}
-		switch {
-		case bytes.Compare(start, queue.Start) < 0:
-			return inPlace, queue.Start, nil
-		case bytes.Compare(start, queue.End) < 0:
-			return pebble.SpanPolicy{}, queue.End, nil
-		default:
-			return inPlace, nil, nil
-		}
-	}
+	// Large values that are written once go to blob files, where
+	// compactions move only their handles: the queue's batches (deleted
+	// once indexed) and workouts' routes and samples (hundreds of KB,
+	// which a list of workouts would otherwise read and decompress to
+	// reach the small record stored beside each). Everything else stays
+	// in place: the index blocks are read, merged and rewritten as batches
+	// arrive, and in blob files every rewrite would leave garbage behind.
+	popts.Experimental.SpanPolicyFunc = separatedSpans(prefixQueue, prefixWorkout)
 	popts.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
 		return pebble.ValueSeparationPolicy{
 			Enabled:               true,
@@ -254,6 +245,24 @@ func Open(o Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// separatedSpans is a span policy under which the values of the keyspaces
+// of the given prefixes (in ascending order) may be separated into blob
+// files, and those of every other keyspace are kept in place.
+func separatedSpans(prefixes ...byte) pebble.SpanPolicyFunc {
+	inPlace := pebble.SpanPolicy{ValueStoragePolicy: pebble.ValueStorageLowReadLatency}
+	return func(start []byte) (pebble.SpanPolicy, []byte, error) {
+		for _, p := range prefixes {
+			switch {
+			case bytes.Compare(start, []byte{p}) < 0:
+				return inPlace, []byte{p}, nil
+			case bytes.Compare(start, []byte{p + 1}) < 0:
+				return pebble.SpanPolicy{}, []byte{p + 1}, nil
+			}
+		}
+		return inPlace, nil, nil
+	}
 }
 
 // makeDataDir creates dir and the directories above it that are missing,
