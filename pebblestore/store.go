@@ -55,9 +55,10 @@
 // received after decompression: entries written by earlier releases are
 // still read and indexed. The compactor deletes an entry in the same
 // atomic write that indexes it: whatever is in the queue is not yet
-// indexed. Queue values of 16 KiB and more are kept in Pebble's blob files
-// (value separation), so that compactions move only their handles; every
-// other keyspace keeps its values in place.
+// indexed. Values of 16 KiB and more of the queue and of workouts (routes
+// and samples) are kept in Pebble's blob files (value separation), so that
+// compactions move only their handles and a list of workouts does not read
+// their routes; every other keyspace keeps its values in place.
 //
 // Replay guard ('d') and idempotency record ('i'):
 //
