@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -121,6 +122,33 @@ func decodeCursor(c string) (time.Time, string, error) {
 		return time.Time{}, "", badf("Invalid cursor format: '%s'. Expected 'timestamp|id'.", c)
 	}
 	return t, id, nil
+}
+
+// pageNewestFirst fills page with one page of all, which is sorted newest
+// first (start descending, then id descending): the entries after the
+// cursor, at most limit of them, and the cursor of the next page.
+func pageNewestFirst[T any](page *Page[T], all []T, cursor string, limit int, key func(*T) (time.Time, string)) error {
+	*page.Pagination.TotalCount = len(all)
+	if cursor != "" {
+		curT, curID, err := decodeCursor(cursor)
+		if err != nil {
+			return err
+		}
+		i := sort.Search(len(all), func(i int) bool {
+			t, id := key(&all[i])
+			return t.Before(curT) || (t.Equal(curT) && id < curID)
+		})
+		all = all[i:]
+		page.Pagination.PreviousCursor = &cursor
+	}
+	if len(all) > limit {
+		all = all[:limit]
+		page.Pagination.HasMore = true
+		page.Pagination.NextCursor = encodeCursor(key(&all[len(all)-1]))
+	}
+	page.Data = all
+	page.Metadata.SampleCount = len(all)
+	return nil
 }
 
 // Limit checks a limit parameter against its range.

@@ -135,26 +135,9 @@ func (q *Service) Sleep(iid uint32, known bool, p SleepParams) (*Page[SleepSessi
 	if err != nil {
 		return nil, err
 	}
-	total = len(all)
-	if p.Cursor != "" {
-		curT, curID, err := decodeCursor(p.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		i := sort.Search(len(all), func(i int) bool {
-			s := all[i]
-			return s.StartTime.Before(curT) || (s.StartTime.Equal(curT) && s.ID < curID)
-		})
-		all = all[i:]
-		page.Pagination.PreviousCursor = &p.Cursor
+	err = pageNewestFirst(page, all, p.Cursor, p.Limit, func(s *SleepSession) (time.Time, string) { return s.StartTime, s.ID })
+	if err != nil {
+		return nil, err
 	}
-	if len(all) > p.Limit {
-		all = all[:p.Limit]
-		page.Pagination.HasMore = true
-		last := all[len(all)-1]
-		page.Pagination.NextCursor = encodeCursor(last.StartTime, last.ID)
-	}
-	page.Data = all
-	page.Metadata.SampleCount = len(all)
 	return page, nil
 }

@@ -128,14 +128,10 @@ func (q *Service) Workouts(iid uint32, known bool, p WorkoutParams) (*Page[Worko
 	if !known {
 		return page, nil
 	}
-	var curT time.Time
-	var curID string
 	if p.Cursor != "" {
-		t, id, err := decodeCursor(p.Cursor)
-		if err != nil {
-			return nil, err
+		if _, _, err := decodeCursor(p.Cursor); err != nil {
+			return nil, err // before reading anything
 		}
-		curT, curID = t, id
 	}
 	rt := strings.ToLower(p.RecordType)
 	var all []Workout
@@ -163,23 +159,9 @@ func (q *Service) Workouts(iid uint32, known bool, p WorkoutParams) (*Page[Worko
 		}
 		return all[i].ID > all[j].ID
 	})
-	total = len(all)
-	if p.Cursor != "" {
-		i := sort.Search(len(all), func(i int) bool {
-			w := all[i]
-			return w.StartTime.Before(curT) || (w.StartTime.Equal(curT) && w.ID < curID)
-		})
-		all = all[i:]
-		page.Pagination.PreviousCursor = &p.Cursor
+	if err := pageNewestFirst(page, all, p.Cursor, p.Limit, func(w *Workout) (time.Time, string) { return w.StartTime, w.ID }); err != nil {
+		return nil, err
 	}
-	if len(all) > p.Limit {
-		all = all[:p.Limit]
-		page.Pagination.HasMore = true
-		last := all[len(all)-1]
-		page.Pagination.NextCursor = encodeCursor(last.StartTime, last.ID)
-	}
-	page.Data = all
-	page.Metadata.SampleCount = len(all)
 	return page, nil
 }
 

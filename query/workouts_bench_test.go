@@ -102,6 +102,45 @@ func TestMonthOfWorkouts(t *testing.T) {
 	}
 }
 
+// TestWorkoutPages walks the month in pages of 25 with the cursors: every
+// workout once, newest first.
+func TestWorkoutPages(t *testing.T) {
+	q, month := storeMonthOfWorkouts(t)
+	p := WorkoutParams{Start: month, End: month.AddDate(0, 0, 30), Limit: 25}
+	seen := map[string]bool{}
+	var prev time.Time
+	pages := 0
+	for {
+		page, err := q.Workouts(1, true, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		if *page.Pagination.TotalCount != 60 || page.Metadata.SampleCount != len(page.Data) {
+			t.Fatalf("page %d: total %d, %d of %d", pages, *page.Pagination.TotalCount, page.Metadata.SampleCount, len(page.Data))
+		}
+		for _, w := range page.Data {
+			if seen[w.ID] || (!prev.IsZero() && !w.StartTime.Before(prev)) {
+				t.Fatalf("page %d: %s at %v out of order or twice", pages, w.ID, w.StartTime)
+			}
+			seen[w.ID], prev = true, w.StartTime
+		}
+		if !page.Pagination.HasMore {
+			break
+		}
+		if pages == 10 {
+			t.Fatal("the cursor does not move on")
+		}
+		p.Cursor = *page.Pagination.NextCursor
+	}
+	if len(seen) != 60 || pages != 3 {
+		t.Fatalf("%d workouts in %d pages, want 60 in 3", len(seen), pages)
+	}
+	if _, err := q.Workouts(1, true, WorkoutParams{Start: month, End: month.AddDate(0, 0, 30), Limit: 25, Cursor: "!!"}); err == nil {
+		t.Fatal("a malformed cursor was accepted")
+	}
+}
+
 // BenchmarkMonthOfWorkouts lists a month of workouts (60), as the
 // workouts route does before encoding.
 func BenchmarkMonthOfWorkouts(b *testing.B) {
