@@ -38,7 +38,7 @@ func (b *Batch) PutQueue(e *QueueEntry) error {
 	}
 	// The value is written in place in the batch: the body, the biggest
 	// thing the server handles, is copied once.
-	if e.Size < 0 || e.Size > math.MaxUint32 {
+	if e.Size < 0 || uint64(e.Size) > math.MaxUint32 {
 		return errors.New("pebblestore: queue entry size out of range")
 	}
 	version, n := byte(queueEntryV2), 1+8+16+4+4+1+len(e.Provider)+2+len(e.UserID)+len(e.Body)
