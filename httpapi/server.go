@@ -115,6 +115,7 @@ func New(o Options, d Deps) (*Server, error) {
 	s.srv = &fasthttp.Server{
 		Handler:                      s.handle,
 		ErrorHandler:                 s.transportError,
+		ExpectHandler:                s.expect,
 		Name:                         "wearhouse",
 		NoDefaultServerHeader:        true,
 		NoDefaultContentType:         true,

@@ -532,29 +532,61 @@ func (s *Service) commit(b *pebblestore.Batch, after []func(), run *pebblestore.
 
 // admit applies the limits and returns the function that releases them.
 func (s *Service) admit(n int) (func(), error) {
-	retry := s.opts.RetryAfter
-	if !s.DiskOK() {
-		return nil, refuse(KindDiskFull, 0, "Free disk space is below the reserve; the batch was not stored.")
-	}
-	if s.backlog.Load() > s.opts.MaxBacklogBytes {
-		return nil, refuse(KindOverloaded, retry, "The index is catching up; retry later.")
-	}
-	if s.store.Stalled() {
-		return nil, refuse(KindOverloaded, retry, "The store is catching up; retry later.")
+	if err := s.refusal(); err != nil {
+		return nil, err
 	}
 	if c := s.concurrent.Add(1); c > int64(s.opts.MaxConcurrent) {
 		s.concurrent.Add(-1)
-		return nil, refuse(KindOverloaded, retry, "Too many batches in flight; retry later.")
+		return nil, s.tooManyBatches()
 	}
 	if b := s.inflightBytes.Add(int64(n)); b > s.opts.MaxInflightBytes && b != int64(n) {
 		s.inflightBytes.Add(-int64(n))
 		s.concurrent.Add(-1)
-		return nil, refuse(KindOverloaded, retry, "Too many bytes in flight; retry later.")
+		return nil, s.tooManyBytes()
 	}
 	return func() {
 		s.inflightBytes.Add(-int64(n))
 		s.concurrent.Add(-1)
 	}, nil
+}
+
+// Refusal is the answer a batch of n bytes would get from the limits now,
+// nil if it would be let in; it takes no place. A client that asks before
+// sending its body (Expect: 100-continue) is refused without uploading it.
+func (s *Service) Refusal(n int) error {
+	if err := s.refusal(); err != nil {
+		return err
+	}
+	if s.concurrent.Load() >= int64(s.opts.MaxConcurrent) {
+		return s.tooManyBatches()
+	}
+	if b := s.inflightBytes.Load(); b > 0 && b+int64(n) > s.opts.MaxInflightBytes {
+		return s.tooManyBytes()
+	}
+	return nil
+}
+
+// refusal checks the limits that do not depend on the batch.
+func (s *Service) refusal() error {
+	retry := s.opts.RetryAfter
+	if !s.DiskOK() {
+		return refuse(KindDiskFull, 0, "Free disk space is below the reserve; the batch was not stored.")
+	}
+	if s.backlog.Load() > s.opts.MaxBacklogBytes {
+		return refuse(KindOverloaded, retry, "The index is catching up; retry later.")
+	}
+	if s.store.Stalled() {
+		return refuse(KindOverloaded, retry, "The store is catching up; retry later.")
+	}
+	return nil
+}
+
+func (s *Service) tooManyBatches() error {
+	return refuse(KindOverloaded, s.opts.RetryAfter, "Too many batches in flight; retry later.")
+}
+
+func (s *Service) tooManyBytes() error {
+	return refuse(KindOverloaded, s.opts.RetryAfter, "Too many bytes in flight; retry later.")
 }
 
 // lock takes the stripes of the body hash and of the Idempotency-Key, in
