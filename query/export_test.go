@@ -17,7 +17,9 @@ import (
 	"wearhouse/pebblestore"
 )
 
-func openStore(t *testing.T) (*pebblestore.Store, *Service) {
+// openStore opens a store in a temporary directory, closed when the test
+// ends.
+func openStore(t testing.TB) (*pebblestore.Store, *Service) {
 	t.Helper()
 	s, err := pebblestore.Open(pebblestore.Options{Dir: t.TempDir(), Logger: zerolog.Nop()})
 	if err != nil {
@@ -302,12 +304,7 @@ func TestTimeseriesCSVStopsOnWriteError(t *testing.T) {
 // BenchmarkTimeseriesCSVYear exports a year of minute-level heart rate and
 // steps of one data source, 1,051,200 rows, to io.Discard.
 func BenchmarkTimeseriesCSVYear(b *testing.B) {
-	s, err := pebblestore.Open(pebblestore.Options{Dir: b.TempDir(), Logger: zerolog.Nop()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	q := New(s)
+	s, q := openStore(b)
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	hr, _ := health.SeriesByCode("heart_rate")
 	steps, _ := health.SeriesByCode("steps")

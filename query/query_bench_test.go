@@ -4,19 +4,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"wearhouse/pebblestore"
 )
 
 // storeDayOfHeartRate stores a day of 1 Hz heart rate for user 1 as the
 // compactor does, and returns the day's start.
 func storeDayOfHeartRate(b testing.TB) (*Service, time.Time) {
-	s, err := pebblestore.Open(pebblestore.Options{Dir: b.TempDir(), Logger: zerolog.Nop()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
+	s, q := openStore(b)
 	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	ib := s.NewIndexBatch()
 	sid, err := ib.DataSource(pebblestore.SourceRecord{UserIID: 1, Provider: "apple", DeviceModel: "Watch7,1", SourceName: "Apple Watch"})
@@ -35,7 +29,7 @@ func storeDayOfHeartRate(b testing.TB) (*Service, time.Time) {
 	if err := s.Flush(); err != nil {
 		b.Fatal(err)
 	}
-	return New(s), day
+	return q, day
 }
 
 func TestRawDayReadsEveryPoint(t *testing.T) {

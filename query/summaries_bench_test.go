@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"wearhouse/pebblestore"
 )
 
@@ -15,14 +13,11 @@ import (
 // rate for user 1 from one watch, 525,600 points each, as the compactor
 // does: each point with its own UUID, in the zone +01:00.
 func storeYearOfMinutes(b testing.TB) (*Service, time.Time) {
-	s, err := pebblestore.Open(pebblestore.Options{Dir: b.TempDir(), Logger: zerolog.Nop()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
+	s, q := openStore(b)
 	year := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	const minutes = 365 * 24 * 60
 	var sid uint32
+	var err error
 	for day := 0; day < 365; day++ {
 		ib := s.NewIndexBatch()
 		if sid, err = ib.DataSource(pebblestore.SourceRecord{UserIID: 1, Provider: "apple", DeviceModel: "Watch7,1",
@@ -43,7 +38,7 @@ func storeYearOfMinutes(b testing.TB) (*Service, time.Time) {
 	if err := s.Flush(); err != nil {
 		b.Fatal(err)
 	}
-	return New(s), year
+	return q, year
 }
 
 // BenchmarkYearOfActivitySummaries answers a year of daily activity

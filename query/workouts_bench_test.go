@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"wearhouse/pebblestore"
 )
 
@@ -16,11 +14,7 @@ import (
 // the compactor does: a 45-minute run at 06:00 and a 30-minute walk at
 // 18:00, each with a 1 Hz GPS route and 1 Hz heart-rate samples.
 func storeMonthOfWorkouts(tb testing.TB) (*Service, time.Time) {
-	s, err := pebblestore.Open(pebblestore.Options{Dir: tb.TempDir(), Logger: zerolog.Nop()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
+	s, q := openStore(tb)
 	month := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	for day := range 30 {
 		ib := s.NewIndexBatch()
@@ -75,7 +69,7 @@ func storeMonthOfWorkouts(tb testing.TB) (*Service, time.Time) {
 	if err := s.Flush(); err != nil {
 		tb.Fatal(err)
 	}
-	return New(s), month
+	return q, month
 }
 
 func TestMonthOfWorkouts(t *testing.T) {
