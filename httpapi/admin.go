@@ -37,7 +37,12 @@ func (s *Server) backup(ctx *fasthttp.RequestCtx, _ []string) {
 	var in struct {
 		Dir string `json:"dir"`
 	}
-	if err := codec.Unmarshal(ctx.PostBody(), &in); err != nil || !filepath.IsAbs(in.Dir) {
+	body, err := s.controlBody(ctx)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	if err := codec.Unmarshal(body, &in); err != nil || !filepath.IsAbs(in.Dir) {
 		s.writeError(ctx, errStatus(fasthttp.StatusBadRequest, "Body must be {\"dir\": \"<absolute path of a directory that does not exist yet>\"}."))
 		return
 	}

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"errors"
 	"strconv"
 	"time"
@@ -63,11 +62,9 @@ func (s *Server) createKey(ctx *fasthttp.RequestCtx, _ []string) {
 		Name  string `json:"name"`
 		Scope string `json:"scope"`
 	}
-	if body := ctx.PostBody(); len(bytes.TrimSpace(body)) > 0 {
-		if err := codec.Unmarshal(body, &in); err != nil {
-			s.writeError(ctx, err)
-			return
-		}
+	if err := s.jsonBody(ctx, &in); err != nil {
+		s.writeError(ctx, err)
+		return
 	}
 	scope, ok := auth.ParseScope(in.Scope)
 	if !ok {
@@ -104,7 +101,12 @@ func (s *Server) renameKey(ctx *fasthttp.RequestCtx, a []string) {
 	var in struct {
 		Name *string `json:"name"`
 	}
-	if err := codec.Unmarshal(ctx.PostBody(), &in); err != nil || in.Name == nil || len(*in.Name) > 100 {
+	body, err := s.controlBody(ctx)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	if err := codec.Unmarshal(body, &in); err != nil || in.Name == nil || len(*in.Name) > 100 {
 		s.writeError(ctx, errStatus(fasthttp.StatusBadRequest, "Body must be {\"name\": \"...\"} with at most 100 characters."))
 		return
 	}
@@ -183,7 +185,12 @@ func (s *Server) createApp(ctx *fasthttp.RequestCtx, _ []string) {
 	var in struct {
 		Name string `json:"name"`
 	}
-	if err := codec.Unmarshal(ctx.PostBody(), &in); err != nil || in.Name == "" || len(in.Name) > 100 {
+	body, err := s.controlBody(ctx)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	if err := codec.Unmarshal(body, &in); err != nil || in.Name == "" || len(in.Name) > 100 {
 		s.writeError(ctx, errStatus(fasthttp.StatusBadRequest, "Body must be {\"name\": \"...\"} with 1 to 100 characters."))
 		return
 	}
@@ -227,18 +234,22 @@ func (s *Server) rotateApp(ctx *fasthttp.RequestCtx, a []string) {
 	s.answer(ctx, viewApp(app, secret), nil)
 }
 
-func refreshBody(ctx *fasthttp.RequestCtx) (string, error) {
+func (s *Server) refreshBody(ctx *fasthttp.RequestCtx) (string, error) {
 	var in struct {
 		RefreshToken string `json:"refresh_token"`
 	}
-	if err := codec.Unmarshal(ctx.PostBody(), &in); err != nil || in.RefreshToken == "" {
+	body, err := s.controlBody(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := codec.Unmarshal(body, &in); err != nil || in.RefreshToken == "" {
 		return "", errStatus(fasthttp.StatusBadRequest, "Body must be {\"refresh_token\": \"rt-...\"}.")
 	}
 	return in.RefreshToken, nil
 }
 
 func (s *Server) refresh(ctx *fasthttp.RequestCtx, _ []string) {
-	rt, err := refreshBody(ctx)
+	rt, err := s.refreshBody(ctx)
 	if err != nil {
 		s.writeError(ctx, err)
 		return
@@ -255,7 +266,7 @@ func (s *Server) refresh(ctx *fasthttp.RequestCtx, _ []string) {
 }
 
 func (s *Server) revoke(ctx *fasthttp.RequestCtx, _ []string) {
-	rt, err := refreshBody(ctx)
+	rt, err := s.refreshBody(ctx)
 	if err != nil {
 		s.writeError(ctx, err)
 		return

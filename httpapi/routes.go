@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"errors"
+	"net/url"
 	"strings"
 	"time"
 
@@ -73,6 +74,7 @@ func match(pattern, segs []string, args []string) ([]string, bool) {
 // counted by route pattern.
 func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
+	defer s.settleBody(ctx)
 	path := string(ctx.Path())
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	method := string(ctx.Method())
@@ -85,6 +87,10 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 			s.metrics.observe(label, method, ctx.Response.StatusCode(), time.Since(start))
 		}
 	}()
+	if err := checkRawPath(ctx.Request.URI().PathOriginal()); err != nil {
+		s.writeError(ctx, err)
+		return
+	}
 	var allow []string
 	var buf [4]string
 	for i := range s.table {
@@ -148,6 +154,37 @@ func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
 	}
 }
 
+var errRawPath = errStatus(fasthttp.StatusBadRequest,
+	"Invalid path: a segment may not be . or .. nor contain an encoded slash or backslash.")
+
+// checkRawPath refuses a path, as the client sent it, whose segments are
+// dot segments or hide a slash or backslash in percent-encoding. fasthttp
+// decodes and resolves them before routing, so "x/..%2f..%2fusers%2fvictim"
+// would reach the user "victim" while a proxy in front (which routes or
+// authorises by the path as sent) saw another; refusing them keeps
+// wearhouse and any proxy in agreement on whose data a request touches.
+func checkRawPath(raw []byte) error {
+	if i := bytes.IndexByte(raw, '?'); i >= 0 {
+		raw = raw[:i]
+	}
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		return errRawPath
+	}
+	for seg := range bytes.SplitSeq(raw, []byte("/")) {
+		if bytes.IndexByte(seg, '%') >= 0 {
+			dec, err := url.PathUnescape(string(seg))
+			if err != nil || strings.ContainsAny(dec, "/\\") || dec == "." || dec == ".." {
+				return errRawPath
+			}
+			continue
+		}
+		if string(seg) == "." || string(seg) == ".." {
+			return errRawPath
+		}
+	}
+	return nil
+}
+
 // canonicalUserID writes a UUID-shaped user id in lower case, so that one
 // user is one user whatever the case a client writes its UUID in (an SDK
 // token's subject is compared case-insensitively to the path; the store
@@ -208,43 +245,52 @@ func bearer(h []byte) (string, bool) {
 	return string(tok), true
 }
 
+// syncPreamble decides a sync from its request line and headers alone:
+// the credentials, the user id, the scope and the Idempotency-Key. It runs
+// before a byte of the body is read, and for a client that sends
+// "Expect: 100-continue", before it uploads one.
+func (s *Server) syncPreamble(ctx *fasthttp.RequestCtx, userID string) (*auth.Principal, string, error) {
+	if ctx.Request.Header.ContentLength() > s.opts.MaxBody {
+		return nil, "", tooLarge(s.opts.MaxBody)
+	}
+	p, err := s.sdkWriter(ctx, userID)
+	if err != nil {
+		return nil, "", err
+	}
+	idem := string(ctx.Request.Header.Peek("Idempotency-Key"))
+	if len(idem) > 255 || strings.ContainsFunc(idem, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		return nil, "", errStatus(fasthttp.StatusBadRequest, "Idempotency-Key must be 1 to 255 printable ASCII characters.")
+	}
+	return p, idem, nil
+}
+
 func (s *Server) sync(ctx *fasthttp.RequestCtx, userID string) {
-	p, err := s.sdkPrincipal(ctx)
+	p, idem, err := s.syncPreamble(ctx, userID)
 	if err != nil {
 		s.writeError(ctx, err)
 		return
 	}
-	if !validUserID(userID) {
-		s.writeError(ctx, errBadUserID)
-		return
-	}
-	switch p.Kind {
-	case auth.KindSDKToken:
-		if !auth.SameUser(p.UserID, userID) {
-			s.writeError(ctx, errStatus(fasthttp.StatusForbidden, "Token does not match user_id"))
-			return
-		}
-	case auth.KindAPIKey:
-		if p.Scope == auth.ScopeRead {
-			s.writeError(ctx, errStatus(fasthttp.StatusForbidden, "This API key has the read scope and may not write data."))
-			return
-		}
-	}
-	idem := string(ctx.Request.Header.Peek("Idempotency-Key"))
-	if len(idem) > 255 || strings.ContainsFunc(idem, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
-		s.writeError(ctx, errStatus(fasthttp.StatusBadRequest, "Idempotency-Key must be 1 to 255 printable ASCII characters."))
-		return
-	}
-	body, err := s.body(ctx)
+	// The place in the write path is taken before the body is read, and
+	// every byte the body takes, as sent and decompressed, is counted in
+	// it as it is read.
+	adm, err := s.deps.Ingest.Admit(0)
 	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	body, err := s.readBody(ctx, s.opts.MaxBody, adm.Grow)
+	if err != nil {
+		adm.Release()
 		s.writeError(ctx, err)
 		return
 	}
 	// userID is a substring of a string built from ctx.Path(), so it owns
-	// its bytes; the body is copied into the queue write by Submit.
+	// its bytes; the body is copied into the queue write by Submit, which
+	// takes the admission over and keeps nothing of the body.
 	res, err := s.deps.Ingest.Submit(&ingest.Request{
-		UserID: userID, Namespace: p.Namespace(), IdempotencyKey: idem, Body: body,
+		UserID: userID, Namespace: p.Namespace(), IdempotencyKey: idem, Body: body, Admission: adm,
 	})
+	putBody(body)
 	if err != nil {
 		s.writeError(ctx, err)
 		return
@@ -253,24 +299,6 @@ func (s *Server) sync(ctx *fasthttp.RequestCtx, userID string) {
 		ctx.Response.Header.Set("Idempotent-Replayed", "true")
 	}
 	writeJSON(ctx, fasthttp.StatusAccepted, res.Response)
-}
-
-// body returns the request body decompressed, bounded by MaxBody so that a
-// decompression bomb is cut off at the limit.
-func (s *Server) body(ctx *fasthttp.RequestCtx) ([]byte, error) {
-	b, err := ctx.Request.BodyUncompressedWithLimit(s.opts.MaxBody)
-	switch {
-	case err == nil:
-		return b, nil
-	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		return nil, errStatus(fasthttp.StatusRequestEntityTooLarge,
-			"Request body is larger than the limit of "+itoa(s.opts.MaxBody)+" bytes after decompression.")
-	case errors.Is(err, fasthttp.ErrContentEncodingUnsupported):
-		return nil, errStatus(fasthttp.StatusUnsupportedMediaType,
-			"Unsupported Content-Encoding: use gzip, zstd, deflate, br or none.")
-	default:
-		return nil, errStatus(fasthttp.StatusBadRequest, "Request body could not be decompressed: "+err.Error())
-	}
 }
 
 // adminKey requires an API key with the admin scope.
@@ -297,11 +325,9 @@ func (s *Server) adminKey(ctx *fasthttp.RequestCtx) (*auth.Principal, error) {
 // both are given, as in Open Wearables.
 func (s *Server) token(ctx *fasthttp.RequestCtx, userID string) {
 	var req codec.TokenRequest
-	if body := ctx.PostBody(); len(bytes.TrimSpace(body)) > 0 {
-		if err := codec.Unmarshal(body, &req); err != nil {
-			s.writeError(ctx, err)
-			return
-		}
+	if err := s.jsonBody(ctx, &req); err != nil {
+		s.writeError(ctx, err)
+		return
 	}
 	var (
 		appID string
@@ -375,11 +401,9 @@ func (s *Server) createUser(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	var in codec.UserCreate
-	if body := ctx.PostBody(); len(bytes.TrimSpace(body)) > 0 {
-		if err := codec.Unmarshal(body, &in); err != nil {
-			s.writeError(ctx, err)
-			return
-		}
+	if err := s.jsonBody(ctx, &in); err != nil {
+		s.writeError(ctx, err)
+		return
 	}
 	if err := validProfile(&in); err != nil {
 		s.writeError(ctx, err)

@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"errors"
-
 	"github.com/valyala/fasthttp"
 
 	"wearhouse/auth"
@@ -26,7 +24,7 @@ func (s *Server) sdkLogRoutes() []route {
 // as Open Wearables does, stored with a synced write and answered 202.
 func (s *Server) postSDKLogs(ctx *fasthttp.RequestCtx, a []string) {
 	userID := a[0]
-	if err := s.sdkWriter(ctx, userID); err != nil {
+	if _, err := s.sdkWriter(ctx, userID); err != nil {
 		s.writeError(ctx, err)
 		return
 	}
@@ -62,48 +60,31 @@ func (s *Server) postSDKLogs(ctx *fasthttp.RequestCtx, a []string) {
 // sdkWriter applies the credential rules of the SDK write routes, the same
 // as the sync route's: an SDK token writes only for its own user, a
 // read-scoped API key not at all; then the user id must be valid.
-func (s *Server) sdkWriter(ctx *fasthttp.RequestCtx, userID string) error {
+func (s *Server) sdkWriter(ctx *fasthttp.RequestCtx, userID string) (*auth.Principal, error) {
 	p, err := s.sdkPrincipal(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !validUserID(userID) {
-		return errBadUserID
+		return nil, errBadUserID
 	}
 	switch p.Kind {
 	case auth.KindSDKToken:
 		if !auth.SameUser(p.UserID, userID) {
-			return errStatus(fasthttp.StatusForbidden, "Token does not match user_id")
+			return nil, errStatus(fasthttp.StatusForbidden, "Token does not match user_id")
 		}
 	case auth.KindAPIKey:
 		if p.Scope == auth.ScopeRead {
-			return errStatus(fasthttp.StatusForbidden, "This API key has the read scope and may not write data.")
+			return nil, errStatus(fasthttp.StatusForbidden, "This API key has the read scope and may not write data.")
 		}
 	}
-	return nil
+	return p, nil
 }
 
 // sdkLogBody returns the request body decompressed, bounded by
-// maxSDKLogBody.
+// maxSDKLogBody and counted against the write path's admission.
 func (s *Server) sdkLogBody(ctx *fasthttp.RequestCtx) ([]byte, error) {
-	limit := min(maxSDKLogBody, s.opts.MaxBody)
-	b, err := ctx.Request.BodyUncompressedWithLimit(limit)
-	if err == nil && len(b) > limit {
-		// An uncompressed body is bounded only by the server's MaxBody.
-		err = fasthttp.ErrBodyTooLarge
-	}
-	switch {
-	case err == nil:
-		return b, nil
-	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		return nil, errStatus(fasthttp.StatusRequestEntityTooLarge,
-			"Request body is larger than the limit of "+itoa(limit)+" bytes for SDK logs.")
-	case errors.Is(err, fasthttp.ErrContentEncodingUnsupported):
-		return nil, errStatus(fasthttp.StatusUnsupportedMediaType,
-			"Unsupported Content-Encoding: use gzip, zstd, deflate, br or none.")
-	default:
-		return nil, errStatus(fasthttp.StatusBadRequest, "Request body could not be decompressed: "+err.Error())
-	}
+	return s.readBody(ctx, min(maxSDKLogBody, s.opts.MaxBody), nil)
 }
 
 // getSDKLogs is GET /users/{id}/sdk-logs: the user's stored SDK log events,

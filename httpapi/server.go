@@ -99,7 +99,8 @@ type Server struct {
 	table       []route
 	metrics     *metrics
 	extraRoutes []func() []route
-	streams     streamStop // ends the event streams on Shutdown
+	streams     streamStop    // ends the event streams on Shutdown
+	lingering   chan struct{} // a place per connection lingering after a refusal
 }
 
 // New builds the server; call Serve to start it.
@@ -108,21 +109,25 @@ func New(o Options, d Deps) (*Server, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{opts: o, deps: d, log: o.Logger}
+	s := &Server{opts: o, deps: d, log: o.Logger, lingering: make(chan struct{}, maxLingering)}
 	s.extraRoutes = append(s.extraRoutes, s.readRoutes, s.syncStatusRoutes, s.userRoutes, s.summaryRoutes, s.exportRoutes, s.credentialRoutes, s.adminRoutes)
 	s.table = s.routes()
 	s.metrics = s.newMetrics()
 	s.srv = &fasthttp.Server{
-		Handler:                      s.handle,
-		ErrorHandler:                 s.transportError,
-		ExpectHandler:                s.expect,
-		Name:                         "wearhouse",
-		NoDefaultServerHeader:        true,
-		NoDefaultContentType:         true,
-		Concurrency:                  o.MaxConnections,
-		ReadTimeout:                  o.ReadTimeout,
-		WriteTimeout:                 o.WriteTimeout,
-		IdleTimeout:                  o.IdleTimeout,
+		Handler:               s.handle,
+		ErrorHandler:          s.transportError,
+		ExpectHandler:         s.expect,
+		Name:                  "wearhouse",
+		NoDefaultServerHeader: true,
+		NoDefaultContentType:  true,
+		Concurrency:           o.MaxConnections,
+		ReadTimeout:           o.ReadTimeout,
+		WriteTimeout:          o.WriteTimeout,
+		IdleTimeout:           o.IdleTimeout,
+		// Bodies are streamed: a handler runs once the headers (and at
+		// most 8 KiB of the body) are read, and reads the rest itself
+		// after the request is authenticated and admitted (body.go).
+		StreamRequestBody:            true,
 		MaxRequestBodySize:           o.MaxBody,
 		ReadBufferSize:               16 << 10,
 		DisablePreParseMultipartForm: true,
@@ -139,7 +144,7 @@ func (s *Server) Serve(ln net.Listener, tlsConfig *tls.Config) error {
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
 	}
-	return s.srv.Serve(ln)
+	return s.srv.Serve(framedListener{ln})
 }
 
 // Shutdown stops accepting connections and waits for in-flight requests
@@ -180,6 +185,8 @@ func (s *Server) recoverer(next fasthttp.RequestHandler) fasthttp.RequestHandler
 func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 	var netErr net.Error
 	switch {
+	case errors.Is(err, errBareLF):
+		writeDetail(ctx, fasthttp.StatusBadRequest, "Malformed HTTP request: lines must end in CRLF.")
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		writeDetail(ctx, fasthttp.StatusRequestEntityTooLarge,
 			"Request body is larger than the limit of "+strconv.Itoa(s.opts.MaxBody)+" bytes.")

@@ -137,11 +137,9 @@ func (s *Server) patchUser(ctx *fasthttp.RequestCtx, a []string) {
 		return
 	}
 	var in codec.UserCreate
-	if body := ctx.PostBody(); len(bytes.TrimSpace(body)) > 0 {
-		if err := codec.Unmarshal(body, &in); err != nil {
-			s.writeError(ctx, err)
-			return
-		}
+	if err := s.jsonBody(ctx, &in); err != nil {
+		s.writeError(ctx, err)
+		return
 	}
 	if err := validProfile(&in); err != nil {
 		s.writeError(ctx, err)

@@ -117,6 +117,11 @@ type Request struct {
 	IdempotencyKey string
 	// Body is the decompressed request body. Submit does not keep it.
 	Body []byte
+	// Admission is the place the request took before its body was read
+	// (Admit), holding the body's bytes. Submit takes it over and releases
+	// it once the queue write has finished. When nil, Submit admits the
+	// request itself.
+	Admission *Admission
 }
 
 // Result is the answer to an accepted (or replayed) sync.
@@ -235,10 +240,12 @@ func (s *Service) DiskFree() uint64 { return s.disk.available() }
 // write. A nil error means the batch is durable and res.Response may be
 // sent with 202.
 func (s *Service) Submit(req *Request) (*Result, error) {
-	release, err := s.admit(len(req.Body))
-	if err != nil {
-		s.Stats.Refused.Add(1)
-		return nil, err
+	adm := req.Admission
+	if adm == nil {
+		var err error
+		if adm, err = s.Admit(len(req.Body)); err != nil {
+			return nil, err
+		}
 	}
 	// What holds resources (admission, the replay lock, the user lock, the
 	// sequence number) is released when the queue write has finished, even
@@ -253,7 +260,12 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 			}
 		}
 	}()
-	after = append(after, release)
+	after = append(after, adm.Release)
+	// Decoding holds about DecodeCost bytes per body byte: they are counted
+	// before they are allocated.
+	if err := adm.Grow(DecodeCost * len(req.Body)); err != nil {
+		return nil, err
+	}
 	// Waits for locks end at this deadline: a write stalled on a slow disk
 	// holds the locks of its batch until it finishes.
 	deadline := time.Now().Add(s.opts.CommitTimeout)
@@ -530,26 +542,6 @@ func (s *Service) commit(b *pebblestore.Batch, after []func(), run *pebblestore.
 	}
 }
 
-// admit applies the limits and returns the function that releases them.
-func (s *Service) admit(n int) (func(), error) {
-	if err := s.refusal(); err != nil {
-		return nil, err
-	}
-	if c := s.concurrent.Add(1); c > int64(s.opts.MaxConcurrent) {
-		s.concurrent.Add(-1)
-		return nil, s.tooManyBatches()
-	}
-	if b := s.inflightBytes.Add(int64(n)); b > s.opts.MaxInflightBytes && b != int64(n) {
-		s.inflightBytes.Add(-int64(n))
-		s.concurrent.Add(-1)
-		return nil, s.tooManyBytes()
-	}
-	return func() {
-		s.inflightBytes.Add(-int64(n))
-		s.concurrent.Add(-1)
-	}, nil
-}
-
 // Refusal is the answer a batch of n bytes would get from the limits now,
 // nil if it would be let in; it takes no place. A client that asks before
 // sending its body (Expect: 100-continue) is refused without uploading it.
@@ -560,7 +552,8 @@ func (s *Service) Refusal(n int) error {
 	if s.concurrent.Load() >= int64(s.opts.MaxConcurrent) {
 		return s.tooManyBatches()
 	}
-	if b := s.inflightBytes.Load(); b > 0 && b+int64(n) > s.opts.MaxInflightBytes {
+	// Admitted, the body would hold itself and its decoding.
+	if b := s.inflightBytes.Load(); b > 0 && b+int64(n)*(1+DecodeCost) > s.opts.MaxInflightBytes {
 		return s.tooManyBytes()
 	}
 	return nil

@@ -20,14 +20,13 @@ func (s *Service) AppendSDKLogs(userID string, logs []pebblestore.SDKLog) error 
 	for i := range logs {
 		size += len(logs[i].Event)
 	}
-	release, err := s.admit(size)
+	adm, err := s.Admit(size)
 	if err != nil {
-		s.Stats.Refused.Add(1)
 		return err
 	}
 	// Released when the write has finished, even after a timeout (see
 	// commitLogs).
-	after := []func(){release}
+	after := []func(){adm.Release}
 	handedOff := false
 	defer func() {
 		if !handedOff {
