@@ -89,6 +89,12 @@ func wearhouseBinary(t *testing.T) string {
 		t.Skip("the crash tests build the server and kill it under load; skipped with -short")
 	}
 	binOnce.Do(func() {
+		// WEARHOUSE_TEST_BINARY runs the tests against another build,
+		// such as one of an earlier commit, to see a test fail there.
+		if bin := os.Getenv("WEARHOUSE_TEST_BINARY"); bin != "" {
+			binPath = bin
+			return
+		}
 		gocmd, err := exec.LookPath("go")
 		if err != nil {
 			binErr = fmt.Errorf("the go command is needed to build the server: %w", err)

@@ -109,14 +109,14 @@ type config struct {
 }
 
 func parseFlags(args []string) (*config, error) {
-	c := &config{maxBody: 64 << 20, maxInflight: 128 << 20, diskReserve: 512 << 20, ballastSize: 64 << 20, maxBacklog: 256 << 20, memoryLimit: 232 << 20,
+	c := &config{maxBody: 32 << 20, maxInflight: 64 << 20, diskReserve: 512 << 20, ballastSize: 64 << 20, maxBacklog: 256 << 20, memoryLimit: 232 << 20,
 		cacheSize: 32 << 20, memtableSize: 8 << 20}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.listen, "listen", ":8080", "address to listen on")
 	fs.StringVar(&c.dataDir, "data-dir", "./data", "directory of the store and of admin.key")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serves HTTPS with --tls-key")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
-	fs.Var(&c.maxBody, "max-body", "largest request body, after decompression (e.g. 64MiB)")
+	fs.Var(&c.maxBody, "max-body", "largest request body, after decompression (e.g. 32MiB)")
 	fs.IntVar(&c.maxItems, "max-items", 200_000, "most items in one sync batch")
 	fs.Var(&c.maxInflight, "max-inflight-bytes", "body bytes being written at once before 503")
 	fs.IntVar(&c.maxConcurrent, "max-concurrent", 64, "sync batches being written at once before 503")

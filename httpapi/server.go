@@ -46,7 +46,7 @@ type Options struct {
 // EnsureDefaults fills in zero fields.
 func (o *Options) EnsureDefaults() {
 	if o.MaxBody == 0 {
-		o.MaxBody = 64 << 20
+		o.MaxBody = 32 << 20
 	}
 	if o.ReadTimeout == 0 {
 		o.ReadTimeout = 60 * time.Second

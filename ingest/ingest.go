@@ -66,7 +66,7 @@ func (o *Options) EnsureDefaults() {
 		o.MaxItems = 200_000
 	}
 	if o.MaxInflightBytes == 0 {
-		o.MaxInflightBytes = 128 << 20
+		o.MaxInflightBytes = 64 << 20
 	}
 	if o.MaxConcurrent == 0 {
 		o.MaxConcurrent = 64
