@@ -150,7 +150,7 @@ func checkJSON(body []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var root json.RawMessage
 	if err := dec.Decode(&root); err != nil {
-		return jsonError(err, dec.InputOffset())
+		return jsonError(err, dec.InputOffset(), len(body))
 	}
 	if rest := dec.InputOffset(); len(bytes.TrimLeft(body[rest:], " \t\r\n")) > 0 {
 		off := int(rest) + len(body[rest:]) - len(bytes.TrimLeft(body[rest:], " \t\r\n"))

@@ -2,8 +2,10 @@ package codec
 
 import (
 	"bytes"
+	"errors"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"reflect"
 	"strconv"
@@ -543,7 +545,7 @@ func decodeSlow(body []byte, maxItems int) (*Batch, error) {
 	dec.UseNumber()
 	var root any
 	if err := dec.Decode(&root); err != nil {
-		return nil, jsonError(err, dec.InputOffset())
+		return nil, jsonError(err, dec.InputOffset(), len(body))
 	}
 	if rest := dec.InputOffset(); len(bytes.TrimLeft(body[rest:], " \t\r\n")) > 0 {
 		off := int(rest) + len(body[rest:]) - len(bytes.TrimLeft(body[rest:], " \t\r\n"))
@@ -765,7 +767,7 @@ func numberless(v any) any {
 	return v
 }
 
-func jsonError(err error, offset int64) error {
+func jsonError(err error, offset int64, size int) error {
 	switch e := err.(type) {
 	case *json.SyntaxError:
 		// Offset counts the bytes read, the bad one included.
@@ -775,6 +777,11 @@ func jsonError(err error, offset int64) error {
 	default:
 		if err.Error() == "EOF" {
 			return invalidf("Request body is empty; expected a JSON object.")
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			// The decoder's offset is still at the value's start; the
+			// body ended at its last byte.
+			return invalidf("Request body is not valid JSON: it ends before its value is complete (byte offset %d).", size)
 		}
 		return invalidf("Request body is not valid JSON: %s (byte offset %d).", strings.TrimPrefix(err.Error(), "json: "), offset)
 	}

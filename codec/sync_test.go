@@ -456,6 +456,11 @@ func TestDecodeSyncMalformedBody(t *testing.T) {
 			"Request body is not valid JSON: unexpected data after the top-level value (byte offset 21)."},
 		{"trailing word", `{"provider":"apple"}x`,
 			"Request body is not valid JSON: unexpected data after the top-level value (byte offset 20)."},
+		// A body cut short is named at its end, not at its start.
+		{"truncated", `{"provider":"apple","data":{"records":[{"type":"x",`,
+			"Request body is not valid JSON: it ends before its value is complete (byte offset 51)."},
+		{"truncated after leading space", `  {"provider":`,
+			"Request body is not valid JSON: it ends before its value is complete (byte offset 14)."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
