@@ -239,6 +239,11 @@ func (b *sentBody) Read(p []byte) (int, error) {
 		b.err = tooLarge(b.limit)
 		return n, b.err
 	}
+	if err == io.EOF && b.declared >= 0 && b.prog.read < b.declared {
+		// fasthttp reports a connection closed inside a body of known
+		// length as its end: it is a body cut short.
+		err = io.ErrUnexpectedEOF
+	}
 	if err == io.EOF {
 		b.prog.done = true
 	} else if err != nil && b.err == nil {

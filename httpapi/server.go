@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"runtime/debug"
 	"strconv"
@@ -192,6 +193,8 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 			"Request body is larger than the limit of "+strconv.Itoa(s.opts.MaxBody)+" bytes.")
 	case errors.As(err, &netErr) && netErr.Timeout():
 		writeDetail(ctx, fasthttp.StatusRequestTimeout, "Request was not received in time.")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		writeDetail(ctx, fasthttp.StatusBadRequest, "Request body ended before the length its Content-Length announced.")
 	default:
 		writeDetail(ctx, fasthttp.StatusBadRequest, "Malformed HTTP request.")
 	}
