@@ -86,6 +86,11 @@ var (
 	ErrLastAdminKey        = errors.New("the last admin key cannot be deleted")
 )
 
+// ErrTokenExpired is an SDK token that is ours and valid in every way but
+// its age: a client that should refresh it, not a guess, so no bad
+// credential. It is also ErrInvalidToken.
+var ErrTokenExpired = fmt.Errorf("%w: expired", ErrInvalidToken)
+
 // Options configure the credential service.
 type Options struct {
 	// DataDir is where admin.key is written on first start.

@@ -566,9 +566,23 @@ func TestSDKTokenValidation(t *testing.T) {
 		"refresh token":             pair.RefreshToken,
 		"API key":                   testAdminKey,
 	}
+	expired := func(mod func(*sdkClaims)) sdkClaims {
+		return with(func(c *sdkClaims) { mod(c); c.ExpiresAt = jwt.NewNumericDate(now.Add(-time.Second)) })
+	}
+	refused["expired, other secret"] = sign(t, jwt.SigningMethodHS256, expired(func(*sdkClaims) {}), []byte("another secret of 32 bytes......"))
+	refused["expired, HS512"] = sign(t, jwt.SigningMethodHS512, expired(func(*sdkClaims) {}), s.secret)
+	refused["expired, unknown app"] = sign(t, jwt.SigningMethodHS256, expired(func(c *sdkClaims) { c.AppID = "app_unknown" }), s.secret)
+	refused["expired, scope developer"] = sign(t, jwt.SigningMethodHS256, expired(func(c *sdkClaims) { c.Scope = "developer" }), s.secret)
+	refused["expired, payload of another"] = strings.Join(strings.Split(refused["expired"], ".")[:2], ".") + "." + parts[2]
 	for name, tok := range refused {
-		if p, err := s.SDKToken(tok); !errors.Is(err, ErrInvalidToken) {
+		p, err := s.SDKToken(tok)
+		if !errors.Is(err, ErrInvalidToken) {
 			t.Errorf("%s: accepted as %+v (%v)", name, p, err)
+		}
+		// Only a token that is ours in every way but its age is told
+		// apart: anything else is a bad credential.
+		if isExpired := errors.Is(err, ErrTokenExpired); isExpired != (name == "expired") {
+			t.Errorf("%s: ErrTokenExpired is %v", name, isExpired)
 		}
 	}
 
@@ -578,8 +592,8 @@ func TestSDKTokenValidation(t *testing.T) {
 		t.Errorf("token refused before its expiry: %v", err)
 	}
 	f.clock.Add(3 * time.Second)
-	if _, err := s.SDKToken(pair.AccessToken); !errors.Is(err, ErrInvalidToken) {
-		t.Errorf("expired token accepted: %v", err)
+	if _, err := s.SDKToken(pair.AccessToken); !errors.Is(err, ErrTokenExpired) {
+		t.Errorf("expired token: %v, want ErrTokenExpired", err)
 	}
 }
 
