@@ -863,59 +863,6 @@ func TestRefreshIsSingleUse(t *testing.T) {
 	}
 }
 
-func TestLimiter(t *testing.T) {
-	c := newClock()
-	l := newLimiter(3, time.Minute, c.Now)
-	if _, blocked := l.Blocked("a"); blocked {
-		t.Fatal("unknown address blocked")
-	}
-	l.Fail("a")
-	l.Fail("a")
-	if _, blocked := l.Blocked("a"); blocked {
-		t.Fatal("blocked below the threshold")
-	}
-	c.Add(10 * time.Second)
-	l.Fail("a")
-	left, blocked := l.Blocked("a")
-	if !blocked || left != 50*time.Second {
-		t.Fatalf("at the threshold: %v %v, want blocked for 50s (the rest of the window)", left, blocked)
-	}
-	if _, blocked := l.Blocked("b"); blocked {
-		t.Error("another address is blocked")
-	}
-	c.Add(49 * time.Second)
-	if left, blocked := l.Blocked("a"); !blocked || left != time.Second {
-		t.Errorf("1 s before the end: %v %v", left, blocked)
-	}
-	c.Add(time.Second)
-	if _, blocked := l.Blocked("a"); blocked {
-		t.Error("still blocked after the window")
-	}
-	// A new window starts from zero.
-	l.Fail("a")
-	l.Fail("a")
-	if _, blocked := l.Blocked("a"); blocked {
-		t.Error("blocked after two failures in a new window")
-	}
-	// Failures spread over more than a window never add up.
-	for i := 0; i < 10; i++ {
-		c.Add(31 * time.Second)
-		l.Fail("c")
-		if _, blocked := l.Blocked("c"); blocked {
-			t.Errorf("blocked after failures spread over windows (step %d)", i)
-		}
-	}
-	// The map forgets old windows.
-	c.Add(10 * time.Minute)
-	l.Fail("d")
-	l.mu.Lock()
-	n := len(l.addrs)
-	l.mu.Unlock()
-	if n != 1 {
-		t.Errorf("%d addresses remembered, want 1", n)
-	}
-}
-
 func TestSameUser(t *testing.T) {
 	u := "0f8fad5b-d9cb-469f-a165-70867728950e"
 	cases := []struct {

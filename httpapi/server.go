@@ -216,8 +216,8 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 	case errors.As(err, &qerr):
 		writeDetail(ctx, fasthttp.StatusBadRequest, qerr.Detail)
 	case errors.As(err, &herr):
-		if herr.status == fasthttp.StatusUnauthorized && s.deps.Auth != nil && presentedCredential(ctx) {
-			s.deps.Auth.Limiter.Fail(ctx.RemoteIP().String())
+		if herr.status == fasthttp.StatusUnauthorized && s.limited(ctx, herr) {
+			return
 		}
 		if herr.wwwAuth {
 			ctx.Response.Header.Set("WWW-Authenticate", "Bearer")
@@ -278,6 +278,9 @@ type httpError struct {
 	status  int
 	detail  string
 	wwwAuth bool
+	// notGuess marks a 401 for a credential that is ours but stale (an
+	// expired SDK token): it is no bad credential and is never limited.
+	notGuess bool
 }
 
 func (e *httpError) Error() string { return e.detail }
