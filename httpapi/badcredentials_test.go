@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -145,4 +146,50 @@ func TestExpiredTokensAreNoStrikes(t *testing.T) {
 	cs.want(cs.syncAs("alice", fresh.Access), 202, "")
 	// A token with a bad signature is a bad credential.
 	cs.want(cs.syncAs("alice", fresh.Access+"x"), 429, "")
+}
+
+// TestLimitPerClientBehindTrustedProxy: behind a trusted proxy, clients
+// are told apart by X-Forwarded-For or Forwarded and limited one by one;
+// the same headers from a peer that is no trusted proxy are ignored.
+func TestLimitPerClientBehindTrustedProxy(t *testing.T) {
+	tune := func(trusted string) func(*app.Options) {
+		return func(o *app.Options) {
+			o.Auth.BadCredentials = 3
+			o.HTTP.TrustedProxies = []netip.Prefix{netip.MustParsePrefix(trusted)}
+		}
+	}
+	cs := startCredServer(t, tune("127.0.0.1/32"))
+	xff := func(addr string) []string { return []string{"X-Forwarded-For", "192.0.2.200, " + addr} }
+	for i := 0; i < 3; i++ {
+		cs.want(cs.call("GET", "/api/v1/users", badKey, nil, xff("203.0.113.5")...), 401, "")
+	}
+	cs.want(cs.call("GET", "/api/v1/users", badKey, nil, xff("203.0.113.5")...), 429, "")
+	// Another client behind the same proxy is not limited.
+	cs.want(cs.call("GET", "/api/v1/users", badKey, nil, xff("203.0.113.6")...), 401, "")
+	cs.want(cs.call("GET", "/api/v1/users", badKey, nil, "Forwarded", `for="[2001:db8::7]:4711";proto=https`), 401, "")
+	cs.want(cs.call("GET", "/api/v1/users", badKey, nil), 401, "") // the proxy itself
+	// Nor are valid credentials of the limited client.
+	cs.want(cs.call("GET", "/api/v1/users", cs.admin, nil, xff("203.0.113.5")...), 200, "")
+	// An IPv6 client is limited on its own.
+	for i := 0; i < 2; i++ {
+		cs.want(cs.call("GET", "/api/v1/users", badKey, nil, "Forwarded", `for="[2001:db8::7]"`), 401, "")
+	}
+	cs.want(cs.call("GET", "/api/v1/users", badKey, nil, "X-Forwarded-For", "2001:db8::7"), 429, "")
+	got := limitedLines(t, cs.logs.Bytes())
+	if len(got) != 2 || got["203.0.113.5"] != 4 || got["2001:db8::/64"] != 4 {
+		t.Errorf("limited lines %v, want 203.0.113.5 and 2001:db8::/64", got)
+	}
+
+	// The peer is no trusted proxy: every client it names is the peer.
+	cs = startCredServer(t, tune("192.0.2.0/24"))
+	for i, addr := range []string{"203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"} {
+		want := 401
+		if i == 3 {
+			want = 429
+		}
+		cs.want(cs.call("GET", "/api/v1/users", badKey, nil, xff(addr)...), want, "")
+	}
+	if got := limitedLines(t, cs.logs.Bytes()); len(got) != 1 || got["127.0.0.1"] != 4 {
+		t.Errorf("limited lines %v, want 127.0.0.1", got)
+	}
 }

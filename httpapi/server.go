@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -40,7 +41,11 @@ type Options struct {
 	// SSEHeartbeat is the silence after which a sync status stream sends a
 	// heartbeat comment; default 15 s, as Open Wearables.
 	SSEHeartbeat time.Duration
-	Logger       zerolog.Logger
+	// TrustedProxies are the peers whose X-Forwarded-For and Forwarded
+	// headers name the client (see clientAddr). Default none: the client
+	// is the peer, whatever the headers say.
+	TrustedProxies []netip.Prefix
+	Logger         zerolog.Logger
 }
 
 // EnsureDefaults fills in zero fields.
@@ -76,6 +81,11 @@ func (o *Options) Validate() error {
 		return errors.New("httpapi: max connections must be positive")
 	case o.SSEHeartbeat < 10*time.Millisecond:
 		return errors.New("httpapi: the SSE heartbeat must be at least 10ms")
+	}
+	for _, p := range o.TrustedProxies {
+		if !p.IsValid() {
+			return errors.New("httpapi: a trusted proxy is not a valid CIDR")
+		}
 	}
 	return nil
 }
