@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"runtime"
@@ -100,6 +101,9 @@ type config struct {
 	commitTimeout   time.Duration
 	shutdownTimeout time.Duration
 	tokenTTL        time.Duration
+	badCredLimit    int
+	badCredWindow   time.Duration
+	trustedProxies  prefixes
 	maxConnections  int
 	memoryLimit     size
 	cacheSize       size
@@ -130,6 +134,9 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&c.commitTimeout, "commit-timeout", 10*time.Second, "longest wait for a synced write before 503")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "time to finish in-flight requests on SIGTERM")
 	fs.DurationVar(&c.tokenTTL, "token-ttl", 60*time.Minute, "lifetime of SDK tokens")
+	fs.IntVar(&c.badCredLimit, "bad-credential-limit", 30, "refused credentials from one client address in a window before its further refusals get 429")
+	fs.DurationVar(&c.badCredWindow, "bad-credential-window", time.Minute, "window of --bad-credential-limit")
+	fs.Var(&c.trustedProxies, "trusted-proxies", "comma-separated CIDRs of proxies whose X-Forwarded-For and Forwarded name the client (default none)")
 	fs.IntVar(&c.maxConnections, "max-connections", 4096, "connections served at once")
 	fs.Var(&c.memoryLimit, "memory-limit", "Go soft memory limit (GOMEMLIMIT wins when set; 0 for none)")
 	fs.Var(&c.cacheSize, "cache-size", "Pebble block cache")
@@ -181,6 +188,39 @@ func (s *size) Set(v string) error {
 	return nil
 }
 
+// prefixes is a flag of comma-separated CIDRs; a bare address is a CIDR of
+// one address.
+type prefixes []netip.Prefix
+
+func (p *prefixes) String() string {
+	s := make([]string, len(*p))
+	for i, pr := range *p {
+		s[i] = pr.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (p *prefixes) Set(v string) error {
+	var out prefixes
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		pr, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return fmt.Errorf("invalid CIDR %q", f)
+			}
+			pr = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, pr.Masked())
+	}
+	*p = out
+	return nil
+}
+
 func newLogger(level string) (zerolog.Logger, error) {
 	lvl, err := zerolog.ParseLevel(level)
 	if err != nil {
@@ -229,7 +269,8 @@ func serve(args []string) error {
 			// Test-only: lets the crash test prove that it detects lost writes.
 			UnsafeNoSync: os.Getenv("WEARHOUSE_UNSAFE_NO_SYNC") == "1",
 		},
-		Auth: auth.Options{AdminKey: os.Getenv("WEARHOUSE_ADMIN_KEY"), TokenTTL: c.tokenTTL},
+		Auth: auth.Options{AdminKey: os.Getenv("WEARHOUSE_ADMIN_KEY"), TokenTTL: c.tokenTTL,
+			BadCredentials: c.badCredLimit, BadCredentialWindow: c.badCredWindow},
 		Ingest: ingest.Options{
 			MaxItems: c.maxItems, MaxInflightBytes: int64(c.maxInflight), MaxConcurrent: c.maxConcurrent,
 			DiskReserve: uint64(c.diskReserve), AutoCreateUsers: c.autoCreateUsers, CommitTimeout: c.commitTimeout,
@@ -238,7 +279,7 @@ func serve(args []string) error {
 		Compactor: ingest.CompactorOptions{Paused: c.pauseCompactor},
 		HTTP: httpapi.Options{
 			MaxBody: int(c.maxBody), ReadTimeout: c.readTimeout, WriteTimeout: c.writeTimeout,
-			IdleTimeout: c.idleTimeout, MaxConnections: c.maxConnections,
+			IdleTimeout: c.idleTimeout, MaxConnections: c.maxConnections, TrustedProxies: c.trustedProxies,
 		},
 		TLS:    tlsConfig,
 		Logger: log,

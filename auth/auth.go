@@ -86,6 +86,11 @@ var (
 	ErrLastAdminKey        = errors.New("the last admin key cannot be deleted")
 )
 
+// ErrTokenExpired is an SDK token that is ours and valid in every way but
+// its age: a client that should refresh it, not a guess, so no bad
+// credential. It is also ErrInvalidToken.
+var ErrTokenExpired = fmt.Errorf("%w: expired", ErrInvalidToken)
+
 // Options configure the credential service.
 type Options struct {
 	// DataDir is where admin.key is written on first start.
@@ -96,11 +101,15 @@ type Options struct {
 	TokenTTL time.Duration
 	// RefreshTTL is how long an unused refresh token stays valid.
 	RefreshTTL time.Duration
-	// BadCredentials bounds the refused credentials from one address in
-	// BadCredentialWindow; past it the address gets 429 until the window
-	// has passed.
+	// BadCredentials bounds the refused credentials from one client
+	// address in BadCredentialWindow (counted from the first); past it the
+	// address's further refusals get 429 until the window has passed.
+	// Valid credentials are never limited. Default 30 in 1 minute.
 	BadCredentials      int
 	BadCredentialWindow time.Duration
+	// BadCredentialAddrs bounds the addresses the limiter remembers (about
+	// 150 bytes each). Default 65,536.
+	BadCredentialAddrs int
 	// Announce receives the new admin key, once, on first start.
 	Announce io.Writer
 	Logger   zerolog.Logger
@@ -122,6 +131,9 @@ func (o *Options) EnsureDefaults() {
 	if o.BadCredentialWindow == 0 {
 		o.BadCredentialWindow = time.Minute
 	}
+	if o.BadCredentialAddrs == 0 {
+		o.BadCredentialAddrs = 1 << 16
+	}
 	if o.Announce == nil {
 		o.Announce = os.Stderr
 	}
@@ -141,6 +153,8 @@ func (o *Options) Validate() error {
 		return errors.New("auth: the refresh token lifetime must be at least an hour")
 	case o.BadCredentials < 1 || o.BadCredentialWindow < time.Second:
 		return errors.New("auth: the bad-credential limit must be positive and its window at least a second")
+	case o.BadCredentialAddrs < 1:
+		return errors.New("auth: the bad-credential limiter must remember at least one address")
 	}
 	return nil
 }
@@ -152,7 +166,7 @@ type Service struct {
 	secret []byte
 	log    zerolog.Logger
 
-	// Limiter slows down repeated bad credentials.
+	// Limiter slows down repeated bad credentials from one address.
 	Limiter *Limiter
 
 	// mu guards the caches of what makes an SDK token valid: the
@@ -184,7 +198,7 @@ func Open(store *pebblestore.Store, o Options) (*Service, error) {
 	}
 	s := &Service{store: store, opts: o, log: o.Logger, appGen: map[string]int{}, keyIDs: map[string]bool{},
 		keyByID: map[string][32]byte{}}
-	s.Limiter = newLimiter(o.BadCredentials, o.BadCredentialWindow, o.Now)
+	s.Limiter = newLimiter(o.BadCredentials, o.BadCredentialWindow, o.BadCredentialAddrs, o.Now, o.Logger)
 	secret, err := store.Meta(metaSecret)
 	if errors.Is(err, pebblestore.ErrNotFound) {
 		secret = make([]byte, 32)

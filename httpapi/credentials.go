@@ -282,10 +282,18 @@ func (s *Server) revoke(ctx *fasthttp.RequestCtx, _ []string) {
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
 }
 
-// limited answers 429 to an address that sent too many bad credentials.
-func (s *Server) limited(ctx *fasthttp.RequestCtx) bool {
-	left, blocked := s.deps.Auth.Limiter.Blocked(ctx.RemoteIP().String())
-	if !blocked {
+// limited counts a refused credential (a 401) against the client's
+// address and, when that address has sent too many, answers 429 in its
+// place. It is called where a 401 is written and nowhere else, so that a
+// request with valid credentials is never limited, whatever its address did.
+// A request without a credential, or with one that is ours but stale, is no
+// guess: neither counted nor limited.
+func (s *Server) limited(ctx *fasthttp.RequestCtx, refused *httpError) bool {
+	if s.deps.Auth == nil || refused.notGuess || !presentedCredential(ctx) {
+		return false
+	}
+	left, limited := s.deps.Auth.Limiter.Refuse(s.clientAddr(ctx))
+	if !limited {
 		return false
 	}
 	ctx.Response.Header.Set("Retry-After", strconv.Itoa(int((left+time.Second-1)/time.Second)))

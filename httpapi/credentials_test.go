@@ -554,50 +554,6 @@ func TestRefreshAndRevokeRoutes(t *testing.T) {
 	cs.want(cs.call("POST", "/api/v1/token/refresh", "", refreshBody(renewed.Refresh)), 401, "Invalid or revoked refresh token")
 }
 
-// TestBadCredentialsAnswered429 sends bad credentials from 127.0.0.1 past
-// the threshold: that address is refused with 429 and Retry-After, even
-// with a good key, until the window ends; another address is not.
-func TestBadCredentialsAnswered429(t *testing.T) {
-	cs := startCredServer(t, func(o *app.Options) {
-		o.Auth.BadCredentials = 3
-		o.Auth.BadCredentialWindow = time.Minute
-	})
-	other := clientFrom(t, "127.0.0.2")
-	bad := "sk-00000000000000000000000000000000"
-	for i := 0; i < 3; i++ {
-		cs.want(cs.call("GET", "/api/v1/users", bad, nil), 401, "Invalid or missing API key")
-	}
-	r := cs.call("GET", "/api/v1/users", cs.admin, nil)
-	cs.want(r, 429, "")
-	if r.header.Get("Retry-After") != "60" {
-		t.Errorf("Retry-After %q, want 60", r.header.Get("Retry-After"))
-	}
-	cs.want(cs.call("POST", "/api/v1/token/refresh", "", refreshBody("rt-00000000000000000000000000000000")), 429, "")
-	cs.want(cs.call("POST", "/api/v1/sdk/users/u/sync", cs.admin, []byte(`{}`)), 429, "")
-	// Liveness is not an API route and stays answered.
-	cs.want(cs.call("GET", "/healthz", "", nil), 200, "")
-
-	r = send(t, other, cs.base, "GET", "/api/v1/users", nil, nil, "X-Open-Wearables-API-Key", cs.admin)
-	if r.status != 200 {
-		t.Errorf("another address: %d %s", r.status, r.body)
-	}
-
-	cs.clock.Add(45 * time.Second)
-	if r := cs.call("GET", "/api/v1/users", cs.admin, nil); r.status != 429 || r.header.Get("Retry-After") != "15" {
-		t.Errorf("after 45 s: %d, Retry-After %q", r.status, r.header.Get("Retry-After"))
-	}
-	cs.clock.Add(15 * time.Second)
-	cs.want(cs.call("GET", "/api/v1/users", cs.admin, nil), 200, "")
-
-	// Bad refresh tokens and bad application secrets count as well.
-	cs.createUser("alice")
-	appID, _ := cs.newApp("backend")
-	cs.want(cs.call("POST", "/api/v1/token/refresh", "", refreshBody("rt-00000000000000000000000000000000")), 401, "")
-	cs.want(cs.call("POST", "/api/v1/users/alice/token", "", []byte(`{"app_id":"`+appID+`","app_secret":"secret_x"}`)), 401, "")
-	cs.want(cs.call("GET", "/api/v1/users", bad, nil), 401, "")
-	cs.want(cs.call("GET", "/api/v1/users", cs.admin, nil), 429, "")
-}
-
 // TestNoSecretAtRest goes through every credential event over HTTP with a
 // generated admin key, stops the server, and reads every file of the data
 // directory and the server's log: no key, application secret, access token

@@ -101,9 +101,6 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		}
 		if rt.method == method {
 			label = rt.label
-			if len(segs) > 0 && segs[0] == "api" && s.deps.Auth != nil && s.limited(ctx) {
-				return
-			}
 			rt.handle(ctx, args)
 			return
 		}
@@ -217,10 +214,13 @@ var errBadUserID = errStatus(fasthttp.StatusBadRequest,
 // sdkPrincipal resolves the credentials of the SDK routes (fact sheet §2.2,
 // SDKAuth): a valid SDK token wins; otherwise the API key header decides.
 func (s *Server) sdkPrincipal(ctx *fasthttp.RequestCtx) (*auth.Principal, error) {
+	expired := false
 	if tok, ok := bearer(ctx.Request.Header.Peek("Authorization")); ok {
-		if p, err := s.deps.Auth.SDKToken(tok); err == nil {
+		p, err := s.deps.Auth.SDKToken(tok)
+		if err == nil {
 			return p, nil
 		}
+		expired = errors.Is(err, auth.ErrTokenExpired)
 	}
 	if key := ctx.Request.Header.Peek("X-Open-Wearables-API-Key"); key != nil {
 		p, err := s.deps.Auth.APIKey(string(key))
@@ -229,7 +229,10 @@ func (s *Server) sdkPrincipal(ctx *fasthttp.RequestCtx) (*auth.Principal, error)
 		}
 		return p, err
 	}
-	return nil, errStatus(fasthttp.StatusUnauthorized, "Authentication required: provide SDK token or API key")
+	// An expired token gets its 401, so that the SDK refreshes it, and is
+	// no bad credential.
+	return nil, &httpError{status: fasthttp.StatusUnauthorized, notGuess: expired,
+		detail: "Authentication required: provide SDK token or API key"}
 }
 
 // bearer extracts the token of an "Authorization: Bearer <token>" header.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -41,7 +42,11 @@ type Options struct {
 	// SSEHeartbeat is the silence after which a sync status stream sends a
 	// heartbeat comment; default 15 s, as Open Wearables.
 	SSEHeartbeat time.Duration
-	Logger       zerolog.Logger
+	// TrustedProxies are the peers whose X-Forwarded-For and Forwarded
+	// headers name the client (see clientAddr). Default none: the client
+	// is the peer, whatever the headers say.
+	TrustedProxies []netip.Prefix
+	Logger         zerolog.Logger
 }
 
 // EnsureDefaults fills in zero fields.
@@ -77,6 +82,11 @@ func (o *Options) Validate() error {
 		return errors.New("httpapi: max connections must be positive")
 	case o.SSEHeartbeat < 10*time.Millisecond:
 		return errors.New("httpapi: the SSE heartbeat must be at least 10ms")
+	}
+	for _, p := range o.TrustedProxies {
+		if !p.IsValid() {
+			return errors.New("httpapi: a trusted proxy is not a valid CIDR")
+		}
 	}
 	return nil
 }
@@ -226,8 +236,8 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 	case errors.As(err, &qerr):
 		writeDetail(ctx, fasthttp.StatusBadRequest, qerr.Detail)
 	case errors.As(err, &herr):
-		if herr.status == fasthttp.StatusUnauthorized && s.deps.Auth != nil && presentedCredential(ctx) {
-			s.deps.Auth.Limiter.Fail(ctx.RemoteIP().String())
+		if herr.status == fasthttp.StatusUnauthorized && s.limited(ctx, herr) {
+			return
 		}
 		if herr.wwwAuth {
 			ctx.Response.Header.Set("WWW-Authenticate", "Bearer")
@@ -288,6 +298,9 @@ type httpError struct {
 	status  int
 	detail  string
 	wwwAuth bool
+	// notGuess marks a 401 for a credential that is ours but stale (an
+	// expired SDK token): it is no bad credential and is never limited.
+	notGuess bool
 }
 
 func (e *httpError) Error() string { return e.detail }
