@@ -137,7 +137,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&c.badCredLimit, "bad-credential-limit", 30, "refused credentials from one client address in a window before its further refusals get 429")
 	fs.DurationVar(&c.badCredWindow, "bad-credential-window", time.Minute, "window of --bad-credential-limit")
 	fs.Var(&c.trustedProxies, "trusted-proxies", "comma-separated CIDRs of proxies whose X-Forwarded-For and Forwarded name the client (default none)")
-	fs.IntVar(&c.maxConnections, "max-connections", 4096, "connections served at once")
+	fs.IntVar(&c.maxConnections, "max-connections", 2048, "connections served at once")
 	fs.Var(&c.memoryLimit, "memory-limit", "Go soft memory limit (GOMEMLIMIT wins when set; 0 for none)")
 	fs.Var(&c.cacheSize, "cache-size", "Pebble block cache")
 	fs.Var(&c.memtableSize, "memtable-size", "Pebble memtable size")

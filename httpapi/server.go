@@ -64,7 +64,7 @@ func (o *Options) EnsureDefaults() {
 		o.IdleTimeout = 120 * time.Second
 	}
 	if o.MaxConnections == 0 {
-		o.MaxConnections = 4096
+		o.MaxConnections = 2048
 	}
 	if o.SSEHeartbeat == 0 {
 		o.SSEHeartbeat = 15 * time.Second
@@ -138,9 +138,15 @@ func New(o Options, d Deps) (*Server, error) {
 		// Bodies are streamed: a handler runs once the headers (and at
 		// most 8 KiB of the body) are read, and reads the rest itself
 		// after the request is authenticated and admitted (body.go).
-		StreamRequestBody:            true,
-		MaxRequestBodySize:           o.MaxBody,
-		ReadBufferSize:               16 << 10,
+		StreamRequestBody:  true,
+		MaxRequestBodySize: o.MaxBody,
+		// A connection's read buffer bounds its header block (431 past
+		// it) and is what a connection that dribbles its headers holds:
+		// 8 KiB, as nginx's large header buffers. Idle keep-alive
+		// connections give their buffers back (ReduceMemoryUsage), so
+		// that thousands of quiet phones cost little.
+		ReadBufferSize:               8 << 10,
+		ReduceMemoryUsage:            true,
 		DisablePreParseMultipartForm: true,
 		CloseOnShutdown:              true,
 		TCPKeepalive:                 true,
