@@ -395,7 +395,7 @@ func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry,
 			if typ == "" {
 				typ = "unknown"
 			}
-			if series, err = ib.CustomSeries(typ, r.Unit); err != nil {
+			if series, err = ib.CustomSeries(user, typ, r.Unit); err != nil {
 				return nil, err
 			}
 			run.UnmappedCount++
