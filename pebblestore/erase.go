@@ -43,6 +43,9 @@ func (s *Store) DeleteUser(u *User) error {
 			return err
 		}
 	}
+	if err := s.deleteSetAside(b, u.IID); err != nil { // batches set aside hold the user's data too
+		return err
+	}
 	// Queued batches of the user: the compactor would index them after.
 	if err := s.ScanQueue(0, func(e *QueueEntry) (bool, error) {
 		if e.UserIID == u.IID {

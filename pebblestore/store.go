@@ -12,7 +12,7 @@
 //
 //	'm' name                                 meta: store-wide values (JWT secret, compactor position, id counters)
 //	'q' seq:u64                              write-ahead queue: one entry per acknowledged batch
-//	'Z' seq:u64                              dead letters: queued batches that could not be indexed
+//	'Z' seq:u64                              batches set aside: queue entries that could not be indexed
 //	'd' user hash:16                         byte-identical replay guard: hash of (user id, body)
 //	'i' user principal 0x00 key              Idempotency-Key records, per user and credential
 //	'u' user_id                              users by their external id
@@ -249,12 +249,13 @@ func Open(o Options) (*Store, error) {
 	}
 	// Large values that are written once go to blob files, where
 	// compactions move only their handles: the queue's batches (deleted
-	// once indexed) and workouts' routes and samples (hundreds of KB,
+	// once indexed), the batches set aside (counted by their keys alone)
+	// and workouts' routes and samples (hundreds of KB,
 	// which a list of workouts would otherwise read and decompress to
 	// reach the small record stored beside each). Everything else stays
 	// in place: the index blocks are read, merged and rewritten as batches
 	// arrive, and in blob files every rewrite would leave garbage behind.
-	popts.Experimental.SpanPolicyFunc = separatedSpans(prefixQueue, prefixWorkout)
+	popts.Experimental.SpanPolicyFunc = separatedSpans(prefixDeadLetter, prefixQueue, prefixWorkout)
 	popts.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
 		return pebble.ValueSeparationPolicy{
 			Enabled:               true,
