@@ -110,6 +110,8 @@ type config struct {
 	memtableSize    size
 	logLevel        string
 	pauseCompactor  bool
+	maxSources      int
+	maxCustomTypes  int
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -143,6 +145,8 @@ func parseFlags(args []string) (*config, error) {
 	fs.Var(&c.memtableSize, "memtable-size", "Pebble memtable size")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&c.pauseCompactor, "pause-compactor", false, "accept batches but do not index them (the queue grows)")
+	fs.IntVar(&c.maxSources, "max-sources-per-user", 1000, "distinct data sources one user may have")
+	fs.IntVar(&c.maxCustomTypes, "max-custom-types-per-user", 1000, "distinct record types outside the mapping tables one user may have (at most 64536)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -266,6 +270,7 @@ func serve(args []string) error {
 	a, err := app.Start(app.Options{
 		Store: pebblestore.Options{
 			Dir: c.dataDir, CacheSize: int64(c.cacheSize), MemTableSize: uint64(c.memtableSize),
+			MaxSourcesPerUser: c.maxSources, MaxCustomSeriesPerUser: c.maxCustomTypes,
 			// Test-only: lets the crash test prove that it detects lost writes.
 			UnsafeNoSync: os.Getenv("WEARHOUSE_UNSAFE_NO_SYNC") == "1",
 		},

@@ -292,7 +292,7 @@ func (b *Batch) envelope(provider, sdkVersion, syncTimestamp any) error {
 				shown = fmt.Sprint(provider)
 			}
 		}
-		return invalidf("Unsupported provider: %s. Supported: %s", shown, strings.Join(Providers, ", "))
+		return invalidf("Unsupported provider: %s. Supported: %s", echo(shown), strings.Join(Providers, ", "))
 	}
 	b.Provider = p
 	switch v := sdkVersion.(type) {
@@ -300,6 +300,9 @@ func (b *Batch) envelope(provider, sdkVersion, syncTimestamp any) error {
 		b.SDKVersion = v
 		if v == "" {
 			b.warn("sdkVersion", "sdkVersion is empty")
+		} else if len(v) > MaxSDKVersionBytes {
+			b.SDKVersion = ""
+			b.warn("sdkVersion", "sdkVersion ignored: longer than "+strconv.Itoa(MaxSDKVersionBytes)+" bytes")
 		}
 	case nil:
 		b.warn("sdkVersion", "sdkVersion is missing")
@@ -322,7 +325,8 @@ func (b *Batch) keep(records []Record, sleep []SleepStage, workouts []Workout) {
 	for i := range records {
 		r := &records[i]
 		path := itemPath{"records", i}
-		if !b.span(&r.span, path) {
+		if !b.span(&r.span, path) ||
+			b.overLimit(path, field{"type", len(r.Type), MaxTypeBytes}, field{"unit", len(r.Unit), MaxUnitBytes}) {
 			continue
 		}
 		v, err := parseNumber(r.ValueRaw)
@@ -341,7 +345,8 @@ func (b *Batch) keep(records []Record, sleep []SleepStage, workouts []Workout) {
 			b.drop(path.field("stage"), "stage is required")
 			continue
 		}
-		if !b.span(&s.span, path) {
+		if !b.span(&s.span, path) ||
+			b.overLimit(path, field{"stage", len(s.Stage), MaxStageBytes}, field{"values", len(s.Values), MaxMetadataBytes}) {
 			continue
 		}
 		b.Sleep = append(b.Sleep, *s)
@@ -350,7 +355,8 @@ func (b *Batch) keep(records []Record, sleep []SleepStage, workouts []Workout) {
 	for i := range workouts {
 		w := &workouts[i]
 		path := itemPath{"workouts", i}
-		if !b.span(&w.span, path) {
+		if !b.span(&w.span, path) || b.overLimit(path, field{"type", len(w.Type), MaxTypeBytes},
+			field{"title", len(w.Title), MaxTitleBytes}, field{"notes", len(w.Notes), MaxNotesBytes}) {
 			continue
 		}
 		stats := w.Values[:0]
@@ -366,6 +372,14 @@ func (b *Batch) keep(records []Record, sleep []SleepStage, workouts []Workout) {
 			}
 			if st.Type == "" {
 				b.warn(spath()+".type", "statistic dropped: type is required")
+				continue
+			}
+			if len(st.Type) > MaxTypeBytes || len(st.Unit) > MaxUnitBytes {
+				f, limit := "type", MaxTypeBytes
+				if len(st.Type) <= MaxTypeBytes {
+					f, limit = "unit", MaxUnitBytes
+				}
+				b.warn(spath()+"."+f, "statistic dropped: "+f+" is longer than "+strconv.Itoa(limit)+" bytes")
 				continue
 			}
 			v, err := parseNumber(st.ValueRaw)
@@ -415,6 +429,9 @@ func (b *Batch) span(s *span, path itemPath) bool {
 	}
 	s.Start, s.End = start, end
 	s.Source.merge()
+	if b.spanOverLimit(s, path) {
+		return false
+	}
 	if s.ZoneRaw != nil {
 		if z, ok := normalizeZone(s.ZoneRaw); ok {
 			s.ZoneOffset = z

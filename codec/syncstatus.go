@@ -17,7 +17,7 @@ type SyncRun struct {
 	UserID      string
 	Provider    string // lower-cased
 	Status      string // queued, processing, completed, failed
-	Error       string // why a failed run failed
+	Error       string // why a failed run failed, or why a completed run's rejected items were not indexed
 	QueuedAt    time.Time
 	StartedAt   *time.Time
 	CompletedAt *time.Time
@@ -27,6 +27,9 @@ type SyncRun struct {
 	SleepSaved    int
 	DroppedCount  int
 	UnmappedCount int
+	// RejectedCount is the items that passed validation but were not
+	// indexed (a dictionary limit of their user); Error says which.
+	RejectedCount int
 	// Items is every item of the batch, dropped ones included.
 	Items int
 }
@@ -46,7 +49,9 @@ func (r *SyncRun) LastUpdate() time.Time {
 // Wearables declares it as a free dict and fills it, for SDK batches, with
 // batch_id, the saved counts and the dropped count on completion, and
 // batch_id and status_code on failure; wearhouse sends the same keys and
-// adds unmapped_count (items stored under their own type, SPEC §3).
+// adds unmapped_count (items stored under their own type, SPEC §3) and,
+// when there are any, rejected_count (items not indexed because their user
+// reached a dictionary limit).
 type SyncEventMetadata struct {
 	BatchID       string `json:"batch_id"`
 	RecordsSaved  *int   `json:"records_saved,omitempty"`
@@ -54,6 +59,7 @@ type SyncEventMetadata struct {
 	SleepSaved    *int   `json:"sleep_saved,omitempty"`
 	DroppedCount  *int   `json:"dropped_count,omitempty"`
 	UnmappedCount *int   `json:"unmapped_count,omitempty"`
+	RejectedCount *int   `json:"rejected_count,omitempty"`
 	StatusCode    *int   `json:"status_code,omitempty"`
 }
 
@@ -75,7 +81,8 @@ type SyncEventMetadata struct {
 //     the batch. message "Processing <provider> SDK batch", started_at set.
 //   - completed (stage "completed", status "success", progress 1.0):
 //     message "<Provider> batch saved", followed by " (<n> record(s) dropped
-//     by validation)" when n > 0; items_processed = records_saved +
+//     by validation)" when n > 0, and "; <m> item(s) not indexed: <why>"
+//     when some items passed a dictionary limit of their user; items_processed = records_saved +
 //     workouts_saved + sleep_saved; metadata: batch_id, the three saved
 //     counts, dropped_count and unmapped_count.
 //   - failed (stage "failed", status "failed"): message "<Provider> batch
@@ -206,12 +213,21 @@ func SyncEvents(r *SyncRun) []SyncStatusEvent {
 	}
 	c := base(StageCompleted, StatusSuccess, *r.CompletedAt)
 	msg := capitalize(r.Provider) + " batch saved"
+	var notes []string
 	if r.DroppedCount > 0 {
-		msg += " (" + strconv.Itoa(r.DroppedCount) + " record(s) dropped by validation)"
+		notes = append(notes, strconv.Itoa(r.DroppedCount)+" record(s) dropped by validation")
+	}
+	if r.RejectedCount > 0 {
+		notes = append(notes, strings.TrimSuffix(r.Error, "."))
+		c.Metadata.RejectedCount = ptr(r.RejectedCount)
+	}
+	if len(notes) > 0 {
+		msg += " (" + strings.Join(notes, "; ") + ")"
 	}
 	c.Message = &msg
 	c.Progress = ptr(1.0)
 	c.ItemsProcessed = ptr(r.RecordsSaved + r.WorkoutsSaved + r.SleepSaved)
+	counts.RejectedCount = c.Metadata.RejectedCount
 	c.Metadata = counts
 	c.StartedAt, c.EndedAt = &started, &ended
 	return append(out, c)

@@ -62,6 +62,17 @@ func (s *Server) newMetrics() *metrics {
 			}
 			return 0
 		})
+		counter("wearhouse_items_rejected_total", "Items not indexed because their user reached a dictionary limit (data sources, custom series types).", func() float64 { return float64(c.Indexed.Rejected.Load()) })
+		gauge("wearhouse_batches_set_aside", "Batches that could not be indexed, set aside for inspection (their runs are failed).", func() float64 {
+			n, _ := c.SetAside()
+			return float64(n)
+		})
+		gauge("wearhouse_compactor_retrying", "1 while the compactor retries after a store error.", func() float64 {
+			if c.Retrying() {
+				return 1
+			}
+			return 0
+		})
 	}
 	if st := s.deps.Store; st != nil {
 		m.reg.MustRegister(st.Collector())

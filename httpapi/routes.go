@@ -126,12 +126,19 @@ func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
 		writeDetail(ctx, fasthttp.StatusServiceUnavailable, "The store is stalled.")
 	case s.deps.Compactor != nil && !s.deps.Compactor.Running():
 		writeDetail(ctx, fasthttp.StatusServiceUnavailable, "The compactor is not running.")
+	case s.deps.Compactor != nil && s.deps.Compactor.Retrying():
+		writeDetail(ctx, fasthttp.StatusServiceUnavailable, "The compactor is retrying after a store error.")
 	default:
+		// Batches set aside are shown, but do not make the server unready:
+		// each is one batch that cannot be indexed, kept for inspection,
+		// and everything else is indexed; taking the server out of service
+		// for it would let one batch stop ingest for everybody.
 		type compactorState struct {
-			LagBatches     uint64  `json:"lag_batches"`
-			LagSeconds     float64 `json:"lag_seconds"`
-			IndexedBatches uint64  `json:"indexed_batches"`
-			IndexedRecords uint64  `json:"indexed_records"`
+			LagBatches      uint64  `json:"lag_batches"`
+			LagSeconds      float64 `json:"lag_seconds"`
+			IndexedBatches  uint64  `json:"indexed_batches"`
+			IndexedRecords  uint64  `json:"indexed_records"`
+			SetAsideBatches int     `json:"set_aside_batches"`
 		}
 		state := struct {
 			Status    string          `json:"status"`
@@ -141,6 +148,12 @@ func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
 			b, behind := c.Lag()
 			state.Compactor = &compactorState{LagBatches: b, LagSeconds: behind.Seconds(),
 				IndexedBatches: c.Indexed.Batches.Load(), IndexedRecords: c.Indexed.Records.Load()}
+			n, err := c.SetAside()
+			if err != nil {
+				s.writeError(ctx, err)
+				return
+			}
+			state.Compactor.SetAsideBatches = n
 		}
 		b, err := codec.Marshal(state)
 		if err != nil {

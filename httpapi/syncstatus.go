@@ -165,7 +165,7 @@ func syncRun(r *pebblestore.Run) *codec.SyncRun {
 		BatchID: r.BatchID, UserID: r.UserID, Provider: r.Provider, Status: r.Status, Error: r.Message,
 		QueuedAt: r.QueuedAt, StartedAt: r.StartedAt, CompletedAt: r.CompletedAt,
 		RecordsSaved: r.RecordsSaved, WorkoutsSaved: r.WorkoutsSaved, SleepSaved: r.SleepSaved,
-		DroppedCount: r.DroppedCount, UnmappedCount: r.UnmappedCount, Items: r.Items,
+		DroppedCount: r.DroppedCount, UnmappedCount: r.UnmappedCount, RejectedCount: r.RejectedCount, Items: r.Items,
 	}
 }
 

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
+	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +30,10 @@ type CompactorOptions struct {
 	// Idle is how long the compactor sleeps when the queue is empty and no
 	// new batch wakes it.
 	Idle time.Duration
+	// MaxBackoff bounds the wait between retries after a failed round (a
+	// store error): the wait starts at Idle and doubles up to it. Default
+	// 30 s.
+	MaxBackoff time.Duration
 	// Paused keeps the compactor from starting until Resume: the queue
 	// then only grows. Tests use it to look at queued batches; an operator
 	// may use it to take load off a struggling disk.
@@ -46,6 +53,9 @@ func (o *CompactorOptions) EnsureDefaults() {
 	if o.Idle == 0 {
 		o.Idle = 100 * time.Millisecond
 	}
+	if o.MaxBackoff == 0 {
+		o.MaxBackoff = 30 * time.Second
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -55,6 +65,15 @@ func (o *CompactorOptions) EnsureDefaults() {
 // entries, its own position and the deletion of the queue entry in one
 // atomic Pebble write. Any entry still in the queue is therefore not yet
 // indexed, and a crash at any point neither loses nor double-counts.
+//
+// No batch can stop it for everybody. A batch that cannot be indexed for
+// a reason of its own (it no longer decodes, indexing it fails or
+// panics) is set aside: its queue entry is moved, byte for byte, to the
+// store's set-aside keyspace, and its run marked failed with the reason,
+// in the same atomic write that advances the position; the next batch
+// follows. An item that would pass a dictionary limit of its user is not
+// indexed and is counted in its run, with the reason. A store error fails
+// the round: it is retried, with a backoff, and nothing is lost meanwhile.
 type Compactor struct {
 	store *pebblestore.Store
 	in    *Service
@@ -72,12 +91,23 @@ type Compactor struct {
 	done      chan struct{}
 	mu        sync.Mutex
 	cond      *sync.Cond
+	retrying  atomic.Bool // the last round failed with a store error
+	// faults are the batches to set aside when the round that reached them
+	// runs again, with the reason (the loop goroutine only).
+	faults map[uint64]string
+	// faultHook, when set, is called before a round commits; tests use it
+	// to fail a round as a store error would. indexHook, when set, is
+	// called as each batch's indexing starts; tests use it to panic.
+	faultHook func() error
+	indexHook func(*pebblestore.QueueEntry)
 
 	Indexed struct {
 		Batches  atomic.Uint64
 		Records  atomic.Uint64
 		Unmapped atomic.Uint64
 		Failed   atomic.Uint64
+		Rejected atomic.Uint64 // items not indexed: past a dictionary limit of their user
+		SetAside atomic.Uint64 // batches set aside since the start
 	}
 }
 
@@ -88,7 +118,8 @@ func NewCompactor(store *pebblestore.Store, in *Service, o CompactorOptions) (*C
 	if err != nil {
 		return nil, err
 	}
-	c := &Compactor{store: store, in: in, opts: o, log: o.Logger, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &Compactor{store: store, in: in, opts: o, log: o.Logger, stop: make(chan struct{}), done: make(chan struct{}),
+		faults: map[uint64]string{}}
 	c.cond = sync.NewCond(&c.mu)
 	c.pos.Store(pos)
 	return c, nil
@@ -119,6 +150,14 @@ func (c *Compactor) Stop() {
 
 // Running reports whether the compactor loop is alive.
 func (c *Compactor) Running() bool { return c.running.Load() }
+
+// Retrying reports whether the last round failed with a store error: the
+// compactor then retries with a backoff.
+func (c *Compactor) Retrying() bool { return c.retrying.Load() }
+
+// SetAside is the number of batches in the store's set-aside keyspace:
+// batches that could not be indexed, kept for inspection.
+func (c *Compactor) SetAside() (int, error) { return c.store.SetAsideCount() }
 
 // Position is the sequence number of the last indexed batch.
 func (c *Compactor) Position() uint64 { return c.pos.Load() }
@@ -160,20 +199,39 @@ func (c *Compactor) loop() {
 	defer c.running.Store(false)
 	t := time.NewTimer(0)
 	defer t.Stop()
+	failures := 0
 	for {
+		// While retrying, new batches do not wake the loop: the backoff
+		// holds whatever the rate of appends.
+		appended := c.in.appended
+		if failures > 0 {
+			appended = nil
+		}
 		select {
 		case <-c.stop:
 			return
-		case <-c.in.appended:
+		case <-appended:
 		case <-t.C:
 		}
 		for {
 			n, err := c.round()
 			if err != nil {
-				// The store is failing: stop indexing (readyz reports it)
-				// rather than spin; nothing is lost, the queue keeps it.
-				c.log.Error().Err(err).Msg("compactor stopped")
-				return
+				// The store is failing: nothing is lost (the queue keeps
+				// every batch), and the next attempt waits longer, up to
+				// MaxBackoff. The log is throttled to the 1st, 2nd, 4th,
+				// 8th... failure in a row.
+				failures++
+				c.retrying.Store(true)
+				if failures&(failures-1) == 0 {
+					c.log.Error().Err(err).Int("failures", failures).Dur("retry_in", c.backoff(failures)).
+						Msg("compactor round failed; retrying")
+				}
+				break
+			}
+			if failures > 0 {
+				c.log.Info().Int("failures", failures).Msg("compactor round succeeded again")
+				failures = 0
+				c.retrying.Store(false)
 			}
 			if n == 0 {
 				break
@@ -184,9 +242,23 @@ func (c *Compactor) loop() {
 			default:
 			}
 		}
+		if failures > 0 {
+			t.Reset(c.backoff(failures))
+			continue
+		}
 		c.sweep()
 		t.Reset(c.opts.Idle)
 	}
+}
+
+// backoff is the wait before the next attempt after failures failed
+// rounds in a row: Idle doubled each time, up to MaxBackoff.
+func (c *Compactor) backoff(failures int) time.Duration {
+	d := c.opts.Idle
+	for i := 1; i < failures && d < c.opts.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, c.opts.MaxBackoff)
 }
 
 // round indexes up to MaxBatches queue entries below the watermark in one
@@ -216,6 +288,29 @@ func (c *Compactor) round() (int, error) {
 	if err != nil || len(entries) == 0 {
 		return 0, err
 	}
+	for {
+		n, fault, err := c.indexRound(entries, size)
+		if fault == nil {
+			return n, err
+		}
+		// Nothing of the round was written: run it again, with the batch
+		// at fault set aside. Each pass sets one more batch aside, so this
+		// ends.
+		c.faults[fault.seq] = fault.reason
+	}
+}
+
+// batchFault is a batch that cannot be indexed for a reason of its own.
+type batchFault struct {
+	seq    uint64
+	reason string
+}
+
+func (f *batchFault) Error() string { return f.reason }
+
+// indexRound indexes the round's entries in one atomic write. A batch at
+// fault stops it before anything is written, and is returned.
+func (c *Compactor) indexRound(entries []*pebblestore.QueueEntry, size int) (int, *batchFault, error) {
 	ib := c.store.NewIndexBatch()
 	committed := false
 	defer func() {
@@ -224,7 +319,7 @@ func (c *Compactor) round() (int, error) {
 		}
 	}()
 	maxSeq := c.pos.Load()
-	var records, unmapped, failed uint64
+	var records, unmapped, failed, rejected, setAside uint64
 	runs := make([]*pebblestore.Run, 0, len(entries)) // published after the commit
 	// Bodies are decoded a few at a time, as many as there are cores, and
 	// each decoded batch is dropped once indexed: a round never holds more
@@ -240,38 +335,68 @@ func (c *Compactor) round() (int, error) {
 			// The user was erased while this batch was being written:
 			// nothing of it may be indexed.
 			if err := ib.DeleteQueue(e.Seq); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 			maxSeq = max(maxSeq, e.Seq)
 			continue
 		} else if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		run, err := c.index(ib, e, d.batch, d.err)
-		d.batch = nil
+		run, err := c.newRun(e)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
+		reason, faulty := c.faults[e.Seq]
+		if !faulty && d.err != nil {
+			// Only a bug can cause it: the body was validated before the
+			// 202.
+			reason, faulty = "the batch could not be decoded again: "+d.err.Error(), true
+		}
+		if faulty {
+			if err := c.setAside(ib, e, run, reason); err != nil {
+				return 0, nil, err
+			}
+			setAside++
+		} else {
+			err := c.indexBatch(ib, e, run, d.batch)
+			var fault *batchFault
+			if errors.As(err, &fault) {
+				return 0, fault, nil
+			}
+			if err != nil {
+				return 0, nil, err
+			}
+		}
+		d.batch = nil
 		runs = append(runs, run)
 		if run.Status == "failed" {
 			failed++
 		}
 		records += uint64(run.RecordsSaved)
 		unmapped += uint64(run.UnmappedCount)
+		rejected += uint64(run.RejectedCount)
 		if err := ib.PutRun(run); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if err := ib.DeleteQueue(e.Seq); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		maxSeq = max(maxSeq, e.Seq)
 	}
 	if err := ib.SetPosition(maxSeq); err != nil {
-		return 0, err
+		return 0, nil, err
+	}
+	if c.faultHook != nil {
+		if err := c.faultHook(); err != nil {
+			return 0, nil, err
+		}
 	}
 	committed = true
 	if _, err := ib.Commit(); err != nil {
-		return 0, err
+		return 0, nil, err
+	}
+	for _, e := range entries {
+		delete(c.faults, e.Seq)
 	}
 	c.scanFrom = entries[len(entries)-1].Seq + 1
 	c.in.Indexed(int64(size))
@@ -279,6 +404,8 @@ func (c *Compactor) round() (int, error) {
 	c.Indexed.Records.Add(records)
 	c.Indexed.Unmapped.Add(unmapped)
 	c.Indexed.Failed.Add(failed)
+	c.Indexed.Rejected.Add(rejected)
+	c.Indexed.SetAside.Add(setAside)
 	for _, run := range runs {
 		c.in.events.Publish(run) // sync status stream: the run is completed or failed
 	}
@@ -286,7 +413,52 @@ func (c *Compactor) round() (int, error) {
 	c.pos.Store(maxSeq)
 	c.cond.Broadcast()
 	c.mu.Unlock()
-	return len(entries), nil
+	return len(entries), nil, nil
+}
+
+// newRun returns the run of a queue entry, as the write path stored it,
+// started now.
+func (c *Compactor) newRun(e *pebblestore.QueueEntry) (*pebblestore.Run, error) {
+	run, err := c.store.RunBySeq(e.Seq)
+	if errors.Is(err, pebblestore.ErrNotFound) {
+		run = &pebblestore.Run{Seq: e.Seq, BatchID: formatUUID(e.BatchID), UserID: e.UserID, UserIID: e.UserIID,
+			Provider: e.Provider, QueuedAt: e.Received}
+	} else if err != nil {
+		return nil, err
+	}
+	now := c.opts.Now().UTC()
+	run.StartedAt = &now
+	return run, nil
+}
+
+// setAside moves a batch that cannot be indexed out of the queue into the
+// set-aside keyspace, byte for byte, and marks its run failed with the
+// reason. Nothing of it is indexed.
+func (c *Compactor) setAside(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry, run *pebblestore.Run, reason string) error {
+	run.Status = "failed"
+	run.Message = "The batch could not be indexed and was set aside: " + reason
+	run.RecordsSaved, run.WorkoutsSaved, run.SleepSaved, run.UnmappedCount, run.RejectedCount = 0, 0, 0, 0, 0
+	run.CompletedAt = run.StartedAt
+	c.log.Error().Uint64("seq", e.Seq).Str("reason", reason).Msg("batch set aside: it cannot be indexed")
+	return ib.PutDeadLetter(e)
+}
+
+// indexBatch indexes one batch, recovering from a panic: whatever goes
+// wrong in indexing one batch is a *batchFault, that batch's alone.
+func (c *Compactor) indexBatch(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry, run *pebblestore.Run, batch *codec.Batch) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.log.Error().Uint64("seq", e.Seq).Str("panic", fmt.Sprint(p)).Bytes("stack", debug.Stack()).
+				Msg("indexing a batch panicked")
+			err = &batchFault{seq: e.Seq, reason: fmt.Sprintf("indexing it failed (%v)", p)}
+		}
+	}()
+	err = c.index(ib, e, run, batch)
+	var fault *batchFault
+	if errors.As(err, &fault) {
+		fault.seq = e.Seq
+	}
+	return err
 }
 
 // RunRetention is how long finished sync runs are kept.
@@ -353,27 +525,15 @@ func decodeAll(entries []*pebblestore.QueueEntry) []decodedEntry {
 	return out
 }
 
-// index adds one queue entry's index entries to the batch and returns its
-// run, completed (or failed when the body no longer decodes, which only a
-// bug can cause: the body is then kept in the run's message-free dead
-// letter and nothing of it is indexed).
-func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry, batch *codec.Batch, decodeErr error) (*pebblestore.Run, error) {
-	now := c.opts.Now().UTC()
-	run, err := c.store.RunBySeq(e.Seq)
-	if errors.Is(err, pebblestore.ErrNotFound) {
-		run = &pebblestore.Run{Seq: e.Seq, BatchID: formatUUID(e.BatchID), UserID: e.UserID, UserIID: e.UserIID,
-			Provider: e.Provider, QueuedAt: e.Received}
-	} else if err != nil {
-		return nil, err
+// index adds one batch's index entries to the index batch and completes
+// its run. An item that would pass a dictionary limit of its user is
+// counted in the run and not indexed; an item that cannot be stored for a
+// reason of its own is a *batchFault; any other error is the store's.
+func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry, run *pebblestore.Run, batch *codec.Batch) error {
+	if c.indexHook != nil {
+		c.indexHook(e)
 	}
-	run.StartedAt = &now
-	if err := decodeErr; err != nil {
-		run.Status = "failed"
-		run.Message = "batch could not be decoded again: " + err.Error()
-		run.CompletedAt = &now
-		c.log.Error().Err(err).Uint64("seq", e.Seq).Msg("queued batch no longer decodes; kept as failed")
-		return run, ib.PutDeadLetter(e)
-	}
+	var rj rejections
 	provider := batch.Provider
 	user := e.UserIID
 	for i := range batch.Records {
@@ -382,8 +542,10 @@ func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry,
 		}
 		r := &batch.Records[i]
 		sid, err := ib.DataSource(sourceRecord(user, provider, r.Source))
-		if err != nil {
-			return nil, err
+		if rj.add(err) {
+			continue
+		} else if err != nil {
+			return err
 		}
 		value := r.Value
 		var series uint16
@@ -395,8 +557,10 @@ func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry,
 			if typ == "" {
 				typ = "unknown"
 			}
-			if series, err = ib.CustomSeries(typ, r.Unit); err != nil {
-				return nil, err
+			if series, err = ib.CustomSeries(user, typ, r.Unit); rj.add(err) {
+				continue
+			} else if err != nil {
+				return err
 			}
 			run.UnmappedCount++
 		}
@@ -408,16 +572,20 @@ func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry,
 	}
 	for i := range batch.Workouts {
 		w := &batch.Workouts[i]
-		if err := c.indexWorkout(ib, user, provider, e.Seq, w); err != nil {
-			return nil, err
+		if err := c.indexWorkout(ib, user, provider, e.Seq, i, w); rj.add(err) {
+			continue
+		} else if err != nil {
+			return err
 		}
 		run.WorkoutsSaved++
 	}
 	for i := range batch.Sleep {
 		s := &batch.Sleep[i]
 		sid, err := ib.DataSource(sourceRecord(user, provider, s.Source))
-		if err != nil {
-			return nil, err
+		if rj.add(err) {
+			continue
+		} else if err != nil {
+			return err
 		}
 		stage, ok := parseStage(s.Stage)
 		if !ok {
@@ -429,15 +597,43 @@ func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry,
 			SID: sid, Stage: byte(stage), Zone: s.ZoneOffset, ExtID: s.ID, ParentID: s.ParentID,
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		run.SleepSaved++
 	}
 	run.DroppedCount = batch.Dropped
 	run.Items = batch.Items() + batch.Dropped
 	run.Status = "completed"
-	run.CompletedAt = &now
-	return run, nil
+	run.CompletedAt = run.StartedAt
+	if rj.n > 0 {
+		run.RejectedCount = rj.n
+		run.Message = fmt.Sprintf("%d item(s) not indexed: %s.", rj.n, strings.Join(rj.reasons, "; "))
+		c.log.Warn().Uint64("seq", e.Seq).Int("items", rj.n).Str("reason", strings.Join(rj.reasons, "; ")).
+			Msg("items not indexed: past a dictionary limit of their user")
+	}
+	return nil
+}
+
+// rejections are the items of a batch kept out of the index by a
+// dictionary limit of their user, and the limits that did it.
+type rejections struct {
+	n       int
+	reasons []string
+}
+
+// add counts an item when err is a dictionary limit, and reports whether
+// it was.
+func (r *rejections) add(err error) bool {
+	var le *pebblestore.LimitError
+	if !errors.As(err, &le) {
+		return false
+	}
+	r.n++
+	reason := fmt.Sprintf("the user has reached the limit of %d distinct %s", le.Limit, le.What)
+	if !slices.Contains(r.reasons, reason) {
+		r.reasons = append(r.reasons, reason)
+	}
+	return true
 }
 
 var workoutDetails = []string{
@@ -446,7 +642,7 @@ var workoutDetails = []string{
 	health.DetailTotalElevationGain, health.DetailElevHigh, health.DetailElevLow,
 }
 
-func (c *Compactor) indexWorkout(ib *pebblestore.IndexBatch, user uint32, provider string, seq uint64, w *codec.Workout) error {
+func (c *Compactor) indexWorkout(ib *pebblestore.IndexBatch, user uint32, provider string, seq uint64, i int, w *codec.Workout) error {
 	sid, err := ib.DataSource(sourceRecord(user, provider, w.Source))
 	if err != nil {
 		return err
@@ -476,7 +672,9 @@ func (c *Compactor) indexWorkout(ib *pebblestore.IndexBatch, user uint32, provid
 	}
 	main, err := pebblestore.EncodeWorkout(rec)
 	if err != nil {
-		return err
+		// A value of the workout cannot be stored (a sum of its statistics
+		// past the range of a float64, for one): the batch's fault.
+		return &batchFault{reason: fmt.Sprintf("workout %d (of those that passed validation) cannot be stored: %v", i, err)}
 	}
 	var parts [5][]byte
 	parts[pebblestore.PartWorkout] = main

@@ -9,7 +9,7 @@ import (
 )
 
 // userRanges are the keyspaces whose keys start with prefix + user iid.
-var userRanges = []byte{prefixPoints, prefixWorkout, prefixSleep, prefixUserRun, prefixSource, prefixDedup, prefixIdem, prefixSDKLog, prefixConnection}
+var userRanges = []byte{prefixPoints, prefixWorkout, prefixSleep, prefixUserRun, prefixSource, prefixDedup, prefixIdem, prefixSDKLog, prefixConnection, prefixUserType, prefixUserTypeID}
 
 func userSpan(prefix byte, iid uint32) (lo, hi []byte) {
 	lo = key(prefix, be32(iid))
@@ -42,6 +42,9 @@ func (s *Store) DeleteUser(u *User) error {
 		if err := b.DeleteRange(lo, hi, nil); err != nil {
 			return err
 		}
+	}
+	if err := s.deleteSetAside(b, u.IID); err != nil { // batches set aside hold the user's data too
+		return err
 	}
 	// Queued batches of the user: the compactor would index them after.
 	if err := s.ScanQueue(0, func(e *QueueEntry) (bool, error) {

@@ -3,33 +3,22 @@ package pebblestore
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
-	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 )
 
 // Index keyspaces, written by the compactor.
 const (
-	prefixSource     = 'D' // 'D' user:u32 provider model name (each u8 len + bytes) -> sid:u32
-	prefixSourceByID = 'E' // 'E' sid:u32 -> SourceRecord (JSON)
-	prefixSeriesType = 'T' // 'T' type string -> id:u16 unit (unmapped SDK types)
-	prefixTypeByID   = 'Y' // 'Y' id:u16 -> type string 0x00 unit
-	prefixPoints     = 'p' // 'p' user:u32 series:u16 hour:u32 sid:u32 -> block of points
-	prefixWorkout    = 'w' // 'w' user:u32 start:u64 sid:u32 end:u64 part:u8 -> workout part
-	prefixSleep      = 'l' // 'l' user:u32 provider:u8 start:u64 end:u64 sid:u32 stage:u8 -> stage extras
-	prefixRun        = 'R' // 'R' seq:u64 -> Run (JSON)
-	prefixUserRun    = 'X' // 'X' user:u32 seq:u64 -> empty
+	prefixPoints  = 'p' // 'p' user:u32 series:u16 hour:u32 sid:u32 -> block of points
+	prefixWorkout = 'w' // 'w' user:u32 start:u64 sid:u32 end:u64 part:u8 -> workout part
+	prefixSleep   = 'l' // 'l' user:u32 provider:u8 start:u64 end:u64 sid:u32 stage:u8 -> stage extras
+	prefixRun     = 'R' // 'R' seq:u64 -> Run (JSON)
+	prefixUserRun = 'X' // 'X' user:u32 seq:u64 -> empty
 
 	metaCompactorPos = "compactor.pos"
-
-	// FirstCustomSeries is the first id given to SDK types outside the
-	// mapping tables; ids below it are the tables' series ids.
-	FirstCustomSeries = 1000
 )
 
 // Workout parts, the last byte of a workout key.
@@ -65,127 +54,6 @@ func lenPrefixed(b []byte, s string) []byte {
 	}
 	b = append(b, byte(len(s)))
 	return append(b, s...)
-}
-
-// SourceRecord describes a data source: (user, provider, device model,
-// source name), as fact sheet §4.7.
-type SourceRecord struct {
-	ID              uint32 `json:"id"`
-	UserIID         uint32 `json:"user_iid"`
-	Provider        string `json:"provider"`
-	DeviceModel     string `json:"device_model,omitempty"`
-	SourceName      string `json:"source_name,omitempty"`
-	DeviceType      string `json:"device_type,omitempty"`
-	SoftwareVersion string `json:"software_version,omitempty"`
-}
-
-func sourceKey(user uint32, provider, model, name string) []byte {
-	k := append([]byte{prefixSource}, be32(user)...)
-	k = lenPrefixed(k, provider)
-	k = lenPrefixed(k, model)
-	return lenPrefixed(k, name)
-}
-
-// dictionaries caches the data source and custom series dictionaries. The
-// compactor is their only writer.
-type dictionaries struct {
-	mu         sync.Mutex
-	sources    map[string]uint32
-	nextSource uint32
-	types      map[string]uint16
-	nextType   uint16
-}
-
-func (s *Store) loadDictionaries() error {
-	d := &s.dict
-	d.sources = map[string]uint32{}
-	d.types = map[string]uint16{}
-	d.nextSource, d.nextType = 1, FirstCustomSeries
-	last := func(prefix byte) ([]byte, error) {
-		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefix}, UpperBound: []byte{prefix + 1}})
-		if err != nil {
-			return nil, err
-		}
-		defer it.Close()
-		if !it.Last() {
-			return nil, it.Error()
-		}
-		return bytes.Clone(it.Key()), nil
-	}
-	k, err := last(prefixSourceByID)
-	if err != nil {
-		return err
-	}
-	if k != nil {
-		d.nextSource = binary.BigEndian.Uint32(k[1:]) + 1
-	}
-	if k, err = last(prefixTypeByID); err != nil {
-		return err
-	}
-	if k != nil {
-		d.nextType = binary.BigEndian.Uint16(k[1:]) + 1
-	}
-	// Ids are never reused, even those of deleted data sources.
-	if v, err := s.Meta(metaNextSource); err == nil && len(v) == 4 {
-		d.nextSource = max(d.nextSource, binary.BigEndian.Uint32(v))
-	}
-	return nil
-}
-
-const metaNextSource = "dict.next_source"
-
-// Source returns a data source record by id.
-func (s *Store) Source(sid uint32) (*SourceRecord, error) {
-	v, err := s.get(key(prefixSourceByID, be32(sid)))
-	if err != nil {
-		return nil, err
-	}
-	var r SourceRecord
-	if err := json.Unmarshal(v, &r); err != nil {
-		return nil, fmt.Errorf("pebblestore: data source %d: %w", sid, err)
-	}
-	return &r, nil
-}
-
-// UserSources lists the data sources of a user.
-func (s *Store) UserSources(user uint32) ([]*SourceRecord, error) {
-	lo := append([]byte{prefixSource}, be32(user)...)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: append([]byte{prefixSource}, be32(user+1)...)})
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	var out []*SourceRecord
-	for it.First(); it.Valid(); it.Next() {
-		r, err := s.Source(binary.BigEndian.Uint32(it.Value()))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, it.Error()
-}
-
-// CustomSeries returns the type string and unit of an unmapped series id.
-func (s *Store) CustomSeries(id uint16) (typ, unit string, err error) {
-	v, err := s.get(key(prefixTypeByID, []byte{byte(id >> 8), byte(id)}))
-	if err != nil {
-		return "", "", err
-	}
-	t, u, _ := bytes.Cut(v, []byte{0})
-	return string(t), string(u), nil
-}
-
-// CustomSeriesID returns the id of an unmapped SDK type, or ErrNotFound.
-func (s *Store) CustomSeriesID(typ string) (uint16, error) {
-	v, err := s.get(key(prefixSeriesType, []byte(typ)))
-	if err != nil {
-		return 0, err
-	}
-	if len(v) < 2 {
-		return 0, errors.New("pebblestore: malformed series type")
-	}
-	return binary.BigEndian.Uint16(v), nil
 }
 
 // CompactorPos is the sequence number of the last batch the compactor
@@ -226,109 +94,19 @@ func seriesPrefix(user uint32, series uint16) []byte {
 // dictionary entries, run updates, its position and the queue deletions.
 // Points are merged into their blocks when the batch is committed.
 type IndexBatch struct {
-	s          *Store
-	b          *pebble.Batch
-	points     map[blockKey][]Point
-	newSources map[string]uint32
-	newTypes   map[string]uint16
-	nextSource uint32
-	nextType   uint16
+	s      *Store
+	b      *pebble.Batch
+	points map[blockKey][]Point
+	dictBatch
 }
 
 // NewIndexBatch starts a compactor batch. Only one may be open at a time.
 func (s *Store) NewIndexBatch() *IndexBatch {
-	s.dict.mu.Lock()
-	ns, nt := s.dict.nextSource, s.dict.nextType
-	s.dict.mu.Unlock()
-	return &IndexBatch{
-		s: s, b: s.db.NewBatch(), points: map[blockKey][]Point{},
-		newSources: map[string]uint32{}, newTypes: map[string]uint16{}, nextSource: ns, nextType: nt,
-	}
+	return &IndexBatch{s: s, b: s.db.NewBatch(), points: map[blockKey][]Point{}, dictBatch: s.newDictBatch()}
 }
 
 // Close discards an uncommitted batch.
 func (ib *IndexBatch) Close() { ib.b.Close() }
-
-// DataSource returns the id of a data source, adding it to the dictionary
-// in this batch when it is new.
-func (ib *IndexBatch) DataSource(r SourceRecord) (uint32, error) {
-	k := sourceKey(r.UserIID, r.Provider, r.DeviceModel, r.SourceName)
-	ks := string(k)
-	if sid, ok := ib.newSources[ks]; ok {
-		return sid, nil
-	}
-	d := &ib.s.dict
-	d.mu.Lock()
-	sid, ok := d.sources[ks]
-	d.mu.Unlock()
-	if ok {
-		return sid, nil
-	}
-	v, err := ib.s.get(k)
-	if err == nil && len(v) == 4 {
-		sid = binary.BigEndian.Uint32(v)
-		d.mu.Lock()
-		d.sources[ks] = sid
-		d.mu.Unlock()
-		return sid, nil
-	}
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return 0, err
-	}
-	sid = ib.nextSource
-	ib.nextSource++
-	r.ID = sid
-	rec, err := json.Marshal(r)
-	if err != nil {
-		return 0, err
-	}
-	if err := ib.b.Set(k, be32(sid), nil); err != nil {
-		return 0, err
-	}
-	if err := ib.b.Set(key(prefixSourceByID, be32(sid)), rec, nil); err != nil {
-		return 0, err
-	}
-	ib.newSources[ks] = sid
-	return sid, nil
-}
-
-// CustomSeries returns the id of an SDK type outside the mapping tables,
-// adding it in this batch when it is new. Unmapped records are stored under
-// their own type and unit, never thrown away.
-func (ib *IndexBatch) CustomSeries(typ, unit string) (uint16, error) {
-	if id, ok := ib.newTypes[typ]; ok {
-		return id, nil
-	}
-	d := &ib.s.dict
-	d.mu.Lock()
-	id, ok := d.types[typ]
-	d.mu.Unlock()
-	if ok {
-		return id, nil
-	}
-	if id, err := ib.s.CustomSeriesID(typ); err == nil {
-		d.mu.Lock()
-		d.types[typ] = id
-		d.mu.Unlock()
-		return id, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return 0, err
-	}
-	if ib.nextType == math.MaxUint16 {
-		return 0, errors.New("pebblestore: too many unmapped series types")
-	}
-	id = ib.nextType
-	ib.nextType++
-	idb := []byte{byte(id >> 8), byte(id)}
-	if err := ib.b.Set(key(prefixSeriesType, []byte(typ)), append(idb, unit...), nil); err != nil {
-		return 0, err
-	}
-	if err := ib.b.Set(key(prefixTypeByID, idb), []byte(typ+"\x00"+unit), nil); err != nil {
-		return 0, err
-	}
-	ib.newTypes[typ] = id
-	return id, nil
-}
 
 // AddPoint adds a series point. A point with the Start of a stored point of
 // the same (user, series, data source) replaces it.
@@ -466,23 +244,12 @@ func (ib *IndexBatch) Commit() (points int, err error) {
 			return 0, err
 		}
 	}
-	if len(ib.newSources) > 0 {
-		if err := ib.b.Set(key(prefixMeta, []byte(metaNextSource)), be32(ib.nextSource), nil); err != nil {
-			return 0, err
-		}
+	if err := ib.putDictCounters(); err != nil {
+		return 0, err
 	}
 	if err := ib.b.Commit(pebble.NoSync); err != nil {
 		return 0, err
 	}
-	d := &ib.s.dict
-	d.mu.Lock()
-	for k, v := range ib.newSources {
-		d.sources[k] = v
-	}
-	for k, v := range ib.newTypes {
-		d.types[k] = v
-	}
-	d.nextSource, d.nextType = ib.nextSource, ib.nextType
-	d.mu.Unlock()
+	ib.publishDict()
 	return points, nil
 }

@@ -1,6 +1,7 @@
 package pebblestore
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -139,14 +140,52 @@ func (s *Store) LastQueueSeq() (uint64, error) {
 	return binary.BigEndian.Uint64(it.Key()[1:]), nil
 }
 
-const prefixDeadLetter = 'Z' // 'Z' seq:u64 -> queue entry value: batches that no longer decode
+const prefixDeadLetter = 'Z' // 'Z' seq:u64 -> queue entry value: batches set aside, that could not be indexed
 
-// PutDeadLetter keeps a queue entry that could not be indexed, so that its
-// bytes are never lost.
+// PutDeadLetter sets a queue entry that could not be indexed aside, byte
+// for byte, so that it is never lost and can be inspected; the caller
+// deletes it from the queue in the same batch.
 func (ib *IndexBatch) PutDeadLetter(e *QueueEntry) error {
 	v, err := ib.s.get(queueKey(e.Seq))
 	if err != nil {
 		return err
 	}
 	return ib.b.Set(key(prefixDeadLetter, be64(e.Seq)), v, nil)
+}
+
+// SetAsideCount is the number of batches set aside. Their values are kept
+// in blob files, so counting them reads only their keys.
+func (s *Store) SetAsideCount() (int, error) {
+	return s.countRange([]byte{prefixDeadLetter}, []byte{prefixDeadLetter + 1}, math.MaxInt)
+}
+
+// SetAside calls fn for each batch set aside, in sequence order, until fn
+// returns false.
+func (s *Store) SetAside(fn func(*QueueEntry) bool) error {
+	err := s.eachPrefix(prefixDeadLetter, func(k, v []byte) error {
+		e, err := decodeQueueEntry(key(prefixQueue, k[1:]), v)
+		if err != nil {
+			return err
+		}
+		if !fn(e) {
+			return errStop
+		}
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	return err
+}
+
+var errStop = errors.New("pebblestore: stop")
+
+// deleteSetAside adds the deletion of a user's set-aside batches to b.
+func (s *Store) deleteSetAside(b *pebble.Batch, iid uint32) error {
+	return s.eachPrefix(prefixDeadLetter, func(k, v []byte) error {
+		if len(v) >= 29 && binary.BigEndian.Uint32(v[25:29]) == iid {
+			return b.Delete(bytes.Clone(k), nil)
+		}
+		return nil
+	})
 }

@@ -16,8 +16,8 @@ type Run struct {
 	UserID        string     `json:"user_id"`
 	UserIID       uint32     `json:"user_iid"`
 	Provider      string     `json:"provider"`
-	Status        string     `json:"status"` // queued, processing, completed, failed
-	Message       string     `json:"message,omitempty"`
+	Status        string     `json:"status"`            // queued, processing, completed, failed
+	Message       string     `json:"message,omitempty"` // why it failed, or why items were not indexed
 	QueuedAt      time.Time  `json:"queued_at"`
 	StartedAt     *time.Time `json:"started_at,omitempty"`
 	CompletedAt   *time.Time `json:"completed_at,omitempty"`
@@ -26,7 +26,11 @@ type Run struct {
 	SleepSaved    int        `json:"sleep_saved"`
 	DroppedCount  int        `json:"dropped_count"`
 	UnmappedCount int        `json:"unmapped_count"`
-	Items         int        `json:"items"`
+	// RejectedCount is the items that passed validation but were not
+	// indexed, because they would have passed a dictionary limit of their
+	// user; Message then says which.
+	RejectedCount int `json:"rejected_count,omitempty"`
+	Items         int `json:"items"`
 }
 
 type setter interface {

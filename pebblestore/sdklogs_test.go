@@ -140,6 +140,7 @@ func TestKeyPrefixesAreDistinct(t *testing.T) {
 		"meta": prefixMeta, "queue": prefixQueue, "dedup": prefixDedup, "idem": prefixIdem, "user": prefixUser,
 		"user iid": prefixUserIID, "api key": prefixAPIKey, "refresh": prefixRefresh, "source": prefixSource,
 		"source id": prefixSourceByID, "series type": prefixSeriesType, "type id": prefixTypeByID,
+		"user type": prefixUserType, "user type id": prefixUserTypeID, "connection": prefixConnection, "app": prefixApp,
 		"points": prefixPoints, "workout": prefixWorkout, "sleep": prefixSleep, "run": prefixRun,
 		"user run": prefixUserRun, "dead letter": prefixDeadLetter, "sdk log": prefixSDKLog,
 	}

@@ -12,7 +12,7 @@
 //
 //	'm' name                                 meta: store-wide values (JWT secret, compactor position, id counters)
 //	'q' seq:u64                              write-ahead queue: one entry per acknowledged batch
-//	'Z' seq:u64                              dead letters: queued batches that could not be indexed
+//	'Z' seq:u64                              batches set aside: queue entries that could not be indexed
 //	'd' user hash:16                         byte-identical replay guard: hash of (user id, body)
 //	'i' user principal 0x00 key              Idempotency-Key records, per user and credential
 //	'u' user_id                              users by their external id
@@ -23,14 +23,24 @@
 //	'a' app_id                               applications, their secrets stored by hash only
 //	'D' user provider model name             data source dictionary -> sid (each string u8 length + bytes)
 //	'E' sid                                  data source records
-//	'T' type                                 unmapped SDK types -> series id (from 1000) and unit
-//	'Y' id:u16                               unmapped series by id -> type 0x00 unit
+//	'V' user type                            a user's unmapped SDK types -> series id:u16 (from 1000) and unit
+//	'W' user id:u16                          a user's unmapped series by id -> type 0x00 unit
 //	'p' user series:u16 hour:u32 sid         series points: one block per (user, series, hour, source)
 //	'w' user start sid end part:u8           workouts and their parts (below)
 //	'l' user provider:u8 start end sid stage sleep stages
 //	'R' seq:u64                              sync runs
 //	'X' user seq:u64                         a user's runs (empty values)
 //	'L' user seq:u64                         SDK log events, the last 1,000 per user
+//
+// Dictionaries: data source ids (sid) are store-wide u32s, never reused;
+// the ids of unmapped SDK types are per user, from FirstCustomSeries to
+// 65,535, the lowest free one first, so that no user's types can use up
+// another's. Options.MaxSourcesPerUser and MaxCustomSeriesPerUser bound
+// each user's entries (a new entry past them is a *LimitError, and the
+// item is not indexed). Releases before per-user type ids kept one
+// store-wide dictionary, 'T' type -> id:u16 unit and 'Y' id:u16 -> type
+// 0x00 unit: Open moves each user's entries of it, under the same ids, to
+// 'V' and 'W', and deletes it, in one synced write.
 //
 // Workouts: 'w' user start sid end part:u8, where part 0 is the workout
 // record and 1 to 4 are its route, samples, laps and segments as received.
@@ -120,6 +130,16 @@ type Options struct {
 	CacheSize int64
 	// MemTableSize is the size of one memtable in bytes.
 	MemTableSize uint64
+	// MaxSourcesPerUser is how many distinct data sources one user may
+	// have. An item of a new data source past it is not indexed: the
+	// compactor counts it in the batch's run, with the reason. Default
+	// 1,000.
+	MaxSourcesPerUser int
+	// MaxCustomSeriesPerUser is how many distinct SDK types outside the
+	// mapping tables one user may have, likewise; at most
+	// MaxCustomSeriesPerUser (64,536, the ids one user has for them).
+	// Default 1,000.
+	MaxCustomSeriesPerUser int
 	// UnsafeNoSync turns the fsync of acknowledged writes off. It exists only
 	// so that the crash test can prove it detects a loss; never set it.
 	UnsafeNoSync bool
@@ -146,6 +166,12 @@ func (o *Options) EnsureDefaults() {
 		// records/s accepted against 132,000 with 32 MiB; BENCHMARKS.md).
 		o.MemTableSize = 8 << 20
 	}
+	if o.MaxSourcesPerUser == 0 {
+		o.MaxSourcesPerUser = 1000
+	}
+	if o.MaxCustomSeriesPerUser == 0 {
+		o.MaxCustomSeriesPerUser = 1000
+	}
 }
 
 // Validate reports a configuration that cannot work.
@@ -158,6 +184,12 @@ func (o *Options) Validate() error {
 	}
 	if o.MemTableSize < 1<<20 {
 		return errors.New("pebblestore: memtable size must be at least 1 MiB")
+	}
+	if o.MaxSourcesPerUser < 1 {
+		return errors.New("pebblestore: the data source limit per user must be at least 1")
+	}
+	if o.MaxCustomSeriesPerUser < 1 || o.MaxCustomSeriesPerUser > MaxCustomSeriesPerUser {
+		return fmt.Errorf("pebblestore: the custom series type limit per user must be from 1 to %d", MaxCustomSeriesPerUser)
 	}
 	return nil
 }
@@ -217,12 +249,13 @@ func Open(o Options) (*Store, error) {
 	}
 	// Large values that are written once go to blob files, where
 	// compactions move only their handles: the queue's batches (deleted
-	// once indexed) and workouts' routes and samples (hundreds of KB,
+	// once indexed), the batches set aside (counted by their keys alone)
+	// and workouts' routes and samples (hundreds of KB,
 	// which a list of workouts would otherwise read and decompress to
 	// reach the small record stored beside each). Everything else stays
 	// in place: the index blocks are read, merged and rewritten as batches
 	// arrive, and in blob files every rewrite would leave garbage behind.
-	popts.Experimental.SpanPolicyFunc = separatedSpans(prefixQueue, prefixWorkout)
+	popts.Experimental.SpanPolicyFunc = separatedSpans(prefixDeadLetter, prefixQueue, prefixWorkout)
 	popts.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
 		return pebble.ValueSeparationPolicy{
 			Enabled:               true,

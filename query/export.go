@@ -211,7 +211,7 @@ func (q *Service) TimeseriesCSV(iid uint32, known bool, p CSVParams) (func(io.Wr
 		} else {
 			seen := map[uint16]bool{}
 			for _, code := range p.Types {
-				if id, ok := q.seriesID(code); ok && !seen[id] {
+				if id, ok := q.seriesID(iid, code); ok && !seen[id] {
 					seen[id] = true
 					series = append(series, id)
 				}
@@ -271,7 +271,7 @@ func (q *Service) writeCSV(w io.Writer, iid uint32, series []uint16, from, to in
 	cursors := make([]*csvCursor, 0, len(series))
 	for _, id := range series {
 		c := &csvCursor{id: id, next: from, buf: make([]pebblestore.SourcedPoint, 0, csvChunk)}
-		c.code, c.unit, _ = q.seriesInfo(id)
+		c.code, c.unit, _ = q.seriesInfo(iid, id)
 		if err := c.fill(q, iid, to); err != nil {
 			return err
 		}

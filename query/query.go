@@ -182,25 +182,27 @@ func (q *Service) source(sid uint32) *SourceMetadata {
 	return m
 }
 
-// seriesInfo resolves a series id to its code and unit, for mapped and
-// unmapped (stored under their own type) series.
-func (q *Service) seriesInfo(id uint16) (code, unit string, agg health.Aggregation) {
+// seriesInfo resolves a series id of a user to its code and unit, for
+// mapped and unmapped (stored under their own type, with ids of the user's
+// own) series.
+func (q *Service) seriesInfo(iid uint32, id uint16) (code, unit string, agg health.Aggregation) {
 	if s, ok := health.SeriesByID(id); ok {
 		return s.Code, s.Unit, s.Agg
 	}
-	t, u, err := q.store.CustomSeries(id)
+	t, u, err := q.store.CustomSeries(iid, id)
 	if err != nil {
 		return strconv.Itoa(int(id)), "", health.AggAvg
 	}
 	return t, u, health.AggAvg
 }
 
-// seriesID resolves a series code (or the type string of an unmapped one).
-func (q *Service) seriesID(code string) (uint16, bool) {
+// seriesID resolves a series code (or the type string of one of the
+// user's unmapped series).
+func (q *Service) seriesID(iid uint32, code string) (uint16, bool) {
 	if s, ok := health.SeriesByCode(code); ok {
 		return s.ID, true
 	}
-	if id, err := q.store.CustomSeriesID(code); err == nil {
+	if id, err := q.store.CustomSeriesID(iid, code); err == nil {
 		return id, true
 	}
 	return 0, false

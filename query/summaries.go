@@ -1584,7 +1584,7 @@ func (q *Service) DataSummary(iid uint32, known bool, p DataParams) (*DataSummar
 		if err != nil {
 			return nil, err
 		}
-		code, _, _ := q.seriesInfo(id)
+		code, _, _ := q.seriesInfo(iid, id)
 		for sid, n := range counts {
 			if n == 0 {
 				continue

@@ -94,7 +94,7 @@ func (q *Service) Timeseries(iid uint32, known bool, p TimeseriesParams) (*Page[
 		for _, code := range p.Types {
 			// A code of the tables, or the type string of an unmapped
 			// series; any other name simply has no samples.
-			if id, ok := q.seriesID(code); ok {
+			if id, ok := q.seriesID(iid, code); ok {
 				series = append(series, id)
 			}
 		}
@@ -122,7 +122,7 @@ func (q *Service) Timeseries(iid uint32, known bool, p TimeseriesParams) (*Page[
 	var out []Sample
 	total := 0
 	for _, id := range series {
-		code, unit, agg := q.seriesInfo(id)
+		code, unit, agg := q.seriesInfo(iid, id)
 		var got []Sample
 		var err error
 		if width == 0 {
