@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -181,3 +182,41 @@ func (s *Store) each(lo, hi []byte, fn func(k, v []byte) error) error {
 // Each calls fn with every key and value of the store, in order; the slices
 // are valid only during the call. Tests use it to prove what is left.
 func (s *Store) Each(fn func(k, v []byte) error) error { return s.each(nil, nil, fn) }
+
+// UserKeys describes every key of the store that belongs to an internal
+// user id: the keys of the keyspaces that start with it, and the queue
+// entries, dead letters, runs and data source records that name it. An
+// erased user has none. Tests use it to prove an erasure complete; it reads
+// the whole store.
+func (s *Store) UserKeys(iid uint32) ([]string, error) {
+	var out []string
+	keyed := map[byte]bool{prefixUserIID: true}
+	for _, p := range userRanges {
+		keyed[p] = true
+	}
+	err := s.Each(func(k, v []byte) error {
+		owner, ok := uint32(0), false
+		switch {
+		case keyed[k[0]] && len(k) >= 5:
+			owner, ok = binary.BigEndian.Uint32(k[1:5]), true
+		case k[0] == prefixQueue || k[0] == prefixDeadLetter:
+			e, err := decodeQueueEntry(append([]byte{prefixQueue}, k[1:]...), v)
+			if err != nil {
+				return err
+			}
+			owner, ok = e.UserIID, true
+		case k[0] == prefixRun || k[0] == prefixSourceByID:
+			var r struct {
+				UserIID *uint32 `json:"user_iid"`
+			}
+			if json.Unmarshal(v, &r) == nil && r.UserIID != nil {
+				owner, ok = *r.UserIID, true
+			}
+		}
+		if ok && owner == iid {
+			out = append(out, fmt.Sprintf("%q %x", k[0], k[1:]))
+		}
+		return nil
+	})
+	return out, err
+}
