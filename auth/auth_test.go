@@ -791,7 +791,7 @@ func TestRefreshRefusedWhenMinterOrUserGone(t *testing.T) {
 	if _, err := s.DeleteKey(adminRec.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.DeleteUser(u1); err != nil {
+	if _, err := f.store.DeleteUser(u1); err != nil {
 		t.Fatal(err)
 	}
 	for name, rt := range map[string]string{

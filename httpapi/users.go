@@ -205,7 +205,7 @@ func (s *Server) deleteUser(ctx *fasthttp.RequestCtx, a []string) {
 		s.writeError(ctx, err)
 		return
 	}
-	if err := s.deps.Store.DeleteUser(u); err != nil {
+	if _, err := s.deps.Store.DeleteUser(u); err != nil {
 		s.writeError(ctx, err)
 		return
 	}

@@ -201,6 +201,13 @@ func (s *Store) CompactorPos() (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
+// SetCompactorPos records the compactor's position outside an index batch:
+// when the entries up to it left the queue without being indexed (erased
+// with their user). Like an index batch, it needs no fsync of its own.
+func (s *Store) SetCompactorPos(seq uint64) error {
+	return s.db.Set(key(prefixMeta, []byte(metaCompactorPos)), be64(seq), pebble.NoSync)
+}
+
 type blockKey struct {
 	user   uint32
 	series uint16
@@ -233,21 +240,37 @@ type IndexBatch struct {
 	newTypes   map[string]uint16
 	nextSource uint32
 	nextType   uint16
+	locked     bool // holds the store's eraseMu
 }
 
-// NewIndexBatch starts a compactor batch. Only one may be open at a time.
+// NewIndexBatch starts a compactor batch. Only one may be open at a time:
+// it waits for an erasure of a user in progress, and until it is committed
+// or closed DeleteUser waits for it. A user found to exist after
+// NewIndexBatch returned therefore exists until the batch is committed:
+// its index writes land before any erasure of the user, never after.
 func (s *Store) NewIndexBatch() *IndexBatch {
+	s.eraseMu.Lock()
 	s.dict.mu.Lock()
 	ns, nt := s.dict.nextSource, s.dict.nextType
 	s.dict.mu.Unlock()
 	return &IndexBatch{
 		s: s, b: s.db.NewBatch(), points: map[blockKey][]Point{},
-		newSources: map[string]uint32{}, newTypes: map[string]uint16{}, nextSource: ns, nextType: nt,
+		newSources: map[string]uint32{}, newTypes: map[string]uint16{}, nextSource: ns, nextType: nt, locked: true,
 	}
 }
 
 // Close discards an uncommitted batch.
-func (ib *IndexBatch) Close() { ib.b.Close() }
+func (ib *IndexBatch) Close() {
+	ib.b.Close()
+	ib.unlock()
+}
+
+func (ib *IndexBatch) unlock() {
+	if ib.locked {
+		ib.locked = false
+		ib.s.eraseMu.Unlock()
+	}
+}
 
 // DataSource returns the id of a data source, adding it to the dictionary
 // in this batch when it is new.
@@ -442,6 +465,7 @@ func (ib *IndexBatch) SetPosition(seq uint64) error {
 // queue writes in the same WAL, and a crash before it reached the disk
 // simply means the compactor indexes those batches again.
 func (ib *IndexBatch) Commit() (points int, err error) {
+	defer ib.unlock()
 	defer ib.b.Close()
 	n := 0
 	for k, in := range ib.points {
