@@ -243,7 +243,7 @@ func (s *Server) sync(ctx *fasthttp.RequestCtx, userID string) {
 	// userID is a substring of a string built from ctx.Path(), so it owns
 	// its bytes; the body is copied into the queue write by Submit.
 	res, err := s.deps.Ingest.Submit(&ingest.Request{
-		UserID: userID, Namespace: p.Namespace(), IdempotencyKey: idem, Body: body,
+		UserID: userID, Namespace: p.Namespace(), IdempotencyKey: idem, Body: body, Grant: grant(p),
 	})
 	if err != nil {
 		s.writeError(ctx, err)
@@ -342,6 +342,9 @@ func (s *Server) token(ctx *fasthttp.RequestCtx, userID string) {
 		return
 	}
 	pair, err := s.deps.Auth.MintSDKToken(userID, appID, gen)
+	if errors.Is(err, auth.ErrNotFound) { // deleted meanwhile
+		err = errStatus(fasthttp.StatusNotFound, "User with ID: "+userID+" not found.")
+	}
 	if err != nil {
 		s.writeError(ctx, err)
 		return

@@ -26,7 +26,8 @@ func (s *Server) sdkLogRoutes() []route {
 // as Open Wearables does, stored with a synced write and answered 202.
 func (s *Server) postSDKLogs(ctx *fasthttp.RequestCtx, a []string) {
 	userID := a[0]
-	if err := s.sdkWriter(ctx, userID); err != nil {
+	p, err := s.sdkWriter(ctx, userID)
+	if err != nil {
 		s.writeError(ctx, err)
 		return
 	}
@@ -47,7 +48,7 @@ func (s *Server) postSDKLogs(ctx *fasthttp.RequestCtx, a []string) {
 			Type: e.Type, Timestamp: e.Timestamp, Event: e.Raw,
 		}
 	}
-	if err := s.deps.Ingest.AppendSDKLogs(userID, logs); err != nil {
+	if err := s.deps.Ingest.AppendSDKLogs(userID, grant(p), logs); err != nil {
 		s.writeError(ctx, err)
 		return
 	}
@@ -62,25 +63,25 @@ func (s *Server) postSDKLogs(ctx *fasthttp.RequestCtx, a []string) {
 // sdkWriter applies the credential rules of the SDK write routes, the same
 // as the sync route's: an SDK token writes only for its own user, a
 // read-scoped API key not at all; then the user id must be valid.
-func (s *Server) sdkWriter(ctx *fasthttp.RequestCtx, userID string) error {
+func (s *Server) sdkWriter(ctx *fasthttp.RequestCtx, userID string) (*auth.Principal, error) {
 	p, err := s.sdkPrincipal(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !validUserID(userID) {
-		return errBadUserID
+		return nil, errBadUserID
 	}
 	switch p.Kind {
 	case auth.KindSDKToken:
 		if !auth.SameUser(p.UserID, userID) {
-			return errStatus(fasthttp.StatusForbidden, "Token does not match user_id")
+			return nil, errStatus(fasthttp.StatusForbidden, "Token does not match user_id")
 		}
 	case auth.KindAPIKey:
 		if p.Scope == auth.ScopeRead {
-			return errStatus(fasthttp.StatusForbidden, "This API key has the read scope and may not write data.")
+			return nil, errStatus(fasthttp.StatusForbidden, "This API key has the read scope and may not write data.")
 		}
 	}
-	return nil
+	return p, nil
 }
 
 // sdkLogBody returns the request body decompressed, bounded by
