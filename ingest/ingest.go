@@ -8,7 +8,8 @@
 // The Compactor drains the queue into the indexes, one atomic write per
 // round, and sweeps expired replay records and runs. SDK telemetry is
 // written under the same rules, and run changes are published to the sync
-// status stream.
+// status stream. DeleteUser erases a user in one order with the user's
+// writes and the compactor (users.go).
 package ingest
 
 import (
