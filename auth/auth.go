@@ -65,6 +65,11 @@ type Principal struct {
 	Scope  Scope  // API keys
 	UserID string // SDK tokens: the user the token writes for
 	AppID  string // SDK tokens
+	// UserIID and Issued are, for SDK tokens, the internal id of the user
+	// when the token was minted (zero in tokens of earlier releases) and
+	// when it was minted.
+	UserIID uint32
+	Issued  time.Time
 }
 
 // Namespace identifies the principal for per-credential records such as

@@ -126,8 +126,12 @@ func (f *fixture) app(name string) (*App, string) {
 	return a, secret
 }
 
+// mint mints an SDK token, creating its user first when there is none.
 func (f *fixture) mint(user, appID string, gen int) *TokenPair {
 	f.t.Helper()
+	if _, err := f.store.User(user); errors.Is(err, pebblestore.ErrNotFound) {
+		f.user(user)
+	}
 	p, err := f.svc.MintSDKToken(user, appID, gen)
 	if err != nil {
 		f.t.Fatal(err)
@@ -805,7 +809,7 @@ func TestRefreshRefusedWhenMinterOrUserGone(t *testing.T) {
 	if _, err := s.DeleteKey(adminRec.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.DeleteUser(u1); err != nil {
+	if _, err := f.store.DeleteUser(u1); err != nil {
 		t.Fatal(err)
 	}
 	for name, rt := range map[string]string{
@@ -929,6 +933,54 @@ func TestCredentialEventsLoggedWithoutSecrets(t *testing.T) {
 	for _, ev := range []string{"credential.created", "credential.rotated", "credential.revoked", "credential.refused"} {
 		if !strings.Contains(logs, `"event":"`+ev+`"`) {
 			t.Errorf("no %s event in the log", ev)
+		}
+	}
+}
+
+// TestTokensNameTheUserIncarnation: an SDK token and its refresh token
+// carry the user's internal id, so that they die with the user even when
+// a user of the same id is created again; RevokeUser deletes the refresh
+// tokens of an erased user and only those.
+func TestTokensNameTheUserIncarnation(t *testing.T) {
+	f := newFixture(t, nil)
+	s := f.svc
+	u1 := f.user("u1")
+	app, _ := f.app("app")
+	pair := f.mint("u1", app.AppID, app.Generation)
+	other := f.mint("u2", app.AppID, app.Generation)
+	p, err := s.SDKToken(pair.AccessToken)
+	if err != nil || p.UserIID != u1.IID || p.Issued.IsZero() {
+		t.Fatalf("principal %+v, %v; want the user's internal id %d and the issue time", p, err, u1.IID)
+	}
+	if c := claimsOf(t, pair.AccessToken); c["uid"] != float64(u1.IID) {
+		t.Errorf("claims %v: no uid", c)
+	}
+	if _, err := s.MintSDKToken("nobody", app.AppID, app.Generation); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a token for a user that does not exist: %v", err)
+	}
+	if n, err := s.RevokeUser(u1); err != nil || n != 1 {
+		t.Fatalf("RevokeUser: %d, %v", n, err)
+	}
+	if _, _, err := s.Refresh(pair.RefreshToken); !errors.Is(err, ErrInvalidRefreshToken) {
+		t.Errorf("a revoked user's refresh token: %v", err)
+	}
+	if _, _, err := s.Refresh(other.RefreshToken); err != nil {
+		t.Errorf("another user's refresh token: %v", err)
+	}
+
+	created := f.clock.Now()
+	for _, c := range []struct {
+		name string
+		rec  refreshRecord
+		want bool
+	}{
+		{"same internal id", refreshRecord{UserIID: 7}, true},
+		{"another internal id", refreshRecord{UserIID: 8, CreatedAt: created.Add(time.Hour)}, false},
+		{"earlier release, minted after the creation", refreshRecord{CreatedAt: created}, true},
+		{"earlier release, minted before the creation", refreshRecord{CreatedAt: created.Add(-time.Nanosecond)}, false},
+	} {
+		if got := c.rec.mintedFor(&pebblestore.User{IID: 7, Created: created}); got != c.want {
+			t.Errorf("%s: mintedFor = %v, want %v", c.name, got, c.want)
 		}
 	}
 }

@@ -17,11 +17,19 @@ type sdkClaims struct {
 	// Gen is the generation of the application's secret the token was
 	// minted with.
 	Gen int `json:"gen,omitempty"`
+	// UID is the internal id of the user when the token was minted: a
+	// user erased and created again under the same id has another, and the
+	// write path refuses the token (ingest.Grant). Tokens of earlier
+	// releases carry none.
+	UID uint32 `json:"uid,omitempty"`
 	jwt.RegisteredClaims
 }
 
 type refreshRecord struct {
-	UserID     string    `json:"user_id"`
+	UserID string `json:"user_id"`
+	// UserIID is the user's internal id at minting (see sdkClaims.UID);
+	// zero in the records of earlier releases.
+	UserIID    uint32    `json:"user_iid,omitempty"`
 	AppID      string    `json:"app_id"`
 	Gen        int       `json:"gen,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
@@ -65,7 +73,11 @@ func (s *Service) SDKToken(raw string) (*Principal, error) {
 	if expired {
 		return nil, ErrTokenExpired
 	}
-	return &Principal{Kind: KindSDKToken, UserID: c.Subject, AppID: c.AppID}, nil
+	p := &Principal{Kind: KindSDKToken, UserID: c.Subject, AppID: c.AppID, UserIID: c.UID}
+	if c.IssuedAt != nil {
+		p.Issued = c.IssuedAt.Time
+	}
+	return p, nil
 }
 
 // minterAlive reports whether what minted a token still exists: the API
@@ -82,9 +94,22 @@ func (s *Service) minterAlive(appID string, gen int) bool {
 
 // MintSDKToken issues an SDK token for a user, and a refresh token for it.
 // appID is the application it is minted for (AdminAppID when an admin key
-// minted it) and gen the generation of that application's secret.
+// minted it) and gen the generation of that application's secret. It
+// returns ErrNotFound for a user that does not exist. The token holds for
+// the user as it is now: it dies when the user is erased.
+//
+// Minting is serialised with RevokeUser: a refresh token minted as its user
+// is being erased is revoked with the others.
 func (s *Service) MintSDKToken(userID, appID string, gen int) (*TokenPair, error) {
-	pair, rec, err := s.mint(userID, appID, gen)
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	u, err := s.store.User(userID)
+	if errors.Is(err, pebblestore.ErrNotFound) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	pair, rec, err := s.mint(userID, u.IID, appID, gen)
 	if err != nil {
 		return nil, err
 	}
@@ -99,10 +124,10 @@ func (s *Service) MintSDKToken(userID, appID string, gen int) (*TokenPair, error
 	return pair, nil
 }
 
-func (s *Service) mint(userID, appID string, gen int) (*TokenPair, *refreshRecord, error) {
+func (s *Service) mint(userID string, iid uint32, appID string, gen int) (*TokenPair, *refreshRecord, error) {
 	now := s.opts.Now()
 	c := sdkClaims{
-		Scope: "sdk", AppID: appID, Gen: gen,
+		Scope: "sdk", AppID: appID, Gen: gen, UID: iid,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   userID,
 			IssuedAt:  jwt.NewNumericDate(now),
@@ -117,7 +142,7 @@ func (s *Service) mint(userID, appID string, gen int) (*TokenPair, *refreshRecor
 	if err != nil {
 		return nil, nil, err
 	}
-	rec := &refreshRecord{UserID: userID, AppID: appID, Gen: gen, CreatedAt: now.UTC(), LastUsedAt: now.UTC()}
+	rec := &refreshRecord{UserID: userID, UserIID: iid, AppID: appID, Gen: gen, CreatedAt: now.UTC(), LastUsedAt: now.UTC()}
 	return &TokenPair{AccessToken: tok, RefreshToken: rt, ExpiresIn: int(s.opts.TokenTTL / time.Second)}, rec, nil
 }
 
@@ -142,8 +167,9 @@ func (s *Service) refreshRecord(raw string) ([32]byte, *refreshRecord, error) {
 
 // Refresh exchanges a refresh token for a new SDK token and a new refresh
 // token; the old refresh token stops working at once. A token unused for
-// longer than RefreshTTL, or whose application was deleted or rotated, is
-// refused (and removed).
+// longer than RefreshTTL, whose application was deleted or rotated, or
+// whose user was erased (even if created again since), is refused (and
+// removed).
 func (s *Service) Refresh(raw string) (*TokenPair, string, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -160,11 +186,16 @@ func (s *Service) Refresh(raw string) (*TokenPair, string, error) {
 		s.event("refused", "refresh_token").Str("user_id", r.UserID).Str("app_id", r.AppID).Msg("expired or orphaned refresh token")
 		return nil, "", ErrInvalidRefreshToken
 	}
-	if _, err := s.store.User(r.UserID); err != nil {
+	u, err := s.store.User(r.UserID)
+	if err != nil && !errors.Is(err, pebblestore.ErrNotFound) {
+		return nil, "", err
+	}
+	if err != nil || !r.mintedFor(u) {
 		_ = s.store.DeleteRefreshTokens(h)
+		s.event("refused", "refresh_token").Str("user_id", r.UserID).Str("app_id", r.AppID).Msg("refresh token of an erased user")
 		return nil, "", ErrInvalidRefreshToken
 	}
-	pair, rec, err := s.mint(r.UserID, r.AppID, r.Gen)
+	pair, rec, err := s.mint(r.UserID, u.IID, r.AppID, r.Gen)
 	if err != nil {
 		return nil, "", err
 	}
@@ -195,6 +226,32 @@ func (s *Service) Revoke(raw string) error {
 	}
 	s.event("revoked", "refresh_token").Str("user_id", r.UserID).Str("app_id", r.AppID).Msg("refresh token revoked")
 	return nil
+}
+
+// mintedFor reports whether a refresh token was minted for the user as it
+// is, not for an erased user of the same id. Records of earlier releases
+// carry no internal id and are compared by time with the user's creation.
+func (r *refreshRecord) mintedFor(u *pebblestore.User) bool {
+	if r.UserIID != 0 {
+		return r.UserIID == u.IID
+	}
+	return !r.CreatedAt.Before(u.Created)
+}
+
+// RevokeUser deletes the refresh tokens of an erased user (u as it was),
+// and those minted while it was being erased, and returns how many. The
+// SDK tokens of the user are refused by the write path already: they name
+// an internal id that no user has any more.
+func (s *Service) RevokeUser(u *pebblestore.User) (int, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	n, err := s.revokeRefreshTokens(func(r *refreshRecord) bool {
+		return r.UserIID == u.IID || (r.UserIID == 0 && r.UserID == u.ID)
+	})
+	if err == nil && n > 0 {
+		s.event("revoked", "refresh_token").Str("user_id", u.ID).Int("count", n).Msg("refresh tokens of an erased user revoked")
+	}
+	return n, err
 }
 
 // revokeRefreshTokens deletes the refresh tokens a predicate selects.

@@ -364,6 +364,10 @@ func (w *world) seed(o int) {
 	}
 	w.workoutID[o] = first("/api/v1/users/" + id + "/events/workouts" + dateWindow)
 	w.sleepID[o] = first("/api/v1/users/" + id + "/events/sleep" + dateWindow)
+	if w.appID != "" {
+		// Deleting the user killed its SDK token.
+		w.sdk[o] = w.mint(o, w.appID, w.appSecret)
+	}
 }
 
 // digest is what an admin reads of the owner's data.

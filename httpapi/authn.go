@@ -6,8 +6,18 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"wearhouse/auth"
+	"wearhouse/ingest"
 	"wearhouse/pebblestore"
 )
+
+// grant is what the write path checks of an SDK token: that it still holds
+// for its user, not erased (nor created again) since. API keys have none.
+func grant(p *auth.Principal) *ingest.Grant {
+	if p.Kind != auth.KindSDKToken {
+		return nil
+	}
+	return &ingest.Grant{UserIID: p.UserIID, Issued: p.Issued}
+}
 
 // reader resolves the credentials of a read route: an API key with the admin
 // or read scope. SDK tokens cannot read data back, as in Open Wearables: a

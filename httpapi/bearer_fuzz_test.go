@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -27,6 +28,13 @@ func FuzzAuthorizationHeader(f *testing.F) {
 	svc, err := auth.Open(st, auth.Options{DataDir: f.TempDir(), AdminKey: "sk-0123456789abcdef0123456789abcdef",
 		Announce: io.Discard, Logger: zerolog.Nop()})
 	if err != nil {
+		f.Fatal(err)
+	}
+	b := st.NewBatch()
+	if _, err := b.CreateUser("user-1", time.Now(), nil); err != nil {
+		f.Fatal(err)
+	}
+	if err := b.Commit(); err != nil {
 		f.Fatal(err)
 	}
 	pair, err := svc.MintSDKToken("user-1", auth.AdminAppID("key_admin_env"), 0)

@@ -304,7 +304,7 @@ func (s *Server) sync(ctx *fasthttp.RequestCtx, userID string) {
 	// its bytes; the body is copied into the queue write by Submit, which
 	// takes the admission over and keeps nothing of the body.
 	res, err := s.deps.Ingest.Submit(&ingest.Request{
-		UserID: userID, Namespace: p.Namespace(), IdempotencyKey: idem, Body: body, Admission: adm,
+		UserID: userID, Namespace: p.Namespace(), IdempotencyKey: idem, Body: body, Admission: adm, Grant: grant(p),
 	})
 	putBody(body)
 	if err != nil {
@@ -384,6 +384,9 @@ func (s *Server) token(ctx *fasthttp.RequestCtx, userID string) {
 		return
 	}
 	pair, err := s.deps.Auth.MintSDKToken(userID, appID, gen)
+	if errors.Is(err, auth.ErrNotFound) { // deleted meanwhile
+		err = errStatus(fasthttp.StatusNotFound, "User with ID: "+userID+" not found.")
+	}
 	if err != nil {
 		s.writeError(ctx, err)
 		return

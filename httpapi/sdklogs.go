@@ -24,7 +24,8 @@ func (s *Server) sdkLogRoutes() []route {
 // as Open Wearables does, stored with a synced write and answered 202.
 func (s *Server) postSDKLogs(ctx *fasthttp.RequestCtx, a []string) {
 	userID := a[0]
-	if _, err := s.sdkWriter(ctx, userID); err != nil {
+	p, err := s.sdkWriter(ctx, userID)
+	if err != nil {
 		s.writeError(ctx, err)
 		return
 	}
@@ -45,7 +46,7 @@ func (s *Server) postSDKLogs(ctx *fasthttp.RequestCtx, a []string) {
 			Type: e.Type, Timestamp: e.Timestamp, Event: e.Raw,
 		}
 	}
-	if err := s.deps.Ingest.AppendSDKLogs(userID, logs); err != nil {
+	if err := s.deps.Ingest.AppendSDKLogs(userID, grant(p), logs); err != nil {
 		s.writeError(ctx, err)
 		return
 	}

@@ -268,6 +268,9 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 			status = fasthttp.StatusUnprocessableEntity
 		case ingest.KindInvalid:
 			status = fasthttp.StatusBadRequest
+		case ingest.KindRevokedToken:
+			status = fasthttp.StatusUnauthorized
+			ctx.Response.Header.Set("WWW-Authenticate", "Bearer")
 		}
 		if ierr.RetryAfter > 0 {
 			ctx.Response.Header.Set("Retry-After", strconv.Itoa(int((ierr.RetryAfter+time.Second-1)/time.Second)))

@@ -156,7 +156,10 @@ func (s *Server) patchUser(ctx *fasthttp.RequestCtx, a []string) {
 	}
 	profile, err := codec.Marshal(p)
 	if err == nil {
-		err = s.deps.Store.PutUserProfile(u, profile)
+		err = s.deps.Ingest.PutUserProfile(u, profile)
+	}
+	if errors.Is(err, pebblestore.ErrNotFound) { // deleted meanwhile
+		err = userNotFound(u.ID)
 	}
 	if err != nil {
 		s.writeError(ctx, err)
@@ -187,7 +190,9 @@ func validProfile(in *codec.UserCreate) error {
 }
 
 // deleteUser erases the user and all of their data, and answers the user
-// as it was.
+// as it was. Once it has answered, nothing of the user acknowledged before
+// is left, and the user's SDK and refresh tokens are dead: a sync with one
+// is 401 and does not create the user again.
 func (s *Server) deleteUser(ctx *fasthttp.RequestCtx, a []string) {
 	if _, err := s.adminKey(ctx); err != nil {
 		s.writeError(ctx, err)
@@ -203,11 +208,18 @@ func (s *Server) deleteUser(ctx *fasthttp.RequestCtx, a []string) {
 		s.writeError(ctx, err)
 		return
 	}
-	if err := s.deps.Store.DeleteUser(u); err != nil {
+	err = s.deps.Ingest.DeleteUser(u)
+	if errors.Is(err, pebblestore.ErrNotFound) { // deleted meanwhile
+		err = userNotFound(u.ID)
+	}
+	if err == nil {
+		// Refresh tokens minted while the user was being erased.
+		_, err = s.deps.Auth.RevokeUser(u)
+	}
+	if err != nil {
 		s.writeError(ctx, err)
 		return
 	}
-	s.deps.Ingest.ForgetUser(u.ID, u.IID)
 	s.log.Info().Str("event", "user.deleted").Str("user_id", u.ID).Msg("user and all of their data erased")
 	s.answer(ctx, v, nil)
 }
@@ -266,7 +278,7 @@ func (s *Server) deleteConnection(ctx *fasthttp.RequestCtx, a []string, data boo
 		return
 	}
 	provider := a[1]
-	err = s.deps.Ingest.RevokeConnection(u.IID, provider)
+	err = s.deps.Ingest.RevokeConnection(u, provider)
 	if errors.Is(err, pebblestore.ErrNotFound) {
 		s.writeError(ctx, notFound)
 		return

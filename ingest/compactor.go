@@ -286,6 +286,9 @@ func (c *Compactor) round() (int, error) {
 		return len(entries) < c.opts.MaxBatches && size < c.opts.MaxBytes, nil
 	})
 	if err != nil || len(entries) == 0 {
+		if err == nil {
+			err = c.passGap(w)
+		}
 		return 0, err
 	}
 	for {
@@ -332,8 +335,11 @@ func (c *Compactor) indexRound(entries []*pebblestore.QueueEntry, size int) (int
 		}
 		d := &decoded[i%chunk]
 		if _, err := c.store.UserByIID(e.UserIID); errors.Is(err, pebblestore.ErrNotFound) {
-			// The user was erased while this batch was being written:
-			// nothing of it may be indexed.
+			// The user was erased after this round read the queue:
+			// nothing of it may be indexed, and the erasure took it out
+			// of the queue and of the backlog. The check comes after
+			// NewIndexBatch, which an erasure waits for.
+			size -= e.Size
 			if err := ib.DeleteQueue(e.Seq); err != nil {
 				return 0, nil, err
 			}
@@ -459,6 +465,24 @@ func (c *Compactor) indexBatch(ib *pebblestore.IndexBatch, e *pebblestore.QueueE
 		fault.seq = e.Seq
 	}
 	return err
+}
+
+// passGap moves the position up to the watermark when no queue entry is
+// left up to it: the sequence numbers in between left the queue unindexed,
+// erased with their user (or were given up by a failed write), and whoever
+// waits for them to be indexed must not wait for ever.
+func (c *Compactor) passGap(w uint64) error {
+	if c.pos.Load() >= w {
+		return nil
+	}
+	if err := c.store.SetCompactorPos(w); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.pos.Store(w)
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	return nil
 }
 
 // RunRetention is how long finished sync runs are kept.

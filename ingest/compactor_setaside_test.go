@@ -75,7 +75,7 @@ func TestBatchAtFaultIsSetAside(t *testing.T) {
 	}
 	// Erasing the user erases what was set aside of theirs.
 	u, _ := store.User("noisy")
-	if err := store.DeleteUser(u); err != nil {
+	if _, err := store.DeleteUser(u); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := c.SetAside(); err != nil || n != 0 {

@@ -11,11 +11,12 @@ type Kind int
 
 // Refusal kinds.
 const (
-	KindOverloaded  Kind = iota + 1 // 503 with Retry-After
-	KindDiskFull                    // 507
-	KindUnknownUser                 // 404
-	KindConflict                    // 422: Idempotency-Key reused with another body
-	KindInvalid                     // 400
+	KindOverloaded   Kind = iota + 1 // 503 with Retry-After
+	KindDiskFull                     // 507
+	KindUnknownUser                  // 404
+	KindConflict                     // 422: Idempotency-Key reused with another body
+	KindInvalid                      // 400
+	KindRevokedToken                 // 401: an SDK token of an erased user
 )
 
 // Error is a refused batch. Nothing of it was stored.

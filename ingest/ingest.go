@@ -8,7 +8,8 @@
 // The Compactor drains the queue into the indexes, one atomic write per
 // round, and sweeps expired replay records and runs. SDK telemetry is
 // written under the same rules, and run changes are published to the sync
-// status stream.
+// status stream. DeleteUser erases a user in one order with the user's
+// writes and the compactor (users.go).
 package ingest
 
 import (
@@ -122,6 +123,9 @@ type Request struct {
 	// it once the queue write has finished. When nil, Submit admits the
 	// request itself.
 	Admission *Admission
+	// Grant is set when the credential is an SDK token: the batch is
+	// refused (KindRevokedToken) unless the token still holds for the user.
+	Grant *Grant
 }
 
 // Result is the answer to an accepted (or replayed) sync.
@@ -163,13 +167,14 @@ type Service struct {
 	inflightBytes atomic.Int64
 	backlog       atomic.Int64 // body bytes queued and not yet indexed (since start)
 	concurrent    atomic.Int64
-	appended      chan struct{}   // wakes the compactor
-	stripes       [256]sync.Mutex // serialise replays of one body or key
-	usersMu       sync.Mutex      // serialise user creation
-	users         sync.Map        // user id -> internal id
-	connMu        sync.Mutex      // guards reading and updating conns
-	conns         sync.Map        // connKey -> pebblestore.Connection
-	events        Broadcaster     // run changes, for the sync status stream
+	appended      chan struct{}    // wakes the compactor
+	stripes       [256]sync.Mutex  // serialise replays of one body or key
+	usersMu       sync.Mutex       // serialise user creation
+	userLocks     [64]sync.RWMutex // order a user's writes with its erasure (users.go)
+	users         sync.Map         // user id -> internal id
+	connMu        sync.Mutex       // guards reading and updating conns
+	conns         sync.Map         // connKey -> pebblestore.Connection
+	events        Broadcaster      // run changes, for the sync status stream
 
 	Stats Stats
 }
@@ -300,6 +305,14 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 		return nil, err
 	}
 	after = append(after, unlock)
+	unlockUser, err := s.lockUser(req.UserID, deadline)
+	if err != nil {
+		return nil, err
+	}
+	after = append(after, unlockUser)
+	if err := s.checkGrant(req.UserID, req.Grant); err != nil {
+		return nil, err
+	}
 
 	now := s.opts.Now()
 	// Replay records live under the user: a user that does not exist yet
@@ -479,8 +492,19 @@ func (s *Service) touchConnection(b *pebblestore.Batch, iid uint32, provider str
 
 // RevokeConnection marks a user's connection to a provider revoked; the
 // next sync from it makes it active again. It returns ErrNotFound when the
-// user never synced from that provider.
-func (s *Service) RevokeConnection(iid uint32, provider string) error {
+// user never synced from that provider, or is no longer u.
+func (s *Service) RevokeConnection(u *pebblestore.User, provider string) error {
+	unlock, err := s.lockUser(u.ID, time.Now().Add(s.opts.CommitTimeout))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if iid, known, err := s.lookupUser(u.ID); err != nil {
+		return err
+	} else if !known || iid != u.IID {
+		return pebblestore.ErrNotFound
+	}
+	iid := u.IID
 	s.connMu.Lock()
 	defer s.connMu.Unlock()
 	c, err := s.store.Connection(iid, provider)
@@ -668,6 +692,11 @@ func (s *Service) user(b *pebblestore.Batch, id string, now, deadline time.Time)
 // CreateUser adds a user outside a sync (POST /users). It returns
 // pebblestore.ErrUserExists for an id that is taken.
 func (s *Service) CreateUser(id string, profile []byte) (*pebblestore.User, error) {
+	unlock, err := s.lockUser(id, time.Now().Add(s.opts.CommitTimeout))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	s.usersMu.Lock()
 	defer s.usersMu.Unlock()
 	if _, err := s.store.User(id); err == nil {

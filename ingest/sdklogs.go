@@ -14,8 +14,9 @@ import (
 // The rules of a sync apply: the same admission (disk reserve, stalls,
 // concurrency), and an unknown user is created, or refused with
 // KindUnknownUser when AutoCreateUsers is off. The SDKs report the start of
-// an export before its first batch, so telemetry often comes first.
-func (s *Service) AppendSDKLogs(userID string, logs []pebblestore.SDKLog) error {
+// an export before its first batch, so telemetry often comes first. grant
+// is the SDK token's, nil for an API key (see Request.Grant).
+func (s *Service) AppendSDKLogs(userID string, grant *Grant, logs []pebblestore.SDKLog) error {
 	size := 0
 	for i := range logs {
 		size += len(logs[i].Event)
@@ -35,9 +36,18 @@ func (s *Service) AppendSDKLogs(userID string, logs []pebblestore.SDKLog) error 
 			}
 		}
 	}()
+	deadline := time.Now().Add(s.opts.CommitTimeout)
+	unlockUser, err := s.lockUser(userID, deadline)
+	if err != nil {
+		return err
+	}
+	after = append(after, unlockUser)
+	if err := s.checkGrant(userID, grant); err != nil {
+		return err
+	}
 	now := s.opts.Now().UTC()
 	b := s.store.NewBatch()
-	iid, created, err := s.user(b, userID, now, time.Now().Add(s.opts.CommitTimeout))
+	iid, created, err := s.user(b, userID, now, deadline)
 	if err != nil {
 		b.Close()
 		return err

@@ -211,7 +211,7 @@ func TestDeleteUserErasesDictionaries(t *testing.T) {
 	if _, err := ib.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteUser(u); err != nil {
+	if _, err := s.DeleteUser(u); err != nil {
 		t.Fatal(err)
 	}
 	s.Each(func(k, v []byte) error {

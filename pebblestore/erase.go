@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"strings"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -21,39 +23,55 @@ func userSpan(prefix byte, iid uint32) (lo, hi []byte) {
 
 // DeleteUser erases a user and everything of theirs in one synced write:
 // series points, workouts and their parts, sleep stages, runs, data
-// sources, replay guards, Idempotency-Keys, SDK logs, refresh tokens and
-// queued batches not yet indexed. The internal id is never reused.
-func (s *Store) DeleteUser(u *User) error {
+// sources, replay guards, Idempotency-Keys, SDK logs, connections, refresh
+// tokens, dead letters and the queued batches not yet indexed (with their
+// runs). It returns the request bytes of those queued batches, which leave
+// the index backlog. The internal id is never reused: a batch queued for
+// the erased user can never be indexed for a user created again under the
+// same id.
+//
+// It waits for the compactor's batch in progress (see NewIndexBatch), so
+// that no index write of the user lands after it. The caller keeps the
+// user's own writes (syncs, SDK logs, connections) from running meanwhile.
+func (s *Store) DeleteUser(u *User) (queuedBytes int, err error) {
+	s.eraseMu.Lock()
+	defer s.eraseMu.Unlock()
 	b := s.db.NewBatch()
 	defer b.Close()
 	// Runs and data sources are found through per-user indexes.
 	if err := s.eachInRange(prefixUserRun, u.IID, func(k, _ []byte) error {
 		return b.Delete(key(prefixRun, k[5:13]), nil)
 	}); err != nil {
-		return err
+		return 0, err
 	}
 	if err := s.eachInRange(prefixSource, u.IID, func(_, v []byte) error {
 		return b.Delete(key(prefixSourceByID, v), nil)
 	}); err != nil {
-		return err
+		return 0, err
 	}
 	for _, p := range userRanges {
 		lo, hi := userSpan(p, u.IID)
 		if err := b.DeleteRange(lo, hi, nil); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if err := s.deleteSetAside(b, u.IID); err != nil { // batches set aside hold the user's data too
-		return err
+		return 0, err
 	}
-	// Queued batches of the user: the compactor would index them after.
+	// Queued batches of the user and their runs: the compactor would
+	// index them after. A run of a batch written by an earlier release may
+	// lack its per-user index entry.
 	if err := s.ScanQueue(0, func(e *QueueEntry) (bool, error) {
 		if e.UserIID == u.IID {
+			queuedBytes += e.Size
+			if err := b.Delete(key(prefixRun, be64(e.Seq)), nil); err != nil {
+				return false, err
+			}
 			return true, b.Delete(queueKey(e.Seq), nil)
 		}
 		return true, nil
 	}); err != nil {
-		return err
+		return 0, err
 	}
 	if err := s.eachPrefix(prefixRefresh, func(k, v []byte) error {
 		var r struct {
@@ -64,15 +82,32 @@ func (s *Store) DeleteUser(u *User) error {
 		}
 		return nil
 	}); err != nil {
-		return err
+		return 0, err
 	}
 	if err := b.Delete(userKey(u.ID), nil); err != nil {
-		return err
+		return 0, err
 	}
 	if err := b.Delete(key(prefixUserIID, be32(u.IID)), nil); err != nil {
-		return err
+		return 0, err
 	}
-	return b.Commit(s.wo)
+	if err := b.Commit(s.wo); err != nil {
+		return 0, err
+	}
+	s.forgetSources(u.IID)
+	return queuedBytes, nil
+}
+
+// forgetSources drops the cached data sources of an erased user.
+func (s *Store) forgetSources(iid uint32) {
+	prefix := string(key(prefixSource, be32(iid)))
+	d := &s.dict
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for k := range d.sources {
+		if strings.HasPrefix(k, prefix) {
+			delete(d.sources, k)
+		}
+	}
 }
 
 // DeleteProviderData erases the data of one provider of a user: the series
@@ -184,3 +219,41 @@ func (s *Store) each(lo, hi []byte, fn func(k, v []byte) error) error {
 // Each calls fn with every key and value of the store, in order; the slices
 // are valid only during the call. Tests use it to prove what is left.
 func (s *Store) Each(fn func(k, v []byte) error) error { return s.each(nil, nil, fn) }
+
+// UserKeys describes every key of the store that belongs to an internal
+// user id: the keys of the keyspaces that start with it, and the queue
+// entries, dead letters, runs and data source records that name it. An
+// erased user has none. Tests use it to prove an erasure complete; it reads
+// the whole store.
+func (s *Store) UserKeys(iid uint32) ([]string, error) {
+	var out []string
+	keyed := map[byte]bool{prefixUserIID: true}
+	for _, p := range userRanges {
+		keyed[p] = true
+	}
+	err := s.Each(func(k, v []byte) error {
+		owner, ok := uint32(0), false
+		switch {
+		case keyed[k[0]] && len(k) >= 5:
+			owner, ok = binary.BigEndian.Uint32(k[1:5]), true
+		case k[0] == prefixQueue || k[0] == prefixDeadLetter:
+			e, err := decodeQueueEntry(append([]byte{prefixQueue}, k[1:]...), v)
+			if err != nil {
+				return err
+			}
+			owner, ok = e.UserIID, true
+		case k[0] == prefixRun || k[0] == prefixSourceByID:
+			var r struct {
+				UserIID *uint32 `json:"user_iid"`
+			}
+			if json.Unmarshal(v, &r) == nil && r.UserIID != nil {
+				owner, ok = *r.UserIID, true
+			}
+		}
+		if ok && owner == iid {
+			out = append(out, fmt.Sprintf("%q %x", k[0], k[1:]))
+		}
+		return nil
+	})
+	return out, err
+}

@@ -69,6 +69,13 @@ func (s *Store) CompactorPos() (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
+// SetCompactorPos records the compactor's position outside an index batch:
+// when the entries up to it left the queue without being indexed (erased
+// with their user). Like an index batch, it needs no fsync of its own.
+func (s *Store) SetCompactorPos(seq uint64) error {
+	return s.db.Set(key(prefixMeta, []byte(metaCompactorPos)), be64(seq), pebble.NoSync)
+}
+
 type blockKey struct {
 	user   uint32
 	series uint16
@@ -97,16 +104,32 @@ type IndexBatch struct {
 	s      *Store
 	b      *pebble.Batch
 	points map[blockKey][]Point
+	locked bool // holds the store's eraseMu
 	dictBatch
 }
 
-// NewIndexBatch starts a compactor batch. Only one may be open at a time.
+// NewIndexBatch starts a compactor batch. Only one may be open at a time:
+// it waits for an erasure of a user in progress, and until it is committed
+// or closed DeleteUser waits for it. A user found to exist after
+// NewIndexBatch returned therefore exists until the batch is committed:
+// its index writes land before any erasure of the user, never after.
 func (s *Store) NewIndexBatch() *IndexBatch {
-	return &IndexBatch{s: s, b: s.db.NewBatch(), points: map[blockKey][]Point{}, dictBatch: s.newDictBatch()}
+	s.eraseMu.Lock()
+	return &IndexBatch{s: s, b: s.db.NewBatch(), points: map[blockKey][]Point{}, dictBatch: s.newDictBatch(), locked: true}
 }
 
 // Close discards an uncommitted batch.
-func (ib *IndexBatch) Close() { ib.b.Close() }
+func (ib *IndexBatch) Close() {
+	ib.b.Close()
+	ib.unlock()
+}
+
+func (ib *IndexBatch) unlock() {
+	if ib.locked {
+		ib.locked = false
+		ib.s.eraseMu.Unlock()
+	}
+}
 
 // AddPoint adds a series point. A point with the Start of a stored point of
 // the same (user, series, data source) replaces it.
@@ -220,6 +243,7 @@ func (ib *IndexBatch) SetPosition(seq uint64) error {
 // queue writes in the same WAL, and a crash before it reached the disk
 // simply means the compactor indexes those batches again.
 func (ib *IndexBatch) Commit() (points int, err error) {
+	defer ib.unlock()
 	defer ib.b.Close()
 	n := 0
 	for k, in := range ib.points {

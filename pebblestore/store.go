@@ -206,6 +206,10 @@ type Store struct {
 	mu      sync.Mutex // guards the user dictionary's counter
 	nextIID uint32
 	dict    dictionaries
+	// eraseMu orders the erasure of users with indexing: an IndexBatch
+	// holds it from NewIndexBatch until it is committed or closed, and
+	// DeleteUser for its write.
+	eraseMu sync.Mutex
 }
 
 // Open opens (or creates) the store in o.Dir.
