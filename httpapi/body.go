@@ -29,9 +29,13 @@ import (
 // sends is discarded without being kept (lingerClose).
 const (
 	// controlBodyLimit bounds the bodies of the routes that take a small
-	// JSON document (credentials, users, tokens), some of them read before
-	// a credential is known (an application secret, a refresh token).
-	controlBodyLimit = 64 << 10
+	// JSON document (users, API keys, applications), read once the
+	// request's credential is known.
+	controlBodyLimit = 16 << 10
+	// credentialBodyLimit bounds the bodies read before any credential is
+	// known, because they carry it: application credentials, refresh
+	// tokens. 2,048 connections holding one each hold 8 MiB.
+	credentialBodyLimit = 4 << 10
 	// firstChunk is the capacity a body of unknown size starts with; it
 	// doubles as it fills.
 	firstChunk = 64 << 10
@@ -166,7 +170,7 @@ func (s *Server) readBody(ctx *fasthttp.RequestCtx, limit int, hold func(int) er
 		defer release()
 	}
 
-	size := firstChunk
+	size := min(firstChunk, limit+1)
 	if enc == "" && declared >= 0 {
 		size = declared // known exactly: one allocation, no copies
 	}
@@ -328,6 +332,11 @@ func (s *Server) jsonBody(ctx *fasthttp.RequestCtx, v any) error {
 // controlBody reads the small JSON body of a control route.
 func (s *Server) controlBody(ctx *fasthttp.RequestCtx) ([]byte, error) {
 	return s.readBody(ctx, min(controlBodyLimit, s.opts.MaxBody), nil)
+}
+
+// credentialBody reads the body of a route whose credential is in it.
+func (s *Server) credentialBody(ctx *fasthttp.RequestCtx) ([]byte, error) {
+	return s.readBody(ctx, min(credentialBodyLimit, s.opts.MaxBody), nil)
 }
 
 // Lingering close. A client that writes its whole body before it reads

@@ -238,7 +238,7 @@ func (s *Server) refreshBody(ctx *fasthttp.RequestCtx) (string, error) {
 	var in struct {
 		RefreshToken string `json:"refresh_token"`
 	}
-	body, err := s.controlBody(ctx)
+	body, err := s.credentialBody(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -341,9 +341,16 @@ func (s *Server) adminKey(ctx *fasthttp.RequestCtx) (*auth.Principal, error) {
 // both are given, as in Open Wearables.
 func (s *Server) token(ctx *fasthttp.RequestCtx, userID string) {
 	var req codec.TokenRequest
-	if err := s.jsonBody(ctx, &req); err != nil {
+	body, err := s.credentialBody(ctx)
+	if err != nil {
 		s.writeError(ctx, err)
 		return
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := codec.Unmarshal(body, &req); err != nil {
+			s.writeError(ctx, err)
+			return
+		}
 	}
 	var (
 		appID string

@@ -29,13 +29,22 @@ func (s *Server) postSDKLogs(ctx *fasthttp.RequestCtx, a []string) {
 		s.writeError(ctx, err)
 		return
 	}
-	body, err := s.sdkLogBody(ctx)
+	// As a sync: a place in the write path first, then the body, counted
+	// as it is read.
+	adm, err := s.deps.Ingest.Admit(0)
 	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	body, err := s.readBody(ctx, min(maxSDKLogBody, s.opts.MaxBody), adm.Grow)
+	if err != nil {
+		adm.Release()
 		s.writeError(ctx, err)
 		return
 	}
 	batch, err := codec.DecodeSDKLogs(body)
 	if err != nil {
+		adm.Release()
 		s.writeError(ctx, err)
 		return
 	}
@@ -46,7 +55,7 @@ func (s *Server) postSDKLogs(ctx *fasthttp.RequestCtx, a []string) {
 			Type: e.Type, Timestamp: e.Timestamp, Event: e.Raw,
 		}
 	}
-	if err := s.deps.Ingest.AppendSDKLogs(userID, grant(p), logs); err != nil {
+	if err := s.deps.Ingest.AppendSDKLogs(userID, grant(p), adm, logs); err != nil {
 		s.writeError(ctx, err)
 		return
 	}
@@ -80,12 +89,6 @@ func (s *Server) sdkWriter(ctx *fasthttp.RequestCtx, userID string) (*auth.Princ
 		}
 	}
 	return p, nil
-}
-
-// sdkLogBody returns the request body decompressed, bounded by
-// maxSDKLogBody and counted against the write path's admission.
-func (s *Server) sdkLogBody(ctx *fasthttp.RequestCtx) ([]byte, error) {
-	return s.readBody(ctx, min(maxSDKLogBody, s.opts.MaxBody), nil)
 }
 
 // getSDKLogs is GET /users/{id}/sdk-logs: the user's stored SDK log events,

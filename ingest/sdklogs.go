@@ -15,14 +15,23 @@ import (
 // concurrency), and an unknown user is created, or refused with
 // KindUnknownUser when AutoCreateUsers is off. The SDKs report the start of
 // an export before its first batch, so telemetry often comes first. grant
-// is the SDK token's, nil for an API key (see Request.Grant).
-func (s *Service) AppendSDKLogs(userID string, grant *Grant, logs []pebblestore.SDKLog) error {
+// is the SDK token's, nil for an API key (see Request.Grant). adm is the
+// place the request took before its body was read (Admit), which
+// AppendSDKLogs takes over; nil, and it admits the events itself.
+func (s *Service) AppendSDKLogs(userID string, grant *Grant, adm *Admission, logs []pebblestore.SDKLog) error {
 	size := 0
 	for i := range logs {
 		size += len(logs[i].Event)
 	}
-	adm, err := s.Admit(size)
-	if err != nil {
+	if adm == nil {
+		var err error
+		if adm, err = s.Admit(0); err != nil {
+			return err
+		}
+	}
+	// The events are copied into the write: counted before it is built.
+	if err := adm.Grow(size); err != nil {
+		adm.Release()
 		return err
 	}
 	// Released when the write has finished, even after a timeout (see

@@ -85,7 +85,7 @@ func TestGrantHoldsForOneIncarnation(t *testing.T) {
 			t.Errorf("%s token of a live user: %v", name, err)
 		}
 	}
-	if err := s.AppendSDKLogs("u", current, []pebblestore.SDKLog{{Type: "x", Event: []byte(`{}`)}}); err != nil {
+	if err := s.AppendSDKLogs("u", current, nil, []pebblestore.SDKLog{{Type: "x", Event: []byte(`{}`)}}); err != nil {
 		t.Errorf("SDK logs with a live token: %v", err)
 	}
 	if err := s.DeleteUser(u); err != nil {
@@ -100,7 +100,7 @@ func TestGrantHoldsForOneIncarnation(t *testing.T) {
 	}
 	_, err = s.Submit(&Request{UserID: "u", Body: appleBody(2, 1), Grant: current})
 	revoked("sync with the token of an erased user", err)
-	revoked("SDK logs with the token of an erased user", s.AppendSDKLogs("u", legacy, []pebblestore.SDKLog{{Type: "x", Event: []byte(`{}`)}}))
+	revoked("SDK logs with the token of an erased user", s.AppendSDKLogs("u", legacy, nil, []pebblestore.SDKLog{{Type: "x", Event: []byte(`{}`)}}))
 	if _, err := store.User("u"); !errors.Is(err, pebblestore.ErrNotFound) {
 		t.Fatalf("a refused token created the user again: %v", err)
 	}
