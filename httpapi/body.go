@@ -353,9 +353,12 @@ const (
 	lingerTime   = 10 * time.Second
 	lingerRead   = 2 * time.Second
 	maxLingering = 256
-	// unreadKept is fasthttp's own bound: it discards up to 256 KiB of an
-	// unread body to keep the connection alive, and closes past it.
-	unreadKept = 256 << 10
+	// drainKept is the most of a refused body that is read and thrown away
+	// before the answer, so that the connection stays open for the next
+	// request: a phone's batch of 2,000 items is about 1 MB, and a
+	// reconnection per 503 would cost an overloaded server more than the
+	// read. Past it, the connection lingers and closes.
+	drainKept = 2 << 20
 )
 
 var lingerBufs = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
@@ -372,8 +375,15 @@ func (s *Server) settleBody(ctx *fasthttp.RequestCtx) {
 	if prog.done {
 		return
 	}
-	if declared > 0 && declared-prog.read <= unreadKept {
-		return // fasthttp reads the rest and keeps the connection
+	if declared < 0 || declared-prog.read <= drainKept {
+		// Read and thrown away through a small buffer, never kept.
+		raw := &sentBody{r: ctx.RequestBodyStream(), limit: prog.read + drainKept, declared: declared, prog: prog}
+		bp := lingerBufs.Get().(*[]byte)
+		_, err := io.CopyBuffer(io.Discard, raw, *bp)
+		lingerBufs.Put(bp)
+		if err == nil && prog.done {
+			return
+		}
 	}
 	s.lingerClose(ctx)
 }
