@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math/bits"
 	"net"
 	"strings"
 	"sync"
@@ -69,12 +70,24 @@ func progressOf(ctx *fasthttp.RequestCtx) *bodyProgress {
 
 var bodyPool sync.Pool // *[]byte, capacity at most pooledBodyCap
 
-// getBody returns an empty buffer of capacity at least n.
+// getBody returns an empty buffer of capacity at least n: a pooled one, or
+// a new one of n's size class, so that bodies of about the same size (an
+// SDK's batches) reuse each other's buffers.
 func getBody(n int) []byte {
 	if v, ok := bodyPool.Get().(*[]byte); ok && cap(*v) >= n {
 		return (*v)[:0]
 	}
-	return make([]byte, 0, n)
+	return make([]byte, 0, sizeClass(n))
+}
+
+// sizeClass rounds n up to an eighth of its power of two (at most 12.5 %
+// more), up to pooledBodyCap; larger buffers are not pooled and are exact.
+func sizeClass(n int) int {
+	if n <= 0 || n > pooledBodyCap {
+		return n
+	}
+	step := max(1<<(bits.Len(uint(n))-1)/8, 1)
+	return (n + step - 1) / step * step
 }
 
 // putBody gives a buffer returned by readBody back for reuse; the caller
@@ -174,10 +187,11 @@ func (s *Server) readBody(ctx *fasthttp.RequestCtx, limit int, hold func(int) er
 	if enc == "" && declared >= 0 {
 		size = declared // known exactly: one allocation, no copies
 	}
-	if err := hold(size); err != nil {
+	buf := getBody(size)
+	if err := hold(cap(buf)); err != nil {
+		putBody(buf)
 		return nil, err
 	}
-	buf := getBody(size)
 	for {
 		if len(buf) == cap(buf) {
 			next := min(2*cap(buf), limit+1)

@@ -80,3 +80,18 @@ func TestErrorMapping(t *testing.T) {
 		}
 	}
 }
+
+func TestSizeClass(t *testing.T) {
+	for _, tc := range []struct{ n, want int }{
+		{0, 0}, {1, 1}, {7, 7}, {8, 8}, {9, 9}, {100, 104}, {64 << 10, 64 << 10}, {(64 << 10) + 1, 72 << 10},
+		{900_000, 917_504}, {950_000, 983_040}, {4 << 20, 4 << 20}, {(4 << 20) + 1, (4 << 20) + 1},
+	} {
+		got := sizeClass(tc.n)
+		if got != tc.want {
+			t.Errorf("sizeClass(%d) = %d, want %d", tc.n, got, tc.want)
+		}
+		if got < tc.n || (tc.n > 0 && tc.n <= pooledBodyCap && got > tc.n+tc.n/8) {
+			t.Errorf("sizeClass(%d) = %d: not within 12.5 %% above", tc.n, got)
+		}
+	}
+}
