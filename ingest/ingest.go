@@ -494,16 +494,11 @@ func (s *Service) touchConnection(b *pebblestore.Batch, iid uint32, provider str
 // next sync from it makes it active again. It returns ErrNotFound when the
 // user never synced from that provider, or is no longer u.
 func (s *Service) RevokeConnection(u *pebblestore.User, provider string) error {
-	unlock, err := s.lockUser(u.ID, time.Now().Add(s.opts.CommitTimeout))
+	unlock, err := s.lockIncarnation(u)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if iid, known, err := s.lookupUser(u.ID); err != nil {
-		return err
-	} else if !known || iid != u.IID {
-		return pebblestore.ErrNotFound
-	}
 	iid := u.IID
 	s.connMu.Lock()
 	defer s.connMu.Unlock()

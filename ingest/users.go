@@ -111,19 +111,32 @@ func (s *Service) DeleteUser(u *pebblestore.User) error {
 	return nil
 }
 
+// lockIncarnation takes a user's lock for a write that concerns u, and
+// refuses (pebblestore.ErrNotFound) when the user is no longer u: erased,
+// perhaps created again under the same id.
+func (s *Service) lockIncarnation(u *pebblestore.User) (func(), error) {
+	unlock, err := s.lockUser(u.ID, time.Now().Add(s.opts.CommitTimeout))
+	if err != nil {
+		return nil, err
+	}
+	if iid, known, err := s.lookupUser(u.ID); err != nil || !known || iid != u.IID {
+		unlock()
+		if err == nil {
+			err = pebblestore.ErrNotFound
+		}
+		return nil, err
+	}
+	return unlock, nil
+}
+
 // PutUserProfile replaces the profile of a user, unless the user is no
 // longer u (pebblestore.ErrNotFound): a profile written as the user is
 // erased would bring the user record back.
 func (s *Service) PutUserProfile(u *pebblestore.User, profile []byte) error {
-	unlock, err := s.lockUser(u.ID, time.Now().Add(s.opts.CommitTimeout))
+	unlock, err := s.lockIncarnation(u)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if iid, known, err := s.lookupUser(u.ID); err != nil {
-		return err
-	} else if !known || iid != u.IID {
-		return pebblestore.ErrNotFound
-	}
 	return s.store.PutUserProfile(u, profile)
 }
