@@ -44,6 +44,9 @@ const (
 	// encoders to stay within 8 MB); a frame asking for more is 413. The
 	// decoder's history is charged at this size.
 	zstdWindow = 8 << 20
+	// inflateState is what a gzip or deflate decoder holds, charged as
+	// such: its 32 KiB window, its tables and its read buffer.
+	inflateState = 64 << 10
 	// pooledBodyCap is the largest body buffer kept for reuse, so that
 	// one large request does not pin its buffer.
 	pooledBodyCap = 4 << 20
@@ -158,12 +161,18 @@ func (s *Server) readBody(ctx *fasthttp.RequestCtx, limit int, hold func(int) er
 	var release func()
 	switch enc {
 	case "gzip":
+		if err := hold(inflateState); err != nil {
+			return nil, err
+		}
 		zr, err := gzipReader(raw)
 		if err != nil {
 			return nil, decompressError(err, limit, raw)
 		}
 		src, release = zr, func() { gzipPool.Put(zr) }
 	case "deflate":
+		if err := hold(inflateState); err != nil {
+			return nil, err
+		}
 		zr, err := zlib.NewReader(raw)
 		if err != nil {
 			return nil, decompressError(err, limit, raw)
@@ -360,11 +369,12 @@ func (s *Server) credentialBody(ctx *fasthttp.RequestCtx) ([]byte, error) {
 // with a reset, and the reset discards the answer on the client's side.
 // So, as nginx does, the answer is sent, the sending side is shut, and
 // what the client still sends is read and thrown away, in a small buffer,
-// until it stops, for at most lingerTime and never more than lingerRead
-// between two reads, then the connection is closed. At most maxLingering
+// until it stops, for at most lingerTime and lingerBytes and never more than
+// lingerRead between two reads, then the connection is closed. At most maxLingering
 // connections linger at once; past that they are closed at once.
 const (
 	lingerTime   = 10 * time.Second
+	lingerBytes  = 64 << 20
 	lingerRead   = 2 * time.Second
 	maxLingering = 256
 	// drainKept is the most of a refused body that is read and thrown away
@@ -432,7 +442,7 @@ func (s *Server) lingerClose(ctx *fasthttp.RequestCtx) {
 		bp := lingerBufs.Get().(*[]byte)
 		defer lingerBufs.Put(bp)
 		end := time.Now().Add(lingerTime)
-		for {
+		for drained := 0; drained < lingerBytes; {
 			now := time.Now()
 			if !now.Before(end) {
 				return
@@ -442,9 +452,11 @@ func (s *Server) lingerClose(ctx *fasthttp.RequestCtx) {
 				next = end
 			}
 			_ = c.SetReadDeadline(next)
-			if _, err := c.Read(*bp); err != nil {
+			n, err := c.Read(*bp)
+			if err != nil {
 				return
 			}
+			drained += n
 		}
 	})
 }

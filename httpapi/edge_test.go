@@ -119,6 +119,7 @@ func TestExpectContinueRefusesFromTheHeaders(t *testing.T) {
 		{"no credentials", "", 1000, 401},
 		{"a bad key", "X-Open-Wearables-API-Key: sk-00000000000000000000000000000000", 1000, 401},
 		{"a bad user id", "X-Open-Wearables-API-Key: " + adminKey + "\r\nX-Path: bad", 1000, 400},
+		{"SDK logs without credentials", "", 1000, 401},
 	} {
 		path := "/api/v1/sdk/users/u/sync"
 		switch tc.name {
@@ -126,6 +127,8 @@ func TestExpectContinueRefusesFromTheHeaders(t *testing.T) {
 			path = "/api/v1/sdk/users/bad%20id/sync"
 		case "over the size limit, elsewhere":
 			path = "/api/v1/users"
+		case "SDK logs without credentials":
+			path = "/api/v1/sdk/users/u/logs"
 		}
 		h := "POST " + path + " HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
 		if tc.headers != "" {
