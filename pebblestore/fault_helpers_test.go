@@ -6,7 +6,9 @@ package pebblestore
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -155,6 +157,11 @@ func faultListing(t testing.TB, dir string) map[string]faultFile {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if errors.Is(err, fs.ErrNotExist) {
+			// A store abandoned after a fatal error may still replace
+			// its OPTIONS file while the directory is listed.
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
