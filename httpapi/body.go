@@ -40,6 +40,9 @@ const (
 	// firstChunk is the capacity a body of unknown size starts with; it
 	// doubles as it fills.
 	firstChunk = 64 << 10
+	// firstKnownChunk is the most of a body of known size that is taken at
+	// once, before any of it has arrived.
+	firstKnownChunk = 1 << 20
 	// zstdWindow is the largest zstd window accepted (RFC 8878 asks HTTP
 	// encoders to stay within 8 MB); a frame asking for more is 413. The
 	// decoder's history is charged at this size.
@@ -192,9 +195,13 @@ func (s *Server) readBody(ctx *fasthttp.RequestCtx, limit int, hold func(int) er
 		defer release()
 	}
 
-	size := min(firstChunk, limit+1)
+	// A body of known size gets its buffer in one piece up to
+	// firstKnownChunk (an SDK batch), and grows towards its size as it
+	// arrives beyond: a client that announces megabytes and sends them
+	// slowly holds what it sent, not what it announced.
+	size, want := min(firstChunk, limit+1), limit+1
 	if enc == "" && declared >= 0 {
-		size = declared // known exactly: one allocation, no copies
+		size, want = min(declared, firstKnownChunk), declared
 	}
 	buf := getBody(size)
 	if err := hold(cap(buf)); err != nil {
@@ -202,8 +209,19 @@ func (s *Server) readBody(ctx *fasthttp.RequestCtx, limit int, hold func(int) er
 		return nil, err
 	}
 	for {
+		if len(buf) == want && enc == "" && declared >= 0 {
+			// All of it: the stream's end comes with its last bytes,
+			// or with the next read.
+			var one [1]byte
+			if n, err := src.Read(one[:]); n == 0 && err == io.EOF {
+				break
+			} else if err != nil && err != io.EOF {
+				return nil, raw.failure(err)
+			}
+			return nil, tooLarge(limit)
+		}
 		if len(buf) == cap(buf) {
-			next := min(2*cap(buf), limit+1)
+			next := min(2*cap(buf), want)
 			if next <= cap(buf) {
 				next = cap(buf) + firstChunk
 			}

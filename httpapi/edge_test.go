@@ -247,3 +247,31 @@ func TestEveryBodyEncodingIsAccepted(t *testing.T) {
 		t.Errorf("a deflated user: %d %s", r.status, r.body)
 	}
 }
+
+// A client that announces a large body and sends it slowly holds what it
+// has sent, not what it announced: it cannot take the bytes in flight from
+// everybody else by announcing them.
+func TestAnnouncedBodyIsNotHeldBeforeItArrives(t *testing.T) {
+	ts := startServer(t, func(o *app.Options) { o.HTTP.MaxBody = 16 << 20 })
+	conn, err := net.Dial("tcp", ts.app.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/sdk/users/u/sync HTTP/1.1\r\nHost: x\r\nX-Open-Wearables-API-Key: %s\r\nContent-Length: %d\r\n\r\n%s",
+		adminKey, 12<<20, strings.Repeat(" ", 100<<10))
+	deadline := time.Now().Add(5 * time.Second)
+	var held, reqs int64
+	for time.Now().Before(deadline) {
+		if held, reqs = ts.app.Ingest.InFlight(); reqs == 1 && held > 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if reqs != 1 {
+		t.Fatalf("the request never took its place (%d in flight)", reqs)
+	}
+	if held > 2<<20 {
+		t.Errorf("a body announced at 12 MiB with 100 KiB sent holds %d bytes", held)
+	}
+}
