@@ -80,10 +80,16 @@ var bodyPool sync.Pool // *[]byte, capacity at most pooledBodyCap
 // a new one of n's size class, so that bodies of about the same size (an
 // SDK's batches) reuse each other's buffers.
 func getBody(n int) []byte {
-	if v, ok := bodyPool.Get().(*[]byte); ok && cap(*v) >= n {
-		return (*v)[:0]
+	class := sizeClass(n)
+	if v, ok := bodyPool.Get().(*[]byte); ok {
+		if c := cap(*v); c >= n && c <= 2*class {
+			return (*v)[:0]
+		}
+		// Too small, or so large that a small body would hold (and be
+		// charged) far more than it needs: left for another body.
+		bodyPool.Put(v)
 	}
-	return make([]byte, 0, sizeClass(n))
+	return make([]byte, 0, class)
 }
 
 // sizeClass rounds n up to an eighth of its power of two (at most 12.5 %

@@ -95,3 +95,13 @@ func TestSizeClass(t *testing.T) {
 		}
 	}
 }
+
+func TestGetBodyTakesAPooledBufferOfAboutTheSize(t *testing.T) {
+	putBody(make([]byte, 0, 4<<20))
+	for range 4 { // sync.Pool may drop what it holds; a few tries
+		b := getBody(1 << 20)
+		if cap(b) > 2<<20 || cap(b) < 1<<20 {
+			t.Fatalf("a 1 MiB body got a buffer of %d bytes", cap(b))
+		}
+	}
+}
