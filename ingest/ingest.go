@@ -153,13 +153,14 @@ type Stats struct {
 
 // Service accepts batches into the queue.
 type Service struct {
-	store *pebblestore.Store
-	opts  Options
-	log   zerolog.Logger
-	seq   *seqTracker
-	disk  diskWatch
-	stop  chan struct{}
-	wg    sync.WaitGroup
+	store     *pebblestore.Store
+	opts      Options
+	log       zerolog.Logger
+	seq       *seqTracker
+	disk      diskWatch
+	stop      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
 	// writes counts the queue writes still running, some of them after
 	// their Submit returned on a timeout.
 	writes sync.WaitGroup
@@ -213,8 +214,10 @@ func New(store *pebblestore.Store, o Options) (*Service, error) {
 // Close stops the background work. In-flight Submits must have returned;
 // Close waits for the queue writes that outlived their Submit (on a slow
 // disk), which use the store that the caller closes next.
+//
+// Close is safe to call more than once.
 func (s *Service) Close() {
-	close(s.stop)
+	s.closeOnce.Do(func() { close(s.stop) })
 	s.wg.Wait()
 	s.writes.Wait()
 }

@@ -126,3 +126,11 @@ func TestSequenceResumesAfterRestart(t *testing.T) {
 		store.Close()
 	}
 }
+
+// Close is called by a deferred stop and again by a signal handler's; the
+// second call must not panic (closing a closed channel).
+func TestCloseTwice(t *testing.T) {
+	s, _ := newService(t, Options{})
+	s.Close()
+	s.Close() // and the cleanup's third
+}
