@@ -7,6 +7,7 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -48,6 +49,17 @@ type App struct {
 	started time.Duration
 }
 
+// Validate reports every problem of every part's options at once, before
+// anything is opened; each part's zero fields count as their defaults.
+func (o Options) Validate() error {
+	st, au, in, ht := o.Store, o.Auth, o.Ingest, o.HTTP
+	st.EnsureDefaults()
+	au.EnsureDefaults()
+	in.EnsureDefaults()
+	ht.EnsureDefaults()
+	return errors.Join(st.Validate(), au.Validate(), in.Validate(), ht.Validate())
+}
+
 // Start opens everything and serves on ln.
 func Start(o Options, ln net.Listener) (*App, error) {
 	t0 := time.Now()
@@ -58,6 +70,9 @@ func Start(o Options, ln net.Listener) (*App, error) {
 	}
 	if o.Announce != nil {
 		o.Auth.Announce = o.Announce
+	}
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
 	a := &App{ln: ln, served: make(chan error, 1)}
 	var err error

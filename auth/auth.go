@@ -149,19 +149,23 @@ func (o *Options) EnsureDefaults() {
 
 // Validate reports a configuration that cannot work.
 func (o *Options) Validate() error {
-	switch {
-	case o.AdminKey != "" && len(o.AdminKey) < 16:
-		return errors.New("auth: the admin key must be at least 16 characters")
-	case o.TokenTTL < time.Minute:
-		return errors.New("auth: the token lifetime must be at least a minute")
-	case o.RefreshTTL < time.Hour:
-		return errors.New("auth: the refresh token lifetime must be at least an hour")
-	case o.BadCredentials < 1 || o.BadCredentialWindow < time.Second:
-		return errors.New("auth: the bad-credential limit must be positive and its window at least a second")
-	case o.BadCredentialAddrs < 1:
-		return errors.New("auth: the bad-credential limiter must remember at least one address")
+	var errs []error
+	if o.AdminKey != "" && len(o.AdminKey) < 16 {
+		errs = append(errs, errors.New("auth: the admin key must be at least 16 characters"))
 	}
-	return nil
+	if o.TokenTTL < time.Minute {
+		errs = append(errs, errors.New("auth: the token lifetime must be at least a minute"))
+	}
+	if o.RefreshTTL < time.Hour {
+		errs = append(errs, errors.New("auth: the refresh token lifetime must be at least an hour"))
+	}
+	if o.BadCredentials < 1 || o.BadCredentialWindow < time.Second {
+		errs = append(errs, errors.New("auth: the bad-credential limit must be positive and its window at least a second"))
+	}
+	if o.BadCredentialAddrs < 1 {
+		errs = append(errs, errors.New("auth: the bad-credential limiter must remember at least one address"))
+	}
+	return errors.Join(errs...)
 }
 
 // Service checks and issues credentials.

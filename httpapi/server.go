@@ -73,22 +73,26 @@ func (o *Options) EnsureDefaults() {
 
 // Validate reports a configuration that cannot work.
 func (o *Options) Validate() error {
-	switch {
-	case o.MaxBody < 1024:
-		return errors.New("httpapi: max body must be at least 1 KiB")
-	case o.ReadTimeout < 100*time.Millisecond, o.WriteTimeout < 100*time.Millisecond:
-		return errors.New("httpapi: read and write timeouts must be at least 100ms")
-	case o.MaxConnections < 1:
-		return errors.New("httpapi: max connections must be positive")
-	case o.SSEHeartbeat < 10*time.Millisecond:
-		return errors.New("httpapi: the SSE heartbeat must be at least 10ms")
+	var errs []error
+	if o.MaxBody < 1024 {
+		errs = append(errs, errors.New("httpapi: max body must be at least 1 KiB"))
+	}
+	if o.ReadTimeout < 100*time.Millisecond || o.WriteTimeout < 100*time.Millisecond {
+		errs = append(errs, errors.New("httpapi: read and write timeouts must be at least 100ms"))
+	}
+	if o.MaxConnections < 1 {
+		errs = append(errs, errors.New("httpapi: max connections must be positive"))
+	}
+	if o.SSEHeartbeat < 10*time.Millisecond {
+		errs = append(errs, errors.New("httpapi: the SSE heartbeat must be at least 10ms"))
 	}
 	for _, p := range o.TrustedProxies {
 		if !p.IsValid() {
-			return errors.New("httpapi: a trusted proxy is not a valid CIDR")
+			errs = append(errs, errors.New("httpapi: a trusted proxy is not a valid CIDR"))
+			break
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Deps are the services the routes use.

@@ -97,17 +97,20 @@ func (o *Options) EnsureDefaults() {
 
 // Validate reports a configuration that cannot work.
 func (o *Options) Validate() error {
-	switch {
-	case o.MaxItems < 1:
-		return errors.New("ingest: max items must be positive")
-	case o.MaxInflightBytes < 1<<20:
-		return errors.New("ingest: max in-flight bytes must be at least 1 MiB")
-	case o.MaxConcurrent < 1:
-		return errors.New("ingest: max concurrent batches must be positive")
-	case o.CommitTimeout < 100*time.Millisecond:
-		return errors.New("ingest: commit timeout must be at least 100ms")
+	var errs []error
+	if o.MaxItems < 1 {
+		errs = append(errs, errors.New("ingest: max items must be positive"))
 	}
-	return nil
+	if o.MaxInflightBytes < 1<<20 {
+		errs = append(errs, errors.New("ingest: max in-flight bytes must be at least 1 MiB"))
+	}
+	if o.MaxConcurrent < 1 {
+		errs = append(errs, errors.New("ingest: max concurrent batches must be positive"))
+	}
+	if o.CommitTimeout < 100*time.Millisecond {
+		errs = append(errs, errors.New("ingest: commit timeout must be at least 100ms"))
+	}
+	return errors.Join(errs...)
 }
 
 // Request is one sync to accept.

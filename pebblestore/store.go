@@ -176,22 +176,23 @@ func (o *Options) EnsureDefaults() {
 
 // Validate reports a configuration that cannot work.
 func (o *Options) Validate() error {
+	var errs []error
 	if o.Dir == "" {
-		return errors.New("pebblestore: a data directory is required")
+		errs = append(errs, errors.New("pebblestore: a data directory is required"))
 	}
 	if o.CacheSize < 1<<20 {
-		return errors.New("pebblestore: cache size must be at least 1 MiB")
+		errs = append(errs, errors.New("pebblestore: cache size must be at least 1 MiB"))
 	}
 	if o.MemTableSize < 1<<20 {
-		return errors.New("pebblestore: memtable size must be at least 1 MiB")
+		errs = append(errs, errors.New("pebblestore: memtable size must be at least 1 MiB"))
 	}
 	if o.MaxSourcesPerUser < 1 {
-		return errors.New("pebblestore: the data source limit per user must be at least 1")
+		errs = append(errs, errors.New("pebblestore: the data source limit per user must be at least 1"))
 	}
 	if o.MaxCustomSeriesPerUser < 1 || o.MaxCustomSeriesPerUser > MaxCustomSeriesPerUser {
-		return fmt.Errorf("pebblestore: the custom series type limit per user must be from 1 to %d", MaxCustomSeriesPerUser)
+		errs = append(errs, fmt.Errorf("pebblestore: the custom series type limit per user must be from 1 to %d", MaxCustomSeriesPerUser))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Store is the open database.
