@@ -63,8 +63,10 @@ func (o Options) Validate() error {
 // Start opens everything and serves on ln.
 func Start(o Options, ln net.Listener) (*App, error) {
 	t0 := time.Now()
-	o.Store.Logger, o.Auth.Logger, o.Ingest.Logger, o.HTTP.Logger = o.Logger, o.Logger, o.Logger, o.Logger
-	o.Compactor.Logger = o.Logger
+	// A child logger per part, so that every line says whose it is.
+	part := func(name string) zerolog.Logger { return o.Logger.With().Str("component", name).Logger() }
+	o.Store.Logger, o.Auth.Logger, o.Ingest.Logger, o.HTTP.Logger = part("store"), part("auth"), part("ingest"), part("http")
+	o.Compactor.Logger = part("compactor")
 	if o.Auth.DataDir == "" {
 		o.Auth.DataDir = o.Store.Dir
 	}

@@ -179,7 +179,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 type fasthttpLogger struct{ l zerolog.Logger }
 
 func (f fasthttpLogger) Printf(format string, args ...any) {
-	f.l.Debug().Str("component", "http").Msgf(format, args...)
+	f.l.Debug().Str("subsystem", "fasthttp").Msgf(format, args...)
 }
 
 // handle is the root handler: panic recovery, then routing.

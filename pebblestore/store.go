@@ -400,16 +400,16 @@ type pebbleLogger struct {
 }
 
 func (p pebbleLogger) Infof(format string, args ...any) {
-	p.l.Info().Str("component", "pebble").Msgf(format, args...)
+	p.l.Info().Str("subsystem", "pebble").Msgf(format, args...)
 }
 
 func (p pebbleLogger) Errorf(format string, args ...any) {
-	p.l.Error().Str("component", "pebble").Msgf(format, args...)
+	p.l.Error().Str("subsystem", "pebble").Msgf(format, args...)
 }
 
 func (p pebbleLogger) Fatalf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	p.l.WithLevel(zerolog.FatalLevel).Str("component", "pebble").Msg(msg)
+	p.l.WithLevel(zerolog.FatalLevel).Str("subsystem", "pebble").Msg(msg)
 	if p.onFatal != nil {
 		p.onFatal(msg)
 	}
