@@ -83,12 +83,12 @@ func (p *Principal) Namespace() string {
 
 // Errors the caller maps to a status.
 var (
-	ErrInvalidAPIKey       = errors.New("Invalid or missing API key")
-	ErrInvalidToken        = errors.New("invalid SDK token")
-	ErrInvalidApp          = errors.New("Invalid app credentials")
-	ErrInvalidRefreshToken = errors.New("Invalid or revoked refresh token")
-	ErrNotFound            = errors.New("not found")
-	ErrLastAdminKey        = errors.New("the last admin key cannot be deleted")
+	ErrInvalidAPIKey       = errors.New("auth: invalid or missing API key")
+	ErrInvalidToken        = errors.New("auth: invalid SDK token")
+	ErrInvalidApp          = errors.New("auth: invalid app credentials")
+	ErrInvalidRefreshToken = errors.New("auth: invalid or revoked refresh token")
+	ErrNotFound            = errors.New("auth: not found")
+	ErrLastAdminKey        = errors.New("auth: the last admin key cannot be deleted")
 )
 
 // ErrTokenExpired is an SDK token that is ours and valid in every way but

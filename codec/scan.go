@@ -5,7 +5,7 @@ import (
 	"errors"
 )
 
-var errScan = errors.New("malformed JSON")
+var errScan = errors.New("codec: malformed JSON")
 
 // countItems counts the elements of data.records, data.sleep and
 // data.workouts without decoding anything, so that a body with too many items

@@ -120,7 +120,7 @@ const (
 )
 
 // ErrNotFound is returned when a key does not exist.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = errors.New("pebblestore: not found")
 
 // Options configure the store.
 type Options struct {

@@ -60,7 +60,7 @@ func (s *Store) loadUserCounter() error {
 const metaNextUser = "users.next_iid"
 
 // ErrUserExists is returned by CreateUser for an id that is taken.
-var ErrUserExists = errors.New("user already exists")
+var ErrUserExists = errors.New("pebblestore: user already exists")
 
 // CreateUser adds a new user to the batch with the next internal id. The
 // caller must serialise creations of the same id and commit the batch; an id

@@ -27,7 +27,7 @@ func (e *Error) Error() string { return e.Detail }
 func badf(format string, args ...any) error { return &Error{Detail: fmt.Sprintf(format, args...)} }
 
 // ErrNotFound is a resource that does not exist (404).
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = errors.New("query: not found")
 
 // Service answers reads.
 type Service struct {
