@@ -115,38 +115,52 @@ type config struct {
 }
 
 func parseFlags(args []string) (*config, error) {
-	c := &config{maxBody: 32 << 20, maxInflight: 64 << 20, diskReserve: 512 << 20, ballastSize: 64 << 20, maxBacklog: 256 << 20, memoryLimit: 232 << 20,
-		cacheSize: 32 << 20, memtableSize: 8 << 20}
+	// The flags' defaults are the packages' own (EnsureDefaults), written
+	// down once; only what is main's (listen, data dir, memory limit,
+	// shutdown) is set here.
+	var (
+		st pebblestore.Options
+		au auth.Options
+		in ingest.Options
+		ht httpapi.Options
+	)
+	st.EnsureDefaults()
+	au.EnsureDefaults()
+	in.EnsureDefaults()
+	ht.EnsureDefaults()
+	c := &config{maxBody: size(ht.MaxBody), maxInflight: size(in.MaxInflightBytes), diskReserve: size(in.DiskReserve),
+		ballastSize: size(in.BallastSize), maxBacklog: size(in.MaxBacklogBytes), memoryLimit: 232 << 20,
+		cacheSize: size(st.CacheSize), memtableSize: size(st.MemTableSize)}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.listen, "listen", ":8080", "address to listen on")
 	fs.StringVar(&c.dataDir, "data-dir", "./data", "directory of the store and of admin.key")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serves HTTPS with --tls-key")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.Var(&c.maxBody, "max-body", "largest request body, after decompression (e.g. 32MiB)")
-	fs.IntVar(&c.maxItems, "max-items", 200_000, "most items in one sync batch")
-	fs.Var(&c.maxInflight, "max-inflight-bytes", "body bytes being written at once before 503")
-	fs.IntVar(&c.maxConcurrent, "max-concurrent", 64, "sync batches being written at once before 503")
+	fs.IntVar(&c.maxItems, "max-items", in.MaxItems, "most items in one sync batch")
+	fs.Var(&c.maxInflight, "max-inflight-bytes", "memory held by the sync requests in flight, bodies and their decoding, before 503")
+	fs.IntVar(&c.maxConcurrent, "max-concurrent", in.MaxConcurrent, "sync batches being written at once before 503")
 	fs.Var(&c.maxBacklog, "max-backlog", "body bytes acknowledged but not yet indexed before 503")
 	fs.Var(&c.diskReserve, "disk-reserve", "free disk space under which syncs get 507")
 	fs.Var(&c.ballastSize, "ballast-size", "space set aside in the data directory, given back when the disk fills (0 for none)")
 	fs.BoolVar(&c.autoCreateUsers, "auto-create-users", true, "create a user on its first sync (else 404)")
-	fs.DurationVar(&c.readTimeout, "read-timeout", 60*time.Second, "time to read one whole request")
-	fs.DurationVar(&c.writeTimeout, "write-timeout", 30*time.Second, "time to write one response")
-	fs.DurationVar(&c.idleTimeout, "idle-timeout", 120*time.Second, "keep-alive connections idle longer are closed")
-	fs.DurationVar(&c.commitTimeout, "commit-timeout", 10*time.Second, "longest wait for a synced write before 503")
+	fs.DurationVar(&c.readTimeout, "read-timeout", ht.ReadTimeout, "time to read one whole request")
+	fs.DurationVar(&c.writeTimeout, "write-timeout", ht.WriteTimeout, "time to write one response")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", ht.IdleTimeout, "keep-alive connections idle longer are closed")
+	fs.DurationVar(&c.commitTimeout, "commit-timeout", in.CommitTimeout, "longest wait for a synced write before 503")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "time to finish in-flight requests on SIGTERM")
-	fs.DurationVar(&c.tokenTTL, "token-ttl", 60*time.Minute, "lifetime of SDK tokens")
-	fs.IntVar(&c.badCredLimit, "bad-credential-limit", 30, "refused credentials from one client address in a window before its further refusals get 429")
-	fs.DurationVar(&c.badCredWindow, "bad-credential-window", time.Minute, "window of --bad-credential-limit")
+	fs.DurationVar(&c.tokenTTL, "token-ttl", au.TokenTTL, "lifetime of SDK tokens")
+	fs.IntVar(&c.badCredLimit, "bad-credential-limit", au.BadCredentials, "refused credentials from one client address in a window before its further refusals get 429")
+	fs.DurationVar(&c.badCredWindow, "bad-credential-window", au.BadCredentialWindow, "window of --bad-credential-limit")
 	fs.Var(&c.trustedProxies, "trusted-proxies", "comma-separated CIDRs of proxies whose X-Forwarded-For and Forwarded name the client (default none)")
-	fs.IntVar(&c.maxConnections, "max-connections", 2048, "connections served at once")
+	fs.IntVar(&c.maxConnections, "max-connections", ht.MaxConnections, "connections served at once")
 	fs.Var(&c.memoryLimit, "memory-limit", "Go soft memory limit (GOMEMLIMIT wins when set; 0 for none)")
 	fs.Var(&c.cacheSize, "cache-size", "Pebble block cache")
 	fs.Var(&c.memtableSize, "memtable-size", "Pebble memtable size")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&c.pauseCompactor, "pause-compactor", false, "accept batches but do not index them (the queue grows)")
-	fs.IntVar(&c.maxSources, "max-sources-per-user", 1000, "distinct data sources one user may have")
-	fs.IntVar(&c.maxCustomTypes, "max-custom-types-per-user", 1000, "distinct record types outside the mapping tables one user may have (at most 64536)")
+	fs.IntVar(&c.maxSources, "max-sources-per-user", st.MaxSourcesPerUser, "distinct data sources one user may have")
+	fs.IntVar(&c.maxCustomTypes, "max-custom-types-per-user", st.MaxCustomSeriesPerUser, "distinct record types outside the mapping tables one user may have (at most 64536)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
