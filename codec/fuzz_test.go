@@ -290,64 +290,6 @@ func knownBug(body []byte) string {
 	return ""
 }
 
-// dataAfterValue reports a valid JSON value followed by a closing bracket.
-func dataAfterValue(body []byte) bool {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var v any
-	if dec.Decode(&v) != nil {
-		return false
-	}
-	rest := bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n")
-	return len(rest) > 0 && (rest[0] == ']' || rest[0] == '}')
-}
-
-// rawControlInString reports a body that is JSON once its control bytes are
-// turned into spaces.
-func rawControlInString(body []byte) bool {
-	fixed := bytes.Clone(body)
-	changed := false
-	for i, c := range fixed {
-		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-			fixed[i] = ' '
-			changed = true
-		}
-	}
-	if !changed && !bytes.ContainsAny(body, "\t\n\r") {
-		return false
-	}
-	// Tabs and line breaks are whitespace outside strings but invalid in
-	// them: blank those too and see whether that is the only problem.
-	for i, c := range fixed {
-		if c < 0x20 {
-			fixed[i] = ' '
-		}
-	}
-	return !json.Valid(body) && json.Valid(fixed) || dataAfterValue(fixed)
-}
-
-// wireNames are the keys of the wire types.
-var wireNames = []string{
-	"provider", "sdkVersion", "syncTimestamp", "data", "records", "sleep", "workouts",
-	"id", "parentId", "startDate", "endDate", "zoneOffset", "source", "metadata",
-	"type", "value", "unit", "stage", "values", "title", "notes", "segments", "laps", "route", "samples",
-	"appId", "name", "bundleIdentifier", "version", "productType", "operatingSystemVersion",
-	"majorVersion", "minorVersion", "patchVersion", "deviceId", "deviceName", "deviceManufacturer",
-	"deviceType", "deviceModel", "deviceHardwareVersion", "deviceSoftwareVersion", "recordingMethod",
-}
-
-// keySpelling reports a string that is a wire name written with an escape or
-// in another case.
-func keySpelling(body []byte) bool {
-	for _, tok := range stringTokens(body) {
-		for _, name := range wireNames {
-			if strings.EqualFold(tok.text, name) && (tok.text != name || tok.escaped) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // repeatedListKey reports a list key or data key present more than once.
 func repeatedListKey(body []byte) bool {
 	seen := map[string]int{}
@@ -398,26 +340,3 @@ func stringTokens(body []byte) []stringToken {
 	return out
 }
 
-// nestingDepth is the deepest nesting of arrays and objects, outside strings.
-func nestingDepth(body []byte) int {
-	depth, max := 0, 0
-	inString := false
-	for i := 0; i < len(body); i++ {
-		c := body[i]
-		switch {
-		case inString && c == '\\':
-			i++
-		case c == '"':
-			inString = !inString
-		case inString:
-		case c == '[' || c == '{':
-			depth++
-			if depth > max {
-				max = depth
-			}
-		case c == ']' || c == '}':
-			depth--
-		}
-	}
-	return max
-}

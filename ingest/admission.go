@@ -18,7 +18,7 @@ const DecodeCost = 3
 // counted before it is allocated. One request is always let grow when it is
 // alone in flight, so that a body up to the size limit can always pass.
 //
-// An Admission belongs to one request; Grow and Held must not be called
+// An Admission belongs to one request; Grow must not be called
 // concurrently. Release may be called more than once.
 type Admission struct {
 	s    *Service
@@ -65,9 +65,6 @@ func (a *Admission) Grow(n int) error {
 	a.held += int64(n)
 	return nil
 }
-
-// Held is the bytes the request holds.
-func (a *Admission) Held() int64 { return a.held }
 
 // Release gives the place and the bytes back.
 func (a *Admission) Release() {

@@ -2,7 +2,6 @@ package query
 
 import (
 	"encoding/json"
-	"errors"
 	"sort"
 	"strings"
 	"time"
@@ -73,19 +72,6 @@ func (q *Service) UserView(u *pebblestore.User) (UserRead, error) {
 		}
 	}
 	return r, nil
-}
-
-// User returns one user, or ErrNotFound.
-func (q *Service) User(id string) (UserRead, *pebblestore.User, error) {
-	u, err := q.store.User(id)
-	if errors.Is(err, pebblestore.ErrNotFound) {
-		return UserRead{}, nil, ErrNotFound
-	}
-	if err != nil {
-		return UserRead{}, nil, err
-	}
-	r, err := q.UserView(u)
-	return r, u, err
 }
 
 // UserParams are the parameters of GET /users.
