@@ -339,4 +339,3 @@ func stringTokens(body []byte) []stringToken {
 	}
 	return out
 }
-
