@@ -113,7 +113,7 @@ func (a *App) Addr() net.Addr { return a.ln.Addr() }
 // StartupTime is how long Start took.
 func (a *App) StartupTime() time.Duration { return a.started }
 
-// Served is closed with the server's error when it stops serving on its own.
+// Served receives the server's error once it stops serving on its own.
 func (a *App) Served() <-chan error { return a.served }
 
 // Close stops HTTP first (a closed Pebble DB panics on use), waiting for

@@ -233,8 +233,9 @@ func writeDetail(ctx *fasthttp.RequestCtx, status int, detail string) {
 	writeJSON(ctx, status, codec.Detail(detail))
 }
 
-// writeError maps every error of the services to a status and a JSON body.
-// It is the only place that does.
+// writeError turns an error into its status and JSON body: the services'
+// errors by their kind, and the httpErrors that handlers build with a
+// status of their own. Anything else is a 500, logged, with no internals.
 func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 	var (
 		cerr *codec.Error

@@ -34,9 +34,10 @@ type CompactorOptions struct {
 	// store error): the wait starts at Idle and doubles up to it. Default
 	// 30 s.
 	MaxBackoff time.Duration
-	// Paused keeps the compactor from starting until Resume: the queue
-	// then only grows. Tests use it to look at queued batches; an operator
-	// may use it to take load off a struggling disk.
+	// Paused keeps the compactor from starting (Start does nothing): the
+	// queue then only grows. Tests use it to look at queued batches (and
+	// Resume to go on); an operator uses it, through --pause-compactor,
+	// to take load off a struggling disk, and restarts without it.
 	Paused bool
 	Logger zerolog.Logger
 	Now    func() time.Time

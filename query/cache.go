@@ -2,8 +2,8 @@ package query
 
 import "sync"
 
-// sourceCache keeps data source metadata; data sources never change once
-// written.
+// sourceCache keeps data source metadata, which is never rewritten under an
+// id (see Service.source).
 type sourceCache struct {
 	mu sync.RWMutex
 	m  map[uint32]*SourceMetadata

@@ -163,8 +163,9 @@ func Limit(v string, def, maxLimit int) (int, error) {
 	return n, nil
 }
 
-// source returns the metadata of a data source. Data sources never change
-// once written, so they are cached.
+// source returns the metadata of a data source. A source's metadata is
+// never rewritten and its id never reused (an erased source is not read
+// again), so it is cached.
 func (q *Service) source(sid uint32) *SourceMetadata {
 	if m, ok := q.sources.get(sid); ok {
 		return m
