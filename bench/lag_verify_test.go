@@ -9,13 +9,17 @@ import (
 )
 
 // The lag is sampled while the load runs, and the drain and the indexing
-// rate are measured after it.
+// rate are measured after it. How many samples a second of load gets and
+// how long the drain takes depend on the machine: they are logged, not
+// asserted; the drain's limit only turns a compactor that never catches up
+// into a failure.
 func TestLagIsSampledAndDrained(t *testing.T) {
 	srv := startServer(t)
 	r, err := Run(context.Background(), Config{
 		Target: srv.URL, APIKey: srv.APIKey, InProcess: true,
 		Connections: 2, Duration: time.Second, Users: 4,
 		Payload: PayloadConfig{Items: 300}, Pool: 4, LagInterval: 100 * time.Millisecond,
+		DrainTimeout: 30 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -24,13 +28,14 @@ func TestLagIsSampledAndDrained(t *testing.T) {
 	if l == nil {
 		t.Fatalf("no lag in the report:\n%s", r)
 	}
-	if l.Samples < 5 || l.NotReady != 0 {
-		t.Errorf("%d samples, %d not ready (%s); want about 10 over 1s", l.Samples, l.NotReady, l.FirstIssue)
+	t.Logf("%d lag samples during %s of load; drained in %s", l.Samples, r.Duration, l.DrainTime)
+	if l.Samples < 1 || l.NotReady != 0 {
+		t.Errorf("%d samples, %d not ready (%s); want the lag sampled during the load", l.Samples, l.NotReady, l.FirstIssue)
 	}
 	if l.MaxSeconds < l.MedianSeconds || l.MaxBatches < l.MedianBatches {
 		t.Errorf("max below median: %+v", l)
 	}
-	if !l.Drained || l.DrainTime > 10*time.Second {
+	if !l.Drained {
 		t.Fatalf("not drained: %+v\n%s", l, r)
 	}
 	// Everything accepted was indexed between the first sample and the
@@ -59,23 +64,25 @@ func TestLagIsSampledAndDrained(t *testing.T) {
 	}
 }
 
-// A paused compactor is not waited for.
+// A paused compactor is not waited for: the drain is not started (a drain
+// sets its limit first; were it started here, it would give up after its
+// second and say so).
 func TestPausedCompactorIsNotWaitedFor(t *testing.T) {
 	srv, err := StartServer(ServerOptions{Dir: t.TempDir(), PauseCompactor: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	start := time.Now()
 	r, err := Run(context.Background(), Config{
-		Target: srv.URL, APIKey: srv.APIKey, CompactorPaused: true,
+		Target: srv.URL, APIKey: srv.APIKey, CompactorPaused: true, DrainTimeout: time.Second,
 		Connections: 1, Requests: 2, Payload: PayloadConfig{Items: 20}, Pool: 2,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Lag == nil || r.Lag.Skipped == "" || time.Since(start) > 5*time.Second {
-		t.Fatalf("lag %+v after %s", r.Lag, time.Since(start))
+	if l := r.Lag; l == nil || l.Skipped == "" || l.DrainLimit != 0 || l.Drained ||
+		!strings.Contains(r.String(), "drain not measured: the compactor is paused") {
+		t.Fatalf("lag %+v\n%s", r.Lag, r)
 	}
 	if _, err := Run(context.Background(), Config{Target: srv.URL, APIKey: srv.APIKey, CompactorPaused: true, Verify: true}); err == nil {
 		t.Error("verify with a paused compactor was accepted")

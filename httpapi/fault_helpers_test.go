@@ -159,20 +159,42 @@ func storedBatches(t *testing.T, dir string) map[string]string {
 }
 
 // walLatency is an errorfs injector that makes every WAL sync take delay
-// while it is on: a slow or stalled disk.
+// while it is on: a slow disk; or, between hold and release, wait for
+// release: a stalled one.
 type walLatency struct {
-	on    atomic.Bool
-	delay atomic.Int64 // nanoseconds
-	syncs atomic.Int64 // syncs delayed
+	on      atomic.Bool
+	delay   atomic.Int64 // nanoseconds
+	syncs   atomic.Int64 // syncs delayed
+	held    atomic.Pointer[chan struct{}]
+	holding atomic.Int64 // syncs waiting for release now
 }
 
 func (w *walLatency) String() string { return "walLatency" }
+
+// hold makes the WAL syncs from now on wait until release.
+func (w *walLatency) hold() {
+	c := make(chan struct{})
+	w.held.Store(&c)
+}
+
+// release lets the held syncs (and the later ones) complete.
+func (w *walLatency) release() {
+	if c := w.held.Swap(nil); c != nil {
+		close(*c)
+	}
+}
 
 func (w *walLatency) MaybeError(op errorfs.Op) error {
 	if w.on.Load() && strings.HasSuffix(op.Path, ".log") &&
 		(op.Kind == errorfs.OpFileSync || op.Kind == errorfs.OpFileSyncData || op.Kind == errorfs.OpFileSyncTo) {
 		w.syncs.Add(1)
-		time.Sleep(time.Duration(w.delay.Load()))
+		if c := w.held.Load(); c != nil {
+			w.holding.Add(1)
+			<-*c
+			w.holding.Add(-1)
+		} else {
+			time.Sleep(time.Duration(w.delay.Load()))
+		}
 	}
 	return nil
 }

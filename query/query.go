@@ -79,6 +79,12 @@ func strPtr(s string) *string {
 	return &s
 }
 
+// The first and last second of the years 0 to 9999, in Unix seconds.
+const (
+	minUnixSeconds = -62167219200
+	maxUnixSeconds = 253402300799
+)
+
 // ParseTime reads a time query parameter: RFC 3339, a date (YYYY-MM-DD,
 // midnight UTC), or Unix seconds. endOfDay moves a bare date to the end of
 // that day, for the end of a half-open window.
@@ -86,7 +92,11 @@ func ParseTime(name, v string, endOfDay bool) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, badf("%s is required.", name)
 	}
-	if f, err := strconv.ParseFloat(v, 64); err == nil && !strings.ContainsAny(v, "eE") {
+	// Unix seconds count only within the years 0 to 9999, those the other
+	// forms can name: further out (or NaN, or infinite) they would overflow
+	// the store's microseconds instead of naming a time.
+	if f, err := strconv.ParseFloat(v, 64); err == nil && !strings.ContainsAny(v, "eE") &&
+		f >= minUnixSeconds && f < maxUnixSeconds+1 {
 		sec := int64(f)
 		return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), nil
 	}
