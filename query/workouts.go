@@ -82,7 +82,7 @@ func detail(rec *pebblestore.WorkoutRecord, f string) *float64 {
 // workout builds the list view of a stored workout. The average heart rate
 // is the statistic when sent, else the average of the heart rate series of
 // the same data source during the workout.
-func (q *Service) workout(iid uint32, ref pebblestore.WorkoutRef, rec *pebblestore.WorkoutRecord) Workout {
+func (q *Service) workout(iid uint32, ref pebblestore.WorkoutRef, rec *pebblestore.WorkoutRecord) (Workout, error) {
 	w := Workout{
 		ID: workoutID(ref), Type: rec.Type, StartTime: fromMicro(ref.Start), EndTime: fromMicro(ref.End),
 		ZoneOffset: strPtr(rec.Zone), DurationSeconds: rec.DurationSeconds, Source: q.source(ref.SID),
@@ -98,13 +98,15 @@ func (q *Service) workout(iid uint32, ref pebblestore.WorkoutRef, rec *pebblesto
 	} else if hr, ok := health.SeriesByCode("heart_rate"); ok {
 		var sum float64
 		n := 0
-		_ = q.store.SeriesRange(iid, hr.ID, ref.Start, ref.End, func(sp *pebblestore.SourcedPoint) bool {
+		if err := q.store.SeriesRange(iid, hr.ID, ref.Start, ref.End, func(sp *pebblestore.SourcedPoint) bool {
 			if sp.SID == ref.SID {
 				sum += sp.Value
 				n++
 			}
 			return true
-		})
+		}); err != nil {
+			return Workout{}, err
+		}
 		if n > 0 {
 			r := int64(math.Round(sum / float64(n)))
 			w.AvgHeartRateBpm = &r
@@ -114,7 +116,7 @@ func (q *Service) workout(iid uint32, ref pebblestore.WorkoutRef, rec *pebblesto
 		r := int64(*v)
 		w.MaxHeartRateBpm = &r
 	}
-	return w
+	return w, nil
 }
 
 // Workouts answers the workout list: workouts that start at or after Start
@@ -135,20 +137,30 @@ func (q *Service) Workouts(iid uint32, known bool, p WorkoutParams) (*Page[Worko
 	}
 	rt := strings.ToLower(p.RecordType)
 	var all []Workout
+	var readErr error // a stored workout that cannot be read fails the page
 	err := q.store.Workouts(iid, p.Start.UnixMicro(), p.End.UnixMicro(), func(ref pebblestore.WorkoutRef, v []byte) bool {
 		if ref.End >= p.End.UnixMicro() {
 			return true
 		}
 		rec, err := pebblestore.DecodeWorkout(v)
 		if err != nil {
-			return true
+			readErr = err
+			return false
 		}
 		if rt != "" && !strings.Contains(strings.ToLower(rec.Type), rt) {
 			return true
 		}
-		all = append(all, q.workout(iid, ref, rec))
+		w, err := q.workout(iid, ref, rec)
+		if err != nil {
+			readErr = err
+			return false
+		}
+		all = append(all, w)
 		return true
 	})
+	if err == nil {
+		err = readErr
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -179,8 +191,12 @@ func (q *Service) WorkoutByID(iid uint32, id string) (*WorkoutDetail, error) {
 	if err != nil {
 		return nil, err
 	}
+	w, err := q.workout(iid, ref, rec)
+	if err != nil {
+		return nil, err
+	}
 	d := &WorkoutDetail{
-		Workout: q.workout(iid, ref, rec), Title: strPtr(rec.Title), Notes: strPtr(rec.Notes),
+		Workout: w, Title: strPtr(rec.Title), Notes: strPtr(rec.Notes),
 		SDKType: strPtr(rec.SDKType), ExternalID: strPtr(rec.ExtID), Details: rec.Details,
 		Statistics: rec.Statistics, Metadata: rec.Metadata,
 	}
