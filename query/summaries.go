@@ -160,8 +160,6 @@ func valPtr[T any](v T) *T { return &v }
 
 var providerPriority = map[string]int{"apple": 1, "samsung": 2, "google": 3}
 
-var deviceTypePriority = map[string]int{"watch": 1, "band": 2, "ring": 3, "phone": 4, "scale": 5, "other": 6}
-
 type sourceRank struct {
 	provider, device int
 	model, name      string
@@ -180,9 +178,7 @@ func metaRank(m *SourceMetadata) sourceRank {
 		r.provider = p
 	}
 	if m.DeviceType != nil {
-		if p, ok := deviceTypePriority[*m.DeviceType]; ok {
-			r.device = p
-		}
+		r.device = health.DeviceTypePriority(*m.DeviceType)
 	}
 	if m.Device != nil {
 		r.model = *m.Device
