@@ -37,7 +37,7 @@ const (
 	// activeStepsPerMinute is the step count from which a minute is active.
 	activeStepsPerMinute = 30
 	// defaultMaxHR is the maximum heart rate used without a birth date.
-	defaultMaxHR = 190
+	defaultMaxHR = health.DefaultMaxHeartRate
 )
 
 // Series ids the summaries read.
@@ -287,9 +287,7 @@ type workoutTotal struct {
 // activityAcc aggregates the activity of the local dates [d0, d1).
 type activityAcc struct {
 	d0, d1 int64
-	// Intensity bounds in bpm: light is [lightLo, lightHi], moderate
-	// (lightHi, moderateHi], vigorous above moderateHi.
-	lightLo, lightHi, moderateHi float64
+	zones  health.HeartRateZones
 
 	days  map[int64]map[uint32]*activityDay
 	last  *activityDay
@@ -305,12 +303,8 @@ type activityAcc struct {
 }
 
 func newActivityAcc(d0, d1 int64, maxHR int) *activityAcc {
-	if maxHR < 100 {
-		maxHR = 100
-	}
 	return &activityAcc{
-		d0: d0, d1: d1,
-		lightLo: float64(maxHR * 50 / 100), lightHi: float64(maxHR * 63 / 100), moderateHi: float64(maxHR * 76 / 100),
+		d0: d0, d1: d1, zones: health.ZonesFor(maxHR),
 		days: map[int64]map[uint32]*activityDay{}, sids: map[uint32]*sidState{},
 	}
 }
@@ -530,12 +524,12 @@ func (a *activityAcc) settleHeartRate(sid uint32, st *sidState) {
 	st.hrSum, st.hrN = 0, 0
 	d := a.get(st.hrDay, sid)
 	d.hrMinutes++
-	switch {
-	case hr > a.moderateHi:
+	switch a.zones.Of(hr) {
+	case health.IntensityVigorous:
 		d.vigorous++
-	case hr > a.lightHi:
+	case health.IntensityModerate:
 		d.moderate++
-	case hr >= a.lightLo:
+	case health.IntensityLight:
 		d.light++
 	}
 }
@@ -908,14 +902,10 @@ func paginate[T any](page *Page[T], rows []T, limit int, hasCursor, back bool, c
 	page.Metadata.SampleCount = len(rows)
 }
 
-// maxHR is 220 minus the user's age at a date when the user's profile has a
-// birth_date (YYYY-MM-DD), else 190; never below 100.
+// maxHR is the user's maximum heart rate at a date (health.MaxHeartRate),
+// from the birth_date (YYYY-MM-DD) of the user's profile.
 func (q *Service) maxHR(userID string, at time.Time) int {
-	age, ok := q.age(userID, at)
-	if !ok {
-		return defaultMaxHR
-	}
-	return max(220-age, 100)
+	return health.MaxHeartRate(q.age(userID, at))
 }
 
 // age is the user's age in whole years at a time, from the birth_date of
@@ -935,14 +925,10 @@ func (q *Service) age(userID string, at time.Time) (int, bool) {
 		return 0, false
 	}
 	b, err := time.Parse("2006-01-02", prof.BirthDate[:10])
-	if err != nil || b.After(at) {
+	if err != nil {
 		return 0, false
 	}
-	age := at.Year() - b.Year()
-	if at.Month() < b.Month() || at.Month() == b.Month() && at.Day() < b.Day() {
-		age--
-	}
-	return age, true
+	return health.AgeAt(b, at)
 }
 
 // ---------------------------------------------------------------------------

@@ -97,10 +97,6 @@ func TestIntensityZones(t *testing.T) {
 	if d.hrMin != 94 || d.hrMax != 200 || d.hrN != 9 {
 		t.Errorf("min %v max %v n %d", d.hrMin, d.hrMax, d.hrN)
 	}
-	// The zones follow 220 - age, never below a maximum of 100.
-	if a := newActivityAcc(0, 1, 40); a.lightLo != 50 || a.lightHi != 63 || a.moderateHi != 76 {
-		t.Errorf("floor of 100: %v %v %v", a.lightLo, a.lightHi, a.moderateHi)
-	}
 }
 
 func TestActivityDaysFollowZones(t *testing.T) {
