@@ -45,7 +45,7 @@ func TestAgeAt(t *testing.T) {
 		{"1990-06-15", "2026-07-01", 36, true}, // a later month
 		{"2000-02-29", "2026-02-28", 25, true}, // a leap-day birth before 1 March
 		{"2000-02-29", "2026-03-01", 26, true},
-		{"2026-06-15", "2026-06-15", 0, true}, // born that day
+		{"2026-06-15", "2026-06-15", 0, true},  // born that day
 		{"2026-06-16", "2026-06-15", 0, false}, // born after
 	} {
 		got, ok := AgeAt(d(c.birth), d(c.at))
