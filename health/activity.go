@@ -79,3 +79,11 @@ func (z HeartRateZones) Of(bpm float64) Intensity {
 	}
 	return IntensityNone
 }
+
+// ActiveStepsPerMinute is the step count from which a minute is active.
+const ActiveStepsPerMinute = 30
+
+// IsActiveMinute reports whether a minute with a step count is active: at
+// least ActiveStepsPerMinute steps, allowing for the rounding of a count
+// that was spread over the minutes of a longer sample.
+func IsActiveMinute(steps float64) bool { return steps >= ActiveStepsPerMinute-1e-9 }

@@ -96,3 +96,22 @@ func TestZoneOf(t *testing.T) {
 		}
 	}
 }
+
+func TestIsActiveMinute(t *testing.T) {
+	for _, c := range []struct {
+		steps float64
+		want  bool
+	}{
+		{0, false},
+		{29, false},
+		{29.999, false},
+		{30 - 1e-10, true}, // 30 less a rounding error of the spreading
+		{30, true},
+		{31, true},
+		{1000, true},
+	} {
+		if got := IsActiveMinute(c.steps); got != c.want {
+			t.Errorf("IsActiveMinute(%v) = %v, want %v", c.steps, got, c.want)
+		}
+	}
+}

@@ -34,8 +34,6 @@ const (
 	// may have started.
 	workoutMargin = 7 * dayUsec
 
-	// activeStepsPerMinute is the step count from which a minute is active.
-	activeStepsPerMinute = 30
 	// defaultMaxHR is the maximum heart rate used without a birth date.
 	defaultMaxHR = health.DefaultMaxHeartRate
 )
@@ -471,7 +469,7 @@ func (a *activityAcc) settleSteps(sid uint32, st *sidState, m int64) {
 		if s := &st.pend[k]; s.covered {
 			d := a.get(s.day, sid)
 			d.stepMinutes++
-			if s.steps >= activeStepsPerMinute-1e-9 {
+			if health.IsActiveMinute(s.steps) {
 				d.activeMinutes++
 			}
 		}
