@@ -1153,15 +1153,6 @@ func (q *Service) average(iid uint32, series uint16, from, to int64, scale func(
 	return sum / float64(n), true, nil
 }
 
-// spo2Percent reads an oxygen saturation as a percent: HealthKit sends a
-// fraction of 1, which is stored as sent.
-func spo2Percent(v float64) float64 {
-	if v <= 1 {
-		return v * 100
-	}
-	return v
-}
-
 // nightVitals fills the night's averages over [first start, last end) of
 // its sessions, from every data source of the user.
 func (q *Service) nightVitals(iid uint32, s *SleepSummary) error {
@@ -1180,7 +1171,7 @@ func (q *Service) nightVitals(iid uint32, s *SleepSummary) error {
 		scale  func(float64) float64
 	}{
 		{serSDNN, &s.AvgHrvSdnnMs, nil}, {serRMSSD, &s.AvgHrvRmssdMs, nil},
-		{serRespiratory, &s.AvgRespiratoryRate, nil}, {serSpO2, &s.AvgSpo2Percent, spo2Percent},
+		{serRespiratory, &s.AvgRespiratoryRate, nil}, {serSpO2, &s.AvgSpo2Percent, health.SpO2Percent},
 	} {
 		v, ok, err := q.average(iid, f.series, from, to, f.scale)
 		if err != nil {
@@ -1379,60 +1370,13 @@ func (q *Service) BodySummary(iid uint32, known bool, p BodyParams) (*BodySummar
 	return b, nil
 }
 
-type timedValue struct {
-	t int64
-	v float64
-}
-
-// bpReading is a paired systolic and diastolic reading.
-type bpReading struct {
-	at                  int64 // the later of the two times
-	systolic, diastolic float64
-}
-
-// pairReadings pairs systolic and diastolic values, both in time order, of
-// one data source: each systolic value takes the nearest unused diastolic
-// value at most 5 s away.
-func pairReadings(sys, dia []timedValue) []bpReading {
-	const maxApart = 5_000_000
-	var out []bpReading
-	used := make([]bool, len(dia))
-	j := 0
-	for _, s := range sys {
-		for j < len(dia) && dia[j].t < s.t-maxApart {
-			j++
-		}
-		best := -1
-		for k := j; k < len(dia) && dia[k].t <= s.t+maxApart; k++ {
-			if used[k] {
-				continue
-			}
-			if best < 0 || absMicros(dia[k].t-s.t) < absMicros(dia[best].t-s.t) {
-				best = k
-			}
-		}
-		if best >= 0 {
-			used[best] = true
-			out = append(out, bpReading{at: max(s.t, dia[best].t), systolic: s.v, diastolic: dia[best].v})
-		}
-	}
-	return out
-}
-
-func absMicros(v int64) int64 {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
-
 // bloodPressure summarises the paired readings of [from, to).
 func (q *Service) bloodPressure(iid uint32, from, to int64) (*BloodPressure, *time.Time, error) {
-	read := func(series uint16) (map[uint32][]timedValue, error) {
-		m := map[uint32][]timedValue{}
+	read := func(series uint16) (map[uint32][]health.TimedValue, error) {
+		m := map[uint32][]health.TimedValue{}
 		err := q.store.ScanSeries(iid, series, from, to, func(b *pebblestore.LeanBlock) bool {
 			for i, t := range b.Start {
-				m[b.SID] = append(m[b.SID], timedValue{t, b.Value[i]})
+				m[b.SID] = append(m[b.SID], health.TimedValue{T: t, V: b.Value[i]})
 			}
 			return true
 		})
@@ -1446,9 +1390,9 @@ func (q *Service) bloodPressure(iid uint32, from, to int64) (*BloodPressure, *ti
 	if err != nil {
 		return nil, nil, err
 	}
-	var all []bpReading
+	var all []health.BloodPressureReading
 	for sid, s := range sys {
-		all = append(all, pairReadings(s, dia[sid])...)
+		all = append(all, health.PairBloodPressure(s, dia[sid])...)
 	}
 	if len(all) == 0 {
 		return nil, nil, nil
@@ -1456,16 +1400,18 @@ func (q *Service) bloodPressure(iid uint32, from, to int64) (*BloodPressure, *ti
 	return summariseBP(all)
 }
 
-func summariseBP(all []bpReading) (*BloodPressure, *time.Time, error) {
+// summariseBP gives the averages, extremes and count of paired readings,
+// and the time of the latest.
+func summariseBP(all []health.BloodPressureReading) (*BloodPressure, *time.Time, error) {
 	var sumS, sumD float64
 	maxS, maxD, minS, minD := math.Inf(-1), math.Inf(-1), math.Inf(1), math.Inf(1)
 	var at int64 = math.MinInt64
 	for _, r := range all {
-		sumS += r.systolic
-		sumD += r.diastolic
-		maxS, maxD = math.Max(maxS, r.systolic), math.Max(maxD, r.diastolic)
-		minS, minD = math.Min(minS, r.systolic), math.Min(minD, r.diastolic)
-		at = max(at, r.at)
+		sumS += r.Systolic
+		sumD += r.Diastolic
+		maxS, maxD = math.Max(maxS, r.Systolic), math.Max(maxD, r.Diastolic)
+		minS, minD = math.Min(minS, r.Systolic), math.Min(minD, r.Diastolic)
+		at = max(at, r.At)
 	}
 	n := float64(len(all))
 	r := func(v float64) int64 { return int64(math.Round(v)) }
