@@ -27,6 +27,7 @@ type SleepSession struct {
 
 	// What the summaries need, not encoded.
 	TotalSleepMinutes float64 `json:"-"`
+	interruptions     int64   // health.Session.Interruptions
 }
 
 // SleepStages are the minutes per stage, rounded down as Open Wearables.
@@ -103,6 +104,7 @@ func (q *Service) session(prov byte, s *health.Session) SleepSession {
 		},
 		Intervals:         make([]StageInterval, 0, len(s.Stages)),
 		TotalSleepMinutes: s.TotalSleepMinutes,
+		interruptions:     int64(s.Interruptions()),
 	}
 	if s.Efficiency > 0 {
 		e := math.Round(s.Efficiency*100) / 100

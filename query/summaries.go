@@ -983,27 +983,6 @@ type SleepSummaryParams struct {
 	Limit      int
 }
 
-// interruptions counts the awake spells between the first and the last
-// sleep stage of a session; adjacent awake stages are one spell.
-func interruptions(iv []StageInterval) int64 {
-	first, last := -1, -1
-	for i, s := range iv {
-		if s.Stage != "awake" {
-			if first < 0 {
-				first = i
-			}
-			last = i
-		}
-	}
-	var n int64
-	for i := first + 1; i < last; i++ {
-		if iv[i].Stage == "awake" && iv[i-1].Stage != "awake" {
-			n++
-		}
-	}
-	return n
-}
-
 // nightSummary builds the summary of the main sessions of one night and
 // data source (SDK sessions are never naps).
 func nightSummary(day int64, src *SourceMetadata, sessions []SleepSession) SleepSummary {
@@ -1024,7 +1003,7 @@ func nightSummary(day int64, src *SourceMetadata, sessions []SleepSession) Sleep
 		s.Stages.LightMinutes += ss.Stages.LightMinutes
 		s.Stages.DeepMinutes += ss.Stages.DeepMinutes
 		s.Stages.RemMinutes += ss.Stages.RemMinutes
-		s.InterruptionsCount += interruptions(ss.Intervals)
+		s.InterruptionsCount += ss.interruptions
 		if ss.EfficiencyPercent != nil {
 			effWeighted += *ss.EfficiencyPercent * float64(ss.DurationSeconds)
 			effSeconds += float64(ss.DurationSeconds)

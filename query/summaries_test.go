@@ -129,28 +129,6 @@ func TestSummaryNullsNotZeros(t *testing.T) {
 	}
 }
 
-func TestInterruptions(t *testing.T) {
-	iv := func(stages ...string) []StageInterval {
-		var out []StageInterval
-		for _, s := range stages {
-			out = append(out, StageInterval{Stage: s})
-		}
-		return out
-	}
-	for want, stages := range map[int64][]string{
-		0: {"awake", "light", "deep", "awake"},
-		1: {"light", "awake", "awake", "deep"},
-		2: {"awake", "light", "awake", "rem", "awake", "deep", "awake"},
-	} {
-		if got := interruptions(iv(stages...)); got != want {
-			t.Errorf("%v: %d, want %d", stages, got, want)
-		}
-	}
-	if interruptions(nil) != 0 {
-		t.Error("no stages")
-	}
-}
-
 func TestSummariseBP(t *testing.T) {
 	s := int64(1_000_000)
 	// The pairs of health's TestPairBloodPressure fixture.
