@@ -57,7 +57,7 @@ const sessionMargin = 36 * time.Hour
 // whatever order it came.
 func (q *Service) SleepSessions(iid uint32, start, end time.Time) ([]SleepSession, error) {
 	var out []SleepSession
-	for _, prov := range []byte{1, 2, 3} {
+	for _, prov := range health.ProviderCodes() {
 		var stages []health.SleepInterval
 		err := q.store.SleepStages(iid, prov, start.Add(-sessionMargin).UnixMicro(), end.Add(sessionMargin).UnixMicro(),
 			func(r *pebblestore.SleepStageRecord) bool {

@@ -158,8 +158,6 @@ func valPtr[T any](v T) *T { return &v }
 // Source priority (fact sheet §5.3): provider, then device type, then
 // device model; the data source id breaks the remaining ties.
 
-var providerPriority = map[string]int{"apple": 1, "samsung": 2, "google": 3}
-
 type sourceRank struct {
 	provider, device int
 	model, name      string
@@ -173,10 +171,7 @@ func (q *Service) rank(sid uint32) sourceRank {
 }
 
 func metaRank(m *SourceMetadata) sourceRank {
-	r := sourceRank{provider: 99, device: 99}
-	if p, ok := providerPriority[m.Provider]; ok {
-		r.provider = p
-	}
+	r := sourceRank{provider: health.ProviderPriority(m.Provider), device: 99}
 	if m.DeviceType != nil {
 		r.device = health.DeviceTypePriority(*m.DeviceType)
 	}
