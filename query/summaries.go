@@ -215,6 +215,17 @@ func (q *Service) best(sids []uint32) uint32 {
 // ---------------------------------------------------------------------------
 // Pages
 
+// datePage is the empty page of a summary of the dates [start, end), or
+// the error of a window that ends before it starts.
+func datePage[T any](start, end time.Time) (*Page[T], error) {
+	if !end.After(start) {
+		return nil, badf("end_date must be after start_date.")
+	}
+	page := &Page[T]{Data: []T{}}
+	page.Metadata.StartTime, page.Metadata.EndTime = &start, &end
+	return page, nil
+}
+
 // paginate fills a page from rows read away from the cursor (limit+1 at
 // most). A forward page has next_cursor when there is more, and
 // previous_cursor ("prev_" and its first row) when it was asked with a

@@ -622,16 +622,13 @@ func decodeActivityCursor(c string) (day int64, back bool, err error) {
 // per local date of [Start, End) that has data, from the best-ranked data
 // source of that date.
 func (q *Service) ActivitySummaries(iid uint32, known bool, p ActivityParams) (*Page[ActivitySummary], error) {
-	if !p.End.After(p.Start) {
-		return nil, badf("end_date must be after start_date.")
+	page, err := datePage[ActivitySummary](p.Start, p.End)
+	if err != nil {
+		return nil, err
 	}
-	page := &Page[ActivitySummary]{Data: []ActivitySummary{}}
-	st, et := p.Start, p.End
-	page.Metadata.StartTime, page.Metadata.EndTime = &st, &et
 	var cur int64
 	back := false
 	if p.Cursor != "" {
-		var err error
 		if cur, back, err = decodeActivityCursor(p.Cursor); err != nil {
 			return nil, err
 		}

@@ -109,12 +109,10 @@ func nightSummary(day int64, src *SourceMetadata, sessions []SleepSession) Sleep
 // that date, with the averages of heart rate, HRV, respiratory rate and
 // SpO2 over the night.
 func (q *Service) SleepSummaries(iid uint32, known bool, p SleepSummaryParams) (*Page[SleepSummary], error) {
-	if !p.End.After(p.Start) {
-		return nil, badf("end_date must be after start_date.")
+	page, err := datePage[SleepSummary](p.Start, p.End)
+	if err != nil {
+		return nil, err
 	}
-	page := &Page[SleepSummary]{Data: []SleepSummary{}}
-	st, et := p.Start, p.End
-	page.Metadata.StartTime, page.Metadata.EndTime = &st, &et
 	var cur int64
 	back := false
 	if p.Cursor != "" {
