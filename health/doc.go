@@ -3,10 +3,10 @@
 // the mobile SDKs' strings (Apple HealthKit, Samsung Health, Google Health
 // Connect) to those series, to the unified workout types and to workout
 // detail fields; the unit conversions; the SDK providers and device-type
-// inference; sleep
-// stages and session building; and the rules of the summaries: maximum
-// heart rate and intensity zones, active minutes, SpO2 scale and
-// blood-pressure pairing (activity.go, vitals.go).
+// inference; sleep stages and session building; and the rules of the
+// summaries: maximum heart rate and intensity zones, active minutes, SpO2
+// scale, sleep interruptions and blood-pressure pairing (activity.go,
+// vitals.go, sleep.go).
 //
 // Everything here is pure: data tables and functions over them, no I/O, no
 // clocks, no globals that change after package initialisation. The package
