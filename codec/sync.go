@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/bytedance/sonic"
+
+	"wearhouse/health"
 )
 
 // MaxListedErrors is how many dropped items a response names; the count of
@@ -21,7 +23,7 @@ import (
 const MaxListedErrors = 20
 
 // Providers are the SDK sources wearhouse accepts, lower-cased.
-var Providers = []string{"apple", "samsung", "google"}
+var Providers = health.Providers()
 
 // Source describes the app and device that wrote an item.
 type Source struct {

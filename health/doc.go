@@ -2,8 +2,11 @@
 // persistent ids, units, categories and aggregation; the mapping tables from
 // the mobile SDKs' strings (Apple HealthKit, Samsung Health, Google Health
 // Connect) to those series, to the unified workout types and to workout
-// detail fields; the unit conversions; device-type inference; and sleep
-// stages and session building.
+// detail fields; the unit conversions; the SDK providers and device-type
+// inference; sleep stages and session building; and the rules of the
+// summaries: maximum heart rate and intensity zones, active minutes, SpO2
+// scale, sleep interruptions and blood-pressure pairing (activity.go,
+// vitals.go, sleep.go).
 //
 // Everything here is pure: data tables and functions over them, no I/O, no
 // clocks, no globals that change after package initialisation. The package
@@ -22,7 +25,9 @@
 //   - workoutTypeTable (workouts.go): the 110 SDK workout type strings and
 //     their unified workout type; unifiedWorkoutTypes: the 117 unified types;
 //     workoutStatTable: what each workout statistic becomes.
-//   - deviceRules (device.go): how a device model string is classified.
+//   - deviceRules (device.go): how a device model string is classified;
+//     deviceTypePriority and providerTable: the default preference between
+//     data sources, and each SDK provider's persisted one-byte key code.
 //
 // The tables follow Open Wearables (the SDKs' own server), so that data
 // indexed here reads back like it does there. The tests hold the same rows,

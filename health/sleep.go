@@ -169,6 +169,28 @@ type Session struct {
 // Duration is the length of the session's window, End − Start.
 func (s *Session) Duration() time.Duration { return s.End.Sub(s.Start) }
 
+// Interruptions counts the awake spells between the first and the last
+// asleep stage of the session; adjacent awake stages are one spell, and
+// awake time before falling asleep or after the final wake-up is none.
+func (s *Session) Interruptions() int {
+	first, last := -1, -1
+	for i := range s.Stages {
+		if s.Stages[i].Stage != StageAwake {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	n := 0
+	for i := first + 1; i < last; i++ {
+		if s.Stages[i].Stage == StageAwake && s.Stages[i-1].Stage != StageAwake {
+			n++
+		}
+	}
+	return n
+}
+
 // BuildSessions builds the sleep sessions of one (user, provider) from all of
 // its stored stages, in any order and possibly with duplicates. The result is
 // sorted by start and depends only on the set of stages given. The input is

@@ -543,3 +543,30 @@ func TestSessionCleaning(t *testing.T) {
 		t.Errorf("empty intervals: %+v", got)
 	}
 }
+
+func TestSessionInterruptions(t *testing.T) {
+	A, L, D, R, S := StageAwake, StageLight, StageDeep, StageRem, StageSleeping
+	for _, c := range []struct {
+		stages []Stage
+		want   int
+	}{
+		{nil, 0},                          // no stages
+		{[]Stage{A}, 0},                   // awake only
+		{[]Stage{A, A}, 0},                // awake only, two stages
+		{[]Stage{L}, 0},                   // one asleep stage
+		{[]Stage{A, L, D, A}, 0},          // awake before falling asleep and after waking
+		{[]Stage{L, A, D}, 1},             // one spell
+		{[]Stage{L, A, A, D}, 1},          // adjacent awake stages are one spell
+		{[]Stage{A, L, A, R, A, D, A}, 2}, // two inside, two at the edges
+		{[]Stage{S, A, S, A, S}, 2},       // unstaged sleep counts as asleep
+		{[]Stage{L, D, R}, 0},             // no awake stage
+	} {
+		s := Session{}
+		for _, st := range c.stages {
+			s.Stages = append(s.Stages, SleepInterval{Stage: st})
+		}
+		if got := s.Interruptions(); got != c.want {
+			t.Errorf("%v: %d interruptions, want %d", c.stages, got, c.want)
+		}
+	}
+}

@@ -18,11 +18,6 @@ import (
 	"wearhouse/pebblestore"
 )
 
-// syncRetention is how long runs are listed (SPEC §3: 30 days; Open
-// Wearables keeps 24 hours). Runs are kept in the store beyond it; the
-// listings skip them.
-const syncRetention = 30 * 24 * time.Hour
-
 // streamBuffer is how many run changes a stream may have waiting before it
 // loses some; it then ends so that the client reconnects and replays.
 const streamBuffer = 256
@@ -170,7 +165,8 @@ func syncRun(r *pebblestore.Run) *codec.SyncRun {
 }
 
 // scanLatest walks runs newest sequence number first and hands take those
-// updated within the retention; take returns the times of the items it
+// updated within ingest.RunRetention (SPEC §3: 30 days; Open Wearables
+// keeps 24 hours); take returns the times of the items it
 // keeps from a run. It stops as soon as no older run can hold one of the
 // limit latest items.
 //
@@ -181,7 +177,9 @@ func syncRun(r *pebblestore.Run) *codec.SyncRun {
 // compactor's backlog) are all read: an older run may have finished after
 // a newer one was queued.
 func scanLatest(iter runIter, now time.Time, limit int, take func(*pebblestore.Run, *codec.SyncRun) []time.Time) error {
-	cutoff := now.Add(-syncRetention)
+	// The compactor's sweep deletes older finished runs within the hour;
+	// until then the listings skip them.
+	cutoff := now.Add(-ingest.RunRetention)
 	var latest timeHeap // the limit latest item times, oldest on top
 	return iter(func(r *pebblestore.Run) bool {
 		sr := syncRun(r)

@@ -486,7 +486,8 @@ func (c *Compactor) passGap(w uint64) error {
 	return nil
 }
 
-// RunRetention is how long finished sync runs are kept.
+// RunRetention is how long finished sync runs are kept, and listed by the
+// sync-status routes.
 const RunRetention = 30 * 24 * time.Hour
 
 // sweep deletes, at most once an hour, what has outlived its use: replay

@@ -8,6 +8,8 @@ import (
 	"runtime"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"wearhouse/health"
 )
 
 // Index keyspaces, written by the compactor.
@@ -179,31 +181,12 @@ type SleepStageRecord struct {
 	ParentID string
 }
 
-// ProviderCode is the one-byte code of an SDK provider in keys.
-func ProviderCode(p string) byte {
-	switch p {
-	case "apple":
-		return 1
-	case "samsung":
-		return 2
-	case "google":
-		return 3
-	}
-	return 0
-}
+// ProviderCode is the one-byte code of an SDK provider in keys
+// (health.ProviderCode); 0 for an unknown provider.
+func ProviderCode(p string) byte { return health.ProviderCode(p) }
 
 // ProviderName is the inverse of ProviderCode.
-func ProviderName(c byte) string {
-	switch c {
-	case 1:
-		return "apple"
-	case 2:
-		return "samsung"
-	case 3:
-		return "google"
-	}
-	return "unknown"
-}
+func ProviderName(c byte) string { return health.ProviderName(c) }
 
 func sleepKey(user uint32, r *SleepStageRecord) []byte {
 	k := make([]byte, 0, 27)

@@ -6,6 +6,8 @@ import (
 	"sort"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"wearhouse/health"
 )
 
 // SourcedPoint is a point with its data source.
@@ -176,7 +178,7 @@ func (s *Store) WorkoutPart(user uint32, ref WorkoutRef, part byte) ([]byte, err
 func (s *Store) SleepStages(user uint32, provider byte, from, to int64, fn func(*SleepStageRecord) bool) error {
 	providers := []byte{provider}
 	if provider == 0 {
-		providers = []byte{1, 2, 3}
+		providers = health.ProviderCodes()
 	}
 	for _, p := range providers {
 		base := append(append([]byte{prefixSleep}, be32(user)...), p)

@@ -41,7 +41,7 @@ type CoverageField struct {
 }
 
 // coverageProviders are the SDK providers, in name order.
-var coverageProviders = []string{"apple", "google", "samsung"}
+var coverageProviders = slices.Sorted(slices.Values(health.Providers()))
 
 // sleepFields are the fields of a sleep session built from stages. Every
 // provider sends stages, and every field is built from them alone.

@@ -27,6 +27,7 @@ type SleepSession struct {
 
 	// What the summaries need, not encoded.
 	TotalSleepMinutes float64 `json:"-"`
+	interruptions     int64   // health.Session.Interruptions
 }
 
 // SleepStages are the minutes per stage, rounded down as Open Wearables.
@@ -56,7 +57,7 @@ const sessionMargin = 36 * time.Hour
 // whatever order it came.
 func (q *Service) SleepSessions(iid uint32, start, end time.Time) ([]SleepSession, error) {
 	var out []SleepSession
-	for _, prov := range []byte{1, 2, 3} {
+	for _, prov := range health.ProviderCodes() {
 		var stages []health.SleepInterval
 		err := q.store.SleepStages(iid, prov, start.Add(-sessionMargin).UnixMicro(), end.Add(sessionMargin).UnixMicro(),
 			func(r *pebblestore.SleepStageRecord) bool {
@@ -103,6 +104,7 @@ func (q *Service) session(prov byte, s *health.Session) SleepSession {
 		},
 		Intervals:         make([]StageInterval, 0, len(s.Stages)),
 		TotalSleepMinutes: s.TotalSleepMinutes,
+		interruptions:     int64(s.Interruptions()),
 	}
 	if s.Efficiency > 0 {
 		e := math.Round(s.Efficiency*100) / 100

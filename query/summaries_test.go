@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"wearhouse/health"
 	"wearhouse/pebblestore"
 )
 
@@ -97,10 +98,6 @@ func TestIntensityZones(t *testing.T) {
 	if d.hrMin != 94 || d.hrMax != 200 || d.hrN != 9 {
 		t.Errorf("min %v max %v n %d", d.hrMin, d.hrMax, d.hrN)
 	}
-	// The zones follow 220 - age, never below a maximum of 100.
-	if a := newActivityAcc(0, 1, 40); a.lightLo != 50 || a.lightHi != 63 || a.moderateHi != 76 {
-		t.Errorf("floor of 100: %v %v %v", a.lightLo, a.lightHi, a.moderateHi)
-	}
 }
 
 func TestActivityDaysFollowZones(t *testing.T) {
@@ -132,37 +129,10 @@ func TestSummaryNullsNotZeros(t *testing.T) {
 	}
 }
 
-func TestInterruptions(t *testing.T) {
-	iv := func(stages ...string) []StageInterval {
-		var out []StageInterval
-		for _, s := range stages {
-			out = append(out, StageInterval{Stage: s})
-		}
-		return out
-	}
-	for want, stages := range map[int64][]string{
-		0: {"awake", "light", "deep", "awake"},
-		1: {"light", "awake", "awake", "deep"},
-		2: {"awake", "light", "awake", "rem", "awake", "deep", "awake"},
-	} {
-		if got := interruptions(iv(stages...)); got != want {
-			t.Errorf("%v: %d, want %d", stages, got, want)
-		}
-	}
-	if interruptions(nil) != 0 {
-		t.Error("no stages")
-	}
-}
-
-func TestPairReadings(t *testing.T) {
+func TestSummariseBP(t *testing.T) {
 	s := int64(1_000_000)
-	sys := []timedValue{{0, 120}, {10 * s, 130}, {100 * s, 140}}
-	dia := []timedValue{{4 * s, 80}, {6 * s, 85}, {200 * s, 90}}
-	got := pairReadings(sys, dia)
-	// 120 takes 80 (4 s), 130 takes 85 (4 s); 140 has none within 5 s.
-	if len(got) != 2 || got[0].diastolic != 80 || got[1].diastolic != 85 || got[1].at != 10*s {
-		t.Errorf("%+v", got)
-	}
+	// The pairs of health's TestPairBloodPressure fixture.
+	got := []health.BloodPressureReading{{At: 4 * s, Systolic: 120, Diastolic: 80}, {At: 10 * s, Systolic: 130, Diastolic: 85}}
 	bp, at, _ := summariseBP(got)
 	if bp.AvgSystolicMmhg != 125 || bp.AvgDiastolicMmhg != 83 || bp.MinSystolicMmhg != 120 || bp.MaxDiastolicMmhg != 85 ||
 		bp.ReadingCount != 2 || !at.Equal(fromMicro(10*s)) {
@@ -205,11 +175,5 @@ func TestActivityCursor(t *testing.T) {
 	}
 	if _, _, err := decodeActivityCursor("!!"); err == nil || !strings.Contains(err.Error(), "Invalid cursor") {
 		t.Errorf("bad cursor: %v", err)
-	}
-}
-
-func TestSpO2Percent(t *testing.T) {
-	if spo2Percent(0.97) != 97 || spo2Percent(96) != 96 {
-		t.Error("SpO2 scaling")
 	}
 }
