@@ -397,9 +397,9 @@ func (s *Server) credentialBody(ctx *fasthttp.RequestCtx) ([]byte, error) {
 // lingerRead between two reads, then the connection is closed. At most maxLingering
 // connections linger at once; past that they are closed at once.
 const (
-	lingerTime   = 10 * time.Second
+	lingerTime   = 30 * time.Second
 	lingerBytes  = 64 << 20
-	lingerRead   = 2 * time.Second
+	lingerRead   = 5 * time.Second
 	maxLingering = 256
 	// drainKept is the most of a refused body that is read and thrown away
 	// before the answer, so that the connection stays open for the next

@@ -185,9 +185,6 @@ type SleepStageRecord struct {
 // (health.ProviderCode); 0 for an unknown provider.
 func ProviderCode(p string) byte { return health.ProviderCode(p) }
 
-// ProviderName is the inverse of ProviderCode.
-func ProviderName(c byte) string { return health.ProviderName(c) }
-
 func sleepKey(user uint32, r *SleepStageRecord) []byte {
 	k := make([]byte, 0, 27)
 	k = append(k, prefixSleep)
