@@ -156,6 +156,26 @@ func (rc *racers) finish(t *testing.T) {
 	}
 }
 
+// deleteMidway deletes the user once 12 of the racing syncs are
+// acknowledged, lets the rest run into the delete, and returns the bodies
+// acknowledged before it.
+func (rc *racers) deleteMidway(t *testing.T, ts *testServer, user string, round int) map[string][]byte {
+	t.Helper()
+	rc.waitAcked(12)
+	rc.mu.Lock()
+	before := map[string][]byte{}
+	for id, b := range rc.before {
+		before[id] = b
+	}
+	rc.mu.Unlock()
+	if r := ts.admin("DELETE", "/api/v1/users/"+user, ""); r.status != http.StatusOK {
+		t.Fatalf("round %d: delete: %d %s", round, r.status, r.body)
+	}
+	rc.deleted.Store(true)
+	rc.finish(t)
+	return before
+}
+
 // TestDeleteUserRacingSyncsAndCompactor deletes a user while many syncs of
 // theirs are being written and indexed, several times over, and checks what
 // a delete promises once it has returned: nothing acknowledged before it
@@ -182,18 +202,7 @@ func TestDeleteUserRacingSyncsAndCompactor(t *testing.T) {
 		// Syncs with the user's SDK token race the delete and the
 		// compactor.
 		rc := startRacers(ts, bodies, user, 6, 40, bearer...)
-		rc.waitAcked(12)
-		rc.mu.Lock()
-		before := map[string][]byte{}
-		for id, b := range rc.before {
-			before[id] = b
-		}
-		rc.mu.Unlock()
-		if r := ts.admin("DELETE", "/api/v1/users/"+user, ""); r.status != http.StatusOK {
-			t.Fatalf("round %d: delete: %d %s", round, r.status, r.body)
-		}
-		rc.deleted.Store(true)
-		rc.finish(t)
+		before := rc.deleteMidway(t, ts, user, round)
 		if len(rc.ackedAfter) > 0 {
 			t.Errorf("round %d: %d syncs with the deleted user's token, sent after the delete returned, were accepted",
 				round, len(rc.ackedAfter))
@@ -253,18 +262,7 @@ func TestDeleteUserRacingSyncsAndCompactor(t *testing.T) {
 		iid = mustUser(t, ts, user).IID
 		oldIIDs[iid] = true
 		rc = startRacers(ts, bodies, user, 6, 25, key...)
-		rc.waitAcked(12)
-		rc.mu.Lock()
-		before = map[string][]byte{}
-		for id, b := range rc.before {
-			before[id] = b
-		}
-		rc.mu.Unlock()
-		if r := ts.admin("DELETE", "/api/v1/users/"+user, ""); r.status != http.StatusOK {
-			t.Fatalf("round %d: delete: %d %s", round, r.status, r.body)
-		}
-		rc.deleted.Store(true)
-		rc.finish(t)
+		before = rc.deleteMidway(t, ts, user, round)
 		ts.indexed()
 		checkErased(t, ts, round, iid, before)
 		if _, err := ts.app.Store.User(user); err != nil {
