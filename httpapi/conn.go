@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"net"
 	"strconv"
@@ -23,8 +24,22 @@ func (l framedListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if tc, ok := c.(*tls.Conn); ok {
+		return &framedTLSConn{framedConn{Conn: c}, tc}, nil
+	}
 	return &framedConn{Conn: c}, nil
 }
+
+// framedTLSConn is a framedConn over TLS. It keeps the TLS methods that
+// fasthttp looks for (RequestCtx.IsTLS, TLSConnectionState), which the
+// wrapping would otherwise hide.
+type framedTLSConn struct {
+	framedConn
+	tls *tls.Conn
+}
+
+func (c *framedTLSConn) Handshake() error                     { return c.tls.Handshake() }
+func (c *framedTLSConn) ConnectionState() tls.ConnectionState { return c.tls.ConnectionState() }
 
 // framedConn follows the HTTP/1.1 framing of what a client sends (header
 // blocks, then bodies of a Content-Length or in chunks) only far enough to

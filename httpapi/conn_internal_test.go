@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"net"
 	"testing"
@@ -105,4 +106,36 @@ func FuzzCheckRawPath(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fasthttp tells TLS connections by their methods (RequestCtx.IsTLS): the
+// framing follower must not hide them, nor lend them to plain ones.
+func TestFramedListenerKeepsTLSVisible(t *testing.T) {
+	type tlsConn interface {
+		Handshake() error
+		ConnectionState() tls.ConnectionState
+	}
+	var plain net.Conn = &framedConn{}
+	if _, ok := plain.(tlsConn); ok {
+		t.Error("a plain connection looks like TLS")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	fl := framedListener{tls.NewListener(ln, &tls.Config{})}
+	go func() {
+		if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+			c.Close()
+		}
+	}()
+	c, err := fl.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, ok := c.(tlsConn); !ok {
+		t.Errorf("a TLS connection is hidden as %T", c)
+	}
 }
