@@ -22,12 +22,27 @@ type route struct {
 	method  string
 	pattern []string
 	label   string // the pattern, for metrics
-	handle  func(ctx *fasthttp.RequestCtx, args []string)
+	handle  handler
 }
 
-func r(method, pattern string, h func(ctx *fasthttp.RequestCtx, args []string)) route {
+// handler serves one route. It writes the response itself on success and
+// returns an error otherwise; route maps the error to its status and
+// {"detail": ...} body in one place (writeError).
+type handler func(ctx *fasthttp.RequestCtx, args []string) error
+
+// h registers a handler that returns its error.
+func h(method, pattern string, fn handler) route {
 	p := strings.Split(strings.Trim(pattern, "/"), "/")
-	return route{method: method, pattern: p, label: patternString(p), handle: h}
+	return route{method: method, pattern: p, label: patternString(p), handle: fn}
+}
+
+// r registers a handler that writes its own errors.
+// TODO(restructure): removed once every handler returns its error.
+func r(method, pattern string, fn func(ctx *fasthttp.RequestCtx, args []string)) route {
+	return h(method, pattern, func(ctx *fasthttp.RequestCtx, args []string) error {
+		fn(ctx, args)
+		return nil
+	})
 }
 
 // routes is the route table; each feature adds its own in its file.
@@ -101,7 +116,9 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		}
 		if rt.method == method {
 			label = rt.label
-			rt.handle(ctx, args)
+			if err := rt.handle(ctx, args); err != nil {
+				s.writeError(ctx, err)
+			}
 			return
 		}
 		allow = append(allow, rt.method)
