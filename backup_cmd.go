@@ -28,18 +28,14 @@ func backupCmd(args []string) error {
 	target := fs.String("target", envOr("WEARHOUSE_TARGET", "http://127.0.0.1:8080"), "address of the running server")
 	dataDir := fs.String("data-dir", envOr("WEARHOUSE_DATA_DIR", "./data"), "data directory (for the admin key, or to back up a stopped server)")
 	apiKey := fs.String("api-key", os.Getenv("WEARHOUSE_ADMIN_KEY"), "admin API key (default: the data directory's admin.key)")
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "Usage: wearhouse backup [flags] <new directory>")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseArgs(fs, "[flags] <new directory>", args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errors.New("backup needs the directory to write, which must not exist yet")
+	if len(pos) != 1 {
+		return usagef("backup", "backup needs one argument, the directory to write, which must not exist yet")
 	}
-	dir, err := filepath.Abs(fs.Arg(0))
+	dir, err := filepath.Abs(pos[0])
 	if err != nil {
 		return err
 	}
@@ -95,21 +91,17 @@ func offlineBackup(dataDir, dir string) error {
 func restoreCmd(args []string) error {
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	dataDir := fs.String("data-dir", envOr("WEARHOUSE_DATA_DIR", "./data"), "data directory to create from the backup")
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "Usage: wearhouse restore [flags] <backup directory>")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseArgs(fs, "[flags] <backup directory>", args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errors.New("restore needs the backup directory")
+	if len(pos) != 1 {
+		return usagef("restore", "restore needs one argument, the backup directory")
 	}
-	if err := pebblestore.Restore(fs.Arg(0), *dataDir, pebblestore.Options{Logger: zerolog.Nop()}); err != nil {
+	if err := pebblestore.Restore(pos[0], *dataDir, pebblestore.Options{Logger: zerolog.Nop()}); err != nil {
 		return err
 	}
-	fmt.Printf("restored %s into %s\n", fs.Arg(0), *dataDir)
+	fmt.Printf("restored %s into %s\n", pos[0], *dataDir)
 	return nil
 }
 

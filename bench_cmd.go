@@ -57,14 +57,12 @@ func benchCmd(args []string) error {
 	fs.BoolVar(&pauseComp, "pause-compactor", false, "in-process server: do not index the queue, to measure the write path alone")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (pool generation, ceiling and load) to this file")
 	fs.Var(&memLimit, "memory-limit", "Go soft memory limit of the in-process run, as serve sets it (GOMEMLIMIT wins; 0 for none)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	pos, err := parseArgs(fs, "[flags]", args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
+	if len(pos) > 0 {
+		return usagef("bench", "unexpected argument %q", pos[0])
 	}
 	cfg.Payload.Seed = seed
 
@@ -86,9 +84,9 @@ func benchCmd(args []string) error {
 		defer srv.Close()
 		cfg.Target, cfg.APIKey, cfg.InProcess, cfg.CompactorPaused = srv.URL, srv.APIKey, true, pauseComp
 	} else if cfg.APIKey == "" {
-		return errors.New("bench: --api-key is required with --target")
+		return usagef("bench", "--api-key is required with --target")
 	} else if pauseComp {
-		return errors.New("bench: --pause-compactor applies to the in-process server only")
+		return usagef("bench", "--pause-compactor applies to the in-process server only")
 	}
 
 	if cpuProfile != "" {
@@ -116,7 +114,7 @@ func benchCmd(args []string) error {
 		fmt.Print(r.String())
 	}
 	if r.Verify != nil && !r.Verify.OK() {
-		return errors.New("bench: verify failed: not every acknowledged record reads back")
+		return errors.New("verify failed: not every acknowledged record reads back")
 	}
 	return nil
 }

@@ -3,8 +3,12 @@
 //
 // Usage:
 //
-//	wearhouse [serve] [flags]   run the server (the default)
-//	wearhouse version           print the version
+//	wearhouse [serve] [flags]        run the server (the default)
+//	wearhouse bench [flags]          measure ingest
+//	wearhouse backup [flags] <dir>   copy the store consistently
+//	wearhouse restore [flags] <dir>  put a backup in place
+//	wearhouse version                print the version
+//	wearhouse help                   list the commands
 //
 // Every flag also reads an environment variable: --data-dir is
 // WEARHOUSE_DATA_DIR, --max-body is WEARHOUSE_MAX_BODY, and so on. A flag on
@@ -14,14 +18,12 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -41,44 +43,7 @@ import (
 var version = "dev"
 
 func main() {
-	args := os.Args[1:]
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
-	}
-	var err error
-	switch cmd {
-	case "serve":
-		err = serve(args)
-	case "bench":
-		err = benchCmd(args)
-	case "backup":
-		err = backupCmd(args)
-	case "restore":
-		err = restoreCmd(args)
-	case "version":
-		fmt.Printf("wearhouse %s %s %s/%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	case "help", "-h", "--help":
-		usage()
-	default:
-		fmt.Fprintf(os.Stderr, "wearhouse: unknown command %q\n", cmd)
-		usage()
-		os.Exit(2)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "wearhouse:", err)
-		os.Exit(1)
-	}
-}
-
-func usage() {
-	fmt.Fprint(os.Stderr, `Usage:
-  wearhouse [serve] [flags]   run the server (the default); 'wearhouse serve -h' lists the flags
-  wearhouse bench [flags]     measure ingest throughput and latency; 'wearhouse bench -h' lists the flags
-  wearhouse backup <dir>      write a consistent copy of the store (online, through the running server)
-  wearhouse restore <dir>     put a backup in place as a new data directory (server stopped)
-  wearhouse version           print the version
-`)
+	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
 // config is every flag of serve.
@@ -161,11 +126,12 @@ func parseFlags(args []string) (*config, error) {
 	fs.BoolVar(&c.pauseCompactor, "pause-compactor", false, "accept batches but do not index them (the queue grows)")
 	fs.IntVar(&c.maxSources, "max-sources-per-user", st.MaxSourcesPerUser, "distinct data sources one user may have")
 	fs.IntVar(&c.maxCustomTypes, "max-custom-types-per-user", st.MaxCustomSeriesPerUser, "distinct record types outside the mapping tables one user may have (at most 64536)")
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseArgs(fs, "[flags]", args)
+	if err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if len(rest) > 0 {
+		return nil, usagef("serve", "unexpected argument %q", rest[0])
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -174,11 +140,27 @@ func parseFlags(args []string) (*config, error) {
 		name := "WEARHOUSE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(name); ok && !set[f.Name] && envErr == nil {
 			if err := fs.Set(f.Name, v); err != nil {
-				envErr = fmt.Errorf("%s: %w", name, err)
+				envErr = usagef("serve", "%s=%q is not valid: %s", name, v, wants(f, err))
 			}
 		}
 	})
 	return c, envErr
+}
+
+// wants says what a flag takes, for an environment variable that does not
+// parse (the flag package's own message is "parse error").
+func wants(f *flag.Flag, err error) string {
+	switch fmt.Sprintf("%T", f.Value) {
+	case "*flag.boolValue":
+		return "want true or false"
+	case "*flag.durationValue":
+		return "want a duration such as 500ms, 30s or 5m"
+	case "*flag.intValue", "*flag.int64Value", "*flag.uintValue", "*flag.uint64Value":
+		return "want a whole number"
+	case "*main.size":
+		return "want a size such as 1048576, 512KiB or 32MiB"
+	}
+	return err.Error()
 }
 
 // size is a byte count flag that takes 1048576, 1MiB, 512KiB, 2GiB or 1MB.
@@ -253,9 +235,6 @@ func newLogger(level string) (zerolog.Logger, error) {
 
 func serve(args []string) error {
 	c, err := parseFlags(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
 		return err
 	}
@@ -268,13 +247,18 @@ func serve(args []string) error {
 		// resident size near the budget.
 		debug.SetMemoryLimit(int64(c.memoryLimit))
 	}
-	var tlsConfig *tls.Config
+	var (
+		tlsConfig *tls.Config
+		certs     *certReloader
+	)
 	if c.tlsCert != "" || c.tlsKey != "" {
-		cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
-		if err != nil {
-			return fmt.Errorf("TLS: %w", err)
+		if c.tlsCert == "" || c.tlsKey == "" {
+			return usagef("serve", "--tls-cert and --tls-key go together: give both files, or neither for plain HTTP")
 		}
-		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		if certs, err = loadCert(c.tlsCert, c.tlsKey); err != nil {
+			return err
+		}
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.get}
 	}
 
 	ln, err := net.Listen("tcp", c.listen)
@@ -317,12 +301,31 @@ func serve(args []string) error {
 
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	select {
-	case err := <-a.Served():
-		a.Close(context.Background())
-		return err
-	case s := <-sig:
-		log.Info().Str("signal", s.String()).Msg("shutting down; a second signal exits at once")
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+wait:
+	for {
+		select {
+		case err := <-a.Served():
+			a.Close(context.Background())
+			return err
+		case <-hup:
+			// certbot and Caddy renew certificates in place and send
+			// SIGHUP; without TLS there is nothing to reload, and the
+			// signal must not kill the server either way.
+			if certs == nil {
+				log.Info().Msg("SIGHUP: no TLS certificate to reload")
+				continue
+			}
+			if err := certs.reload(); err != nil {
+				log.Error().Err(err).Msg("SIGHUP: TLS certificate not reloaded; the previous one stays in use")
+				continue
+			}
+			log.Info().Str("not_after", certs.notAfter().UTC().Format(time.RFC3339)).Msg("SIGHUP: TLS certificate reloaded")
+		case s := <-sig:
+			log.Info().Str("signal", s.String()).Msg("shutting down; a second signal exits at once")
+			break wait
+		}
 	}
 	go func() {
 		<-sig

@@ -45,6 +45,7 @@ type App struct {
 	HTTP      *httpapi.Server
 
 	ln      net.Listener
+	lock    *dirLock
 	served  chan error
 	started time.Duration
 }
@@ -61,7 +62,7 @@ func (o Options) Validate() error {
 }
 
 // Start opens everything and serves on ln.
-func Start(o Options, ln net.Listener) (*App, error) {
+func Start(o Options, ln net.Listener) (_ *App, err error) {
 	t0 := time.Now()
 	// A child logger per part, so that every line says whose it is.
 	part := func(name string) zerolog.Logger { return o.Logger.With().Str("component", name).Logger() }
@@ -77,7 +78,16 @@ func Start(o Options, ln net.Listener) (*App, error) {
 		return nil, err
 	}
 	a := &App{ln: ln, served: make(chan error, 1)}
-	var err error
+	if o.Store.FS == nil && o.Store.Dir != "" {
+		if a.lock, err = lockDir(o.Store.Dir); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				a.lock.release()
+			}
+		}()
+	}
 	if a.Store, err = pebblestore.Open(o.Store); err != nil {
 		return nil, err
 	}
@@ -130,7 +140,9 @@ func (a *App) Close(ctx context.Context) error {
 	}
 	a.Compactor.Stop()
 	a.Ingest.Close()
-	if err := a.Store.Close(); err != nil {
+	err := a.Store.Close()
+	a.lock.release()
+	if err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
 	return nil
