@@ -25,7 +25,7 @@ func (l framedListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	if tc, ok := c.(*tls.Conn); ok {
-		return &framedTLSConn{framedConn{Conn: c}, tc}, nil
+		return &framedTLSConn{framedConn: framedConn{Conn: c}, tls: tc}, nil
 	}
 	return &framedConn{Conn: c}, nil
 }
@@ -35,10 +35,10 @@ func (l framedListener) Accept() (net.Conn, error) {
 // wrapping would otherwise hide.
 type framedTLSConn struct {
 	framedConn
-	tls *tls.Conn
+	tls      *tls.Conn
+	answered bool // a plain HTTP request was told to use https
 }
 
-func (c *framedTLSConn) Handshake() error                     { return c.tls.Handshake() }
 func (c *framedTLSConn) ConnectionState() tls.ConnectionState { return c.tls.ConnectionState() }
 
 // framedConn follows the HTTP/1.1 framing of what a client sends (header

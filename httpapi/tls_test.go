@@ -90,3 +90,43 @@ func TestTLSStreamsBodiesAndLingers(t *testing.T) {
 		t.Errorf("a body over the limit over TLS: %d, want 413", res.StatusCode)
 	}
 }
+
+// Plain HTTP sent to the TLS port (an http:// URL in an SDK's settings) is
+// told to use https, with a JSON 400, instead of a dropped connection.
+func TestPlainHTTPToTheTLSPortIsToldToUseHTTPS(t *testing.T) {
+	cert, pool := selfSigned(t)
+	ts := startServer(t, func(o *app.Options) {
+		o.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	})
+	addr := ts.app.Addr().String()
+	for _, method := range []string{"GET", "POST"} {
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(mustRequest(t, method, "http://"+addr+"/api/v1/sdk/users/u1/sync"))
+		if err != nil {
+			t.Fatalf("%s over plain HTTP: %v", method, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !bytes.Contains(b, []byte("use an https:// URL")) {
+			t.Fatalf("%s over plain HTTP: %d %s", method, resp.StatusCode, b)
+		}
+	}
+	// TLS itself still works on the same port.
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := c.Get("https://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz over TLS: %d", resp.StatusCode)
+	}
+}
+
+func mustRequest(t *testing.T, method, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader([]byte("{}")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
