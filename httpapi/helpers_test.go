@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,8 +121,10 @@ func (ts *testServer) do(method, path string, body []byte, headers ...string) re
 	if err != nil {
 		ts.t.Fatal(err)
 	}
-	// Every answer is JSON but the Prometheus text of /metrics.
-	if ct := res.Header.Get("Content-Type"); len(b) > 0 && ct != "application/json" && path != "/metrics" {
+	// Every answer is JSON but the Prometheus text of /metrics and the
+	// static files.
+	if ct := res.Header.Get("Content-Type"); len(b) > 0 && ct != "application/json" && path != "/metrics" &&
+		!strings.HasPrefix(path, "/static/") {
 		ts.t.Errorf("%s %s: Content-Type %q, want application/json", method, path, ct)
 	}
 	return resp{status: res.StatusCode, header: res.Header, body: b}
