@@ -74,6 +74,7 @@ type config struct {
 	cacheSize       size
 	memtableSize    size
 	logLevel        string
+	accessLog       bool
 	pauseCompactor  bool
 	maxSources      int
 	maxCustomTypes  int
@@ -123,6 +124,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.Var(&c.cacheSize, "cache-size", "Pebble block cache")
 	fs.Var(&c.memtableSize, "memtable-size", "Pebble memtable size")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&c.accessLog, "access-log", true, "log one line per request at info (method, route, status, duration, user and credential ids; never health values)")
 	fs.BoolVar(&c.pauseCompactor, "pause-compactor", false, "accept batches but do not index them (the queue grows)")
 	fs.IntVar(&c.maxSources, "max-sources-per-user", st.MaxSourcesPerUser, "distinct data sources one user may have")
 	fs.IntVar(&c.maxCustomTypes, "max-custom-types-per-user", st.MaxCustomSeriesPerUser, "distinct record types outside the mapping tables one user may have (at most 64536)")
@@ -283,6 +285,7 @@ func serve(args []string) error {
 		HTTP: httpapi.Options{
 			MaxBody: int(c.maxBody), ReadTimeout: c.readTimeout, WriteTimeout: c.writeTimeout,
 			IdleTimeout: c.idleTimeout, MaxConnections: c.maxConnections, TrustedProxies: c.trustedProxies,
+			DisableAccessLog: !c.accessLog,
 		},
 		TLS:    tlsConfig,
 		Logger: log,

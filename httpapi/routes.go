@@ -84,6 +84,20 @@ func match(pattern, segs []string, args []string) ([]string, bool) {
 	return args, true
 }
 
+// pathUser is the {user_id} argument of a matched route, if it has one.
+func pathUser(pattern, args []string) string {
+	i := 0
+	for _, p := range pattern {
+		if len(p) > 1 && p[0] == '{' {
+			if p == "{user_id}" && i < len(args) {
+				return args[i]
+			}
+			i++
+		}
+	}
+	return ""
+}
+
 // route dispatches on the path, with or without a trailing slash: 404 when
 // no pattern matches, 405 when only another method's does. Each answer is
 // counted by route pattern.
@@ -116,6 +130,9 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		}
 		if rt.method == method {
 			label = rt.label
+			if e := access(ctx); e != nil {
+				e.route, e.user = rt.label, pathUser(rt.pattern, args)
+			}
 			if err := rt.handle(ctx, args); err != nil {
 				s.writeError(ctx, err)
 			}

@@ -46,7 +46,9 @@ type Options struct {
 	// headers name the client (see clientAddr). Default none: the client
 	// is the peer, whatever the headers say.
 	TrustedProxies []netip.Prefix
-	Logger         zerolog.Logger
+	// DisableAccessLog turns off the line per request (accesslog.go).
+	DisableAccessLog bool
+	Logger           zerolog.Logger
 }
 
 // EnsureDefaults fills in zero fields.
@@ -183,7 +185,7 @@ func (f fasthttpLogger) Printf(format string, args ...any) {
 }
 
 // handle is the root handler: panic recovery, then routing.
-func (s *Server) handle(ctx *fasthttp.RequestCtx) { s.recoverer(s.route)(ctx) }
+func (s *Server) handle(ctx *fasthttp.RequestCtx) { s.logged(ctx, s.recoverer(s.route)) }
 
 // recoverer turns a panic into a 500 JSON answer and a log line, so that one
 // bad request never takes the process down (fasthttp does not recover).

@@ -1,0 +1,130 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"wearhouse/auth"
+)
+
+// The access log: one JSON line per request at info, unless turned off.
+// It says who asked what and how it went, never a health value, a secret
+// or a query string (which may carry an e-mail search): the route pattern,
+// the user id of the path, the credential's id, the status, the size of
+// the body in and out, the duration, the request id and the SDK's version
+// and platform headers; a sync adds what the batch held.
+
+// accessEntry is what a request's line says beyond the request and the
+// response themselves; handlers fill it in as they learn it.
+type accessEntry struct {
+	route      string
+	user       string
+	credential string
+	batch      *batchCounts
+}
+
+// batchCounts is what an accepted sync batch held.
+type batchCounts struct {
+	records, sleep, workouts int
+	duplicate, replayed      bool
+}
+
+const accessKey = "wearhouse.access"
+
+var accessPool = sync.Pool{New: func() any { return new(accessEntry) }}
+
+// access is the request's entry; nil outside a request.
+func access(ctx *fasthttp.RequestCtx) *accessEntry {
+	e, _ := ctx.UserValue(accessKey).(*accessEntry)
+	return e
+}
+
+// noteCredential records who a request was authenticated as: the API
+// key's id, or the SDK token's application and user.
+func noteCredential(ctx *fasthttp.RequestCtx, p *auth.Principal) {
+	e := access(ctx)
+	if e == nil || p == nil {
+		return
+	}
+	switch p.Kind {
+	case auth.KindSDKToken:
+		e.credential = "sdk:" + p.AppID
+	default:
+		e.credential = "key:" + p.KeyID
+	}
+}
+
+// requestID takes the client's X-Request-Id when it is a sane token (the
+// iOS SDK sends one and reuses it on its 401 retry) or makes one, and
+// returns it on the response.
+func requestID(ctx *fasthttp.RequestCtx) string {
+	id := ctx.Request.Header.Peek("X-Request-Id")
+	if !saneRequestID(id) {
+		var b [16]byte
+		rand.Read(b[:])
+		id = hex.AppendEncode(make([]byte, 0, 32), b[:])
+	}
+	ctx.Response.Header.SetBytesV("X-Request-Id", id)
+	return string(id)
+}
+
+// saneRequestID: 1 to 128 characters of printable ASCII without spaces or
+// quotes, so that a log line cannot be forged through it.
+func saneRequestID(id []byte) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if c <= ' ' || c > '~' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// logged runs a request with its access entry and writes its line.
+func (s *Server) logged(ctx *fasthttp.RequestCtx, next fasthttp.RequestHandler) {
+	start := time.Now()
+	id := requestID(ctx)
+	if s.opts.DisableAccessLog {
+		next(ctx)
+		return
+	}
+	e := accessPool.Get().(*accessEntry)
+	*e = accessEntry{route: "unmatched"}
+	ctx.SetUserValue(accessKey, e)
+	next(ctx)
+	ctx.RemoveUserValue(accessKey)
+
+	ev := s.log.Info().Str("event", "request").Bytes("method", ctx.Method()).Str("route", e.route).
+		Int("status", ctx.Response.StatusCode()).Float64("ms", float64(time.Since(start).Microseconds())/1000).
+		Int("bytes_in", max(ctx.Request.Header.ContentLength(), 0)).
+		Str("request_id", id).Str("client", s.clientAddr(ctx).String())
+	if !ctx.Response.IsBodyStream() {
+		// A stream's Body would run it here; an event stream's size is
+		// not known when its handler returns anyway.
+		ev = ev.Int("bytes_out", len(ctx.Response.Body()))
+	}
+	if e.user != "" {
+		ev = ev.Str("user_id", e.user)
+	}
+	if e.credential != "" {
+		ev = ev.Str("credential", e.credential)
+	}
+	if v := ctx.Request.Header.Peek("X-Open-Wearables-SDK-Version"); len(v) > 0 && len(v) <= 64 {
+		ev = ev.Bytes("sdk_version", v)
+	}
+	if v := ctx.Request.Header.Peek("X-Open-Wearables-SDK-Platform"); len(v) > 0 && len(v) <= 64 {
+		ev = ev.Bytes("sdk_platform", v)
+	}
+	if b := e.batch; b != nil {
+		ev = ev.Int("records", b.records).Int("sleep", b.sleep).Int("workouts", b.workouts).
+			Bool("duplicate", b.duplicate).Bool("replayed", b.replayed)
+	}
+	ev.Send()
+	accessPool.Put(e)
+}
