@@ -69,6 +69,7 @@ type config struct {
 	badCredLimit    int
 	badCredWindow   time.Duration
 	trustedProxies  prefixes
+	corsOrigins     list
 	maxConnections  int
 	memoryLimit     size
 	cacheSize       size
@@ -119,6 +120,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&c.badCredLimit, "bad-credential-limit", au.BadCredentials, "refused credentials from one client address in a window before its further refusals get 429")
 	fs.DurationVar(&c.badCredWindow, "bad-credential-window", au.BadCredentialWindow, "window of --bad-credential-limit")
 	fs.Var(&c.trustedProxies, "trusted-proxies", "comma-separated CIDRs of proxies whose X-Forwarded-For and Forwarded name the client (default none)")
+	fs.Var(&c.corsOrigins, "cors-origins", "comma-separated web origins (https://dash.example.com, or *) whose pages may call the API from a browser (default none)")
 	fs.IntVar(&c.maxConnections, "max-connections", ht.MaxConnections, "connections served at once")
 	fs.Var(&c.memoryLimit, "memory-limit", "Go soft memory limit (GOMEMLIMIT wins when set; 0 for none)")
 	fs.Var(&c.cacheSize, "cache-size", "Pebble block cache")
@@ -187,6 +189,21 @@ func (s *size) Set(v string) error {
 		return fmt.Errorf("invalid size %q", v)
 	}
 	*s = size(n * mult)
+	return nil
+}
+
+// list is a flag of comma-separated values.
+type list []string
+
+func (l *list) String() string { return strings.Join(*l, ",") }
+
+func (l *list) Set(v string) error {
+	*l = nil
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			*l = append(*l, f)
+		}
+	}
 	return nil
 }
 
@@ -285,7 +302,7 @@ func serve(args []string) error {
 		HTTP: httpapi.Options{
 			MaxBody: int(c.maxBody), ReadTimeout: c.readTimeout, WriteTimeout: c.writeTimeout,
 			IdleTimeout: c.idleTimeout, MaxConnections: c.maxConnections, TrustedProxies: c.trustedProxies,
-			DisableAccessLog: !c.accessLog,
+			DisableAccessLog: !c.accessLog, CORSOrigins: c.corsOrigins,
 		},
 		TLS:    tlsConfig,
 		Logger: log,

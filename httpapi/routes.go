@@ -120,6 +120,10 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, err)
 		return
 	}
+	if s.cors(ctx) {
+		label = "preflight"
+		return
+	}
 	var allow []string
 	var buf [4]string
 	for i := range s.table {

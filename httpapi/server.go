@@ -46,6 +46,9 @@ type Options struct {
 	// headers name the client (see clientAddr). Default none: the client
 	// is the peer, whatever the headers say.
 	TrustedProxies []netip.Prefix
+	// CORSOrigins are the web origins (scheme://host[:port], or *) whose
+	// pages may call the API from a browser; none by default (cors.go).
+	CORSOrigins []string
 	// DisableAccessLog turns off the line per request (accesslog.go).
 	DisableAccessLog bool
 	Logger           zerolog.Logger
@@ -88,6 +91,9 @@ func (o *Options) Validate() error {
 	if o.SSEHeartbeat < 10*time.Millisecond {
 		errs = append(errs, errors.New("httpapi: the SSE heartbeat must be at least 10ms"))
 	}
+	if err := validOrigins(o.CORSOrigins); err != nil {
+		errs = append(errs, err)
+	}
 	for _, p := range o.TrustedProxies {
 		if !p.IsValid() {
 			errs = append(errs, errors.New("httpapi: a trusted proxy is not a valid CIDR"))
@@ -126,6 +132,7 @@ func New(o Options, d Deps) (*Server, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	o.CORSOrigins = normalOrigins(o.CORSOrigins)
 	s := &Server{opts: o, deps: d, log: o.Logger, lingering: make(chan struct{}, maxLingering)}
 	s.extraRoutes = append(s.extraRoutes, s.readRoutes, s.syncStatusRoutes, s.userRoutes, s.summaryRoutes, s.exportRoutes, s.credentialRoutes, s.adminRoutes, s.staticRoutes)
 	s.table = s.routes()
