@@ -95,6 +95,12 @@ func Start(o Options, ln net.Listener) (_ *App, err error) {
 		a.Store.Close()
 		return nil, err
 	}
+	// An erased user's refresh tokens are revoked under the user's lock,
+	// right after the erasure, so that none minted meanwhile survives it.
+	o.Ingest.AfterErase = func(u *pebblestore.User) error {
+		_, err := a.Auth.RevokeUser(u)
+		return err
+	}
 	if a.Ingest, err = ingest.New(a.Store, o.Ingest); err != nil {
 		a.Store.Close()
 		return nil, err
@@ -105,7 +111,8 @@ func Start(o Options, ln net.Listener) (_ *App, err error) {
 		return nil, err
 	}
 	a.Query = query.New(a.Store)
-	deps := httpapi.Deps{Store: a.Store, Auth: a.Auth, Ingest: a.Ingest, Compactor: a.Compactor, Query: a.Query}
+	deps := httpapi.Deps{Store: a.Store, Auth: a.Auth, Ingest: a.Ingest, Compactor: a.Compactor, Query: a.Query,
+		StoreMetrics: a.Store.Collector()}
 	if a.HTTP, err = httpapi.New(o.HTTP, deps); err != nil {
 		a.Ingest.Close()
 		a.Store.Close()

@@ -34,17 +34,6 @@ type SyncRun struct {
 	Items int
 }
 
-// LastUpdate is the time of the run's latest event.
-func (r *SyncRun) LastUpdate() time.Time {
-	switch {
-	case r.CompletedAt != nil && r.Status != "queued" && r.Status != "processing":
-		return *r.CompletedAt
-	case r.StartedAt != nil && r.Status != "queued":
-		return *r.StartedAt
-	}
-	return r.QueuedAt
-}
-
 // SyncEventMetadata is the metadata object of a sync status event. Open
 // Wearables declares it as a free dict and fills it, for SDK batches, with
 // batch_id, the saved counts and the dropped count on completion, and

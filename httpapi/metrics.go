@@ -74,8 +74,8 @@ func (s *Server) newMetrics() *metrics {
 			return 0
 		})
 	}
-	if st := s.deps.Store; st != nil {
-		m.reg.MustRegister(st.Collector())
+	if c := s.deps.StoreMetrics; c != nil {
+		m.reg.MustRegister(c)
 	}
 	m.handler = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	return m

@@ -12,8 +12,6 @@ import (
 	"wearhouse/auth"
 	"wearhouse/codec"
 	"wearhouse/ingest"
-	"wearhouse/pebblestore"
-	"wearhouse/query"
 )
 
 // route is one entry of the route table: a method and a path pattern whose
@@ -53,7 +51,6 @@ func (s *Server) routes() []route {
 		r("GET", "/metrics", func(ctx *fasthttp.RequestCtx, _ []string) { s.metrics.handler(ctx) }),
 		r("POST", "/api/v1/sdk/users/{user_id}/sync", func(ctx *fasthttp.RequestCtx, a []string) { s.sync(ctx, a[0]) }),
 		r("POST", "/api/v1/users/{user_id}/token", func(ctx *fasthttp.RequestCtx, a []string) { s.token(ctx, a[0]) }),
-		r("POST", "/api/v1/users", func(ctx *fasthttp.RequestCtx, _ []string) { s.createUser(ctx) }),
 	}
 	for _, more := range s.extraRoutes {
 		rs = append(rs, more()...)
@@ -160,7 +157,7 @@ func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
 	switch {
 	case !s.deps.Ingest.DiskOK():
 		writeDetail(ctx, fasthttp.StatusServiceUnavailable, "Free disk space is below the reserve.")
-	case s.deps.Store.Stalled():
+	case s.deps.Ingest.Stalled():
 		writeDetail(ctx, fasthttp.StatusServiceUnavailable, "The store is stalled.")
 	case s.deps.Compactor != nil && !s.deps.Compactor.Running():
 		writeDetail(ctx, fasthttp.StatusServiceUnavailable, "The compactor is not running.")
@@ -421,11 +418,8 @@ func (s *Server) token(ctx *fasthttp.RequestCtx, userID string) {
 		s.writeError(ctx, errBadUserID)
 		return
 	}
-	if _, err := s.deps.Store.User(userID); errors.Is(err, pebblestore.ErrNotFound) {
-		s.writeError(ctx, errStatus(fasthttp.StatusNotFound, "User with ID: "+userID+" not found."))
-		return
-	} else if err != nil {
-		s.writeError(ctx, err)
+	if _, err := s.deps.Query.User(userID); err != nil {
+		s.writeError(ctx, userNotFound(err, userID))
 		return
 	}
 	pair, err := s.deps.Auth.MintSDKToken(userID, appID, gen)
@@ -449,62 +443,6 @@ func (s *Server) writeTokens(ctx *fasthttp.RequestCtx, pair *auth.TokenPair) {
 	}
 	ctx.Response.Header.Set("Cache-Control", "no-store")
 	writeJSON(ctx, fasthttp.StatusOK, out)
-}
-
-// createUser is POST /users: a new user with a random UUID, answered as
-// GET /users/{id} answers it. An email that another user has is 409, as in
-// Open Wearables.
-func (s *Server) createUser(ctx *fasthttp.RequestCtx) {
-	p, err := s.sdkPrincipal(ctx)
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	if p.Kind != auth.KindAPIKey || p.Scope == auth.ScopeRead {
-		s.writeError(ctx, errStatus(fasthttp.StatusForbidden, "Creating users needs an API key with the admin or write scope."))
-		return
-	}
-	var in codec.UserCreate
-	if err := s.jsonBody(ctx, &in); err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	if err := validProfile(&in); err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	if in.Email != nil {
-		taken, err := s.deps.Query.Users(query.UserParams{Page: 1, Limit: 1, Email: *in.Email})
-		if err != nil {
-			s.writeError(ctx, err)
-			return
-		}
-		if taken.Total > 0 {
-			s.writeError(ctx, errStatus(fasthttp.StatusConflict, "User with this email already exists."))
-			return
-		}
-	}
-	profile, err := codec.Marshal(in)
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	u, err := s.deps.Ingest.CreateUser(ingest.NewUUID(), profile)
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	v, err := s.deps.Query.UserView(u)
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	out, err := codec.Marshal(v)
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	writeJSON(ctx, fasthttp.StatusCreated, out)
 }
 
 func itoa(n int) string {

@@ -5,7 +5,7 @@ import (
 
 	"wearhouse/auth"
 	"wearhouse/codec"
-	"wearhouse/pebblestore"
+	"wearhouse/query"
 )
 
 // maxSDKLogBody bounds an SDK log request after decompression. 100 events
@@ -15,56 +15,39 @@ const maxSDKLogBody = 1 << 20
 
 func (s *Server) sdkLogRoutes() []route {
 	return []route{
-		r("POST", "/api/v1/sdk/users/{user_id}/logs", s.postSDKLogs),
-		r("GET", "/api/v1/users/{user_id}/sdk-logs", s.getSDKLogs),
+		h("POST", "/api/v1/sdk/users/{user_id}/logs", s.postSDKLogs),
+		h("GET", "/api/v1/users/{user_id}/sdk-logs", s.getSDKLogs),
 	}
 }
 
 // postSDKLogs is POST /sdk/users/{id}/logs: the SDKs' telemetry, validated
 // as Open Wearables does, stored with a synced write and answered 202.
-func (s *Server) postSDKLogs(ctx *fasthttp.RequestCtx, a []string) {
+func (s *Server) postSDKLogs(ctx *fasthttp.RequestCtx, a []string) error {
 	userID := a[0]
 	p, err := s.sdkWriter(ctx, userID)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	// As a sync: a place in the write path first, then the body, counted
 	// as it is read.
 	adm, err := s.deps.Ingest.Admit(0)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	body, err := s.readBody(ctx, min(maxSDKLogBody, s.opts.MaxBody), adm.Grow)
 	if err != nil {
 		adm.Release()
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	batch, err := codec.DecodeSDKLogs(body)
 	if err != nil {
 		adm.Release()
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	logs := make([]pebblestore.SDKLog, len(batch.Events))
-	for i, e := range batch.Events {
-		logs[i] = pebblestore.SDKLog{
-			SDKVersion: batch.SDKVersion, Provider: batch.Provider, SessionID: batch.SessionID,
-			Type: e.Type, Timestamp: e.Timestamp, Event: e.Raw,
-		}
+	if err := s.deps.Ingest.AppendSDKLogs(userID, grant(p), adm, batch); err != nil {
+		return err
 	}
-	if err := s.deps.Ingest.AppendSDKLogs(userID, grant(p), adm, logs); err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	out, err := codec.Marshal(codec.NewSDKLogResponse(userID))
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	writeJSON(ctx, fasthttp.StatusAccepted, out)
+	return sendJSON(ctx, fasthttp.StatusAccepted, codec.NewSDKLogResponse(userID))
 }
 
 // sdkWriter applies the credential rules of the SDK write routes, the same
@@ -93,25 +76,25 @@ func (s *Server) sdkWriter(ctx *fasthttp.RequestCtx, userID string) (*auth.Princ
 
 // getSDKLogs is GET /users/{id}/sdk-logs: the user's stored SDK log events,
 // newest first; limit 1 to 1,000, default 100. An unknown user is 404.
-func (s *Server) getSDKLogs(ctx *fasthttp.RequestCtx, a []string) {
+func (s *Server) getSDKLogs(ctx *fasthttp.RequestCtx, a []string) error {
 	if _, err := s.reader(ctx); err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	limit, err := intArg(ctx, "limit", 100, 1, pebblestore.SDKLogsKept)
+	limit, err := intArg(ctx, "limit", 100, 1, query.SDKLogsKept)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	iid, err := s.syncUser(a[0])
+	if !validUserID(a[0]) {
+		return errBadUserID
+	}
+	logs, err := s.deps.Query.SDKLogs(a[0], limit)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return syncUserNotFound(err)
 	}
-	out := make([]codec.SDKLogEntry, 0, min(limit, 128))
-	err = s.deps.Store.SDKLogs(iid, func(l *pebblestore.SDKLog) bool {
-		out = append(out, codec.NewSDKLogEntry(l.Received, l.SDKVersion, l.Provider, l.SessionID, l.Type, l.Timestamp, l.Event))
-		return len(out) < limit
-	})
-	s.answer(ctx, out, err)
+	out := make([]codec.SDKLogEntry, len(logs))
+	for i := range logs {
+		l := &logs[i]
+		out[i] = codec.NewSDKLogEntry(l.Received, l.SDKVersion, l.Provider, l.SessionID, l.Type, l.Timestamp, l.Event)
+	}
+	return sendJSON(ctx, fasthttp.StatusOK, out)
 }

@@ -1,6 +1,8 @@
 // Package httpapi is wearhouse's HTTP server: routes, limits and timeouts,
 // panic recovery, authentication, and the mapping of every error to a status
-// and a JSON body, in one place. It is the only importer of fasthttp besides
+// and a JSON body, in one place. It is a thin edge: every write goes to
+// ingest and every read to query, naming users by their external ids, and
+// codec encodes the answers. It is the only importer of fasthttp besides
 // the benchmark's client.
 package httpapi
 
@@ -16,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 
@@ -105,11 +108,15 @@ func (o *Options) Validate() error {
 
 // Deps are the services the routes use.
 type Deps struct {
+	// Store is used by readUser alone (authn.go), until the read routes
+	// take external user ids; nothing else of httpapi may use it.
 	Store     *pebblestore.Store
 	Auth      *auth.Service
 	Ingest    *ingest.Service
 	Compactor *ingest.Compactor
 	Query     *query.Service
+	// StoreMetrics are the store's own figures, served on /metrics.
+	StoreMetrics prometheus.Collector
 }
 
 // Server serves the API.
@@ -280,6 +287,8 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 			status = fasthttp.StatusNotFound
 		case ingest.KindConflict:
 			status = fasthttp.StatusUnprocessableEntity
+		case ingest.KindExists:
+			status = fasthttp.StatusConflict
 		case ingest.KindInvalid:
 			status = fasthttp.StatusBadRequest
 		case ingest.KindRevokedToken:
@@ -290,8 +299,6 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 			ctx.Response.Header.Set("Retry-After", strconv.Itoa(int((ierr.RetryAfter+time.Second-1)/time.Second)))
 		}
 		writeDetail(ctx, status, ierr.Detail)
-	case errors.Is(err, pebblestore.ErrUserExists):
-		writeDetail(ctx, fasthttp.StatusConflict, "User already exists.")
 	default:
 		s.log.Error().Err(err).Bytes("method", ctx.Method()).Bytes("path", ctx.Path()).Msg("request failed")
 		writeDetail(ctx, fasthttp.StatusInternalServerError, "Internal server error.")

@@ -2,10 +2,8 @@ package httpapi
 
 import (
 	"bufio"
-	"container/heap"
 	"errors"
 	"net"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,7 +13,7 @@ import (
 
 	"wearhouse/codec"
 	"wearhouse/ingest"
-	"wearhouse/pebblestore"
+	"wearhouse/query"
 )
 
 // streamBuffer is how many run changes a stream may have waiting before it
@@ -25,53 +23,55 @@ const streamBuffer = 256
 // syncStatusRoutes are the sync status and SDK log routes.
 func (s *Server) syncStatusRoutes() []route {
 	return append([]route{
-		r("GET", "/api/v1/users/{user_id}/sync/recent", s.syncRecent),
-		r("GET", "/api/v1/users/{user_id}/sync/runs", s.syncUserRuns),
-		r("GET", "/api/v1/users/{user_id}/sync/stream", s.syncStream),
-		r("GET", "/api/v1/sync/runs", s.syncAllRuns),
+		h("GET", "/api/v1/users/{user_id}/sync/recent", s.syncRecent),
+		h("GET", "/api/v1/users/{user_id}/sync/runs", s.syncUserRuns),
+		h("GET", "/api/v1/users/{user_id}/sync/stream", s.syncStream),
+		h("GET", "/api/v1/sync/runs", s.syncAllRuns),
 	}, s.sdkLogRoutes()...)
 }
 
+// syncUserNotFound is the 404 of the sync status routes of a user that
+// does not exist.
+func syncUserNotFound(err error) error { return notFound(err, "User not found") }
+
 // syncRecent is GET /users/{id}/sync/recent: the user's latest sync status
 // events, newest first.
-func (s *Server) syncRecent(ctx *fasthttp.RequestCtx, a []string) {
+func (s *Server) syncRecent(ctx *fasthttp.RequestCtx, a []string) error {
 	if _, err := s.reader(ctx); err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	limit, err := intArg(ctx, "limit", 50, 1, 200)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	iid, err := s.syncUser(a[0])
+	if !validUserID(a[0]) {
+		return errBadUserID
+	}
+	evs, err := s.recentEvents(a[0], limit)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return syncUserNotFound(err)
 	}
-	evs, err := s.recentEvents(iid, limit)
-	s.answer(ctx, evs, err)
+	return sendJSON(ctx, fasthttp.StatusOK, evs)
 }
 
 // syncUserRuns is GET /users/{id}/sync/runs: the user's runs, newest last
 // update first.
-func (s *Server) syncUserRuns(ctx *fasthttp.RequestCtx, a []string) {
+func (s *Server) syncUserRuns(ctx *fasthttp.RequestCtx, a []string) error {
 	if _, err := s.reader(ctx); err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	limit, err := intArg(ctx, "limit", 20, 1, 200)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	iid, err := s.syncUser(a[0])
+	if !validUserID(a[0]) {
+		return errBadUserID
+	}
+	runs, err := s.runSummaries(query.RunListing{UserID: a[0], Limit: limit}, "")
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return syncUserNotFound(err)
 	}
-	runs, err := s.runSummaries(userRuns(s.deps.Store, iid), limit, nil)
-	s.answer(ctx, runs, err)
+	return sendJSON(ctx, fasthttp.StatusOK, runs)
 }
 
 // syncAllRuns is GET /sync/runs: the runs of every user, newest last update
@@ -79,56 +79,28 @@ func (s *Server) syncUserRuns(ctx *fasthttp.RequestCtx, a []string) {
 // run's status (in_progress, success, failed) or its stage (queued,
 // started, completed, failed); every run's source is "sdk". An unknown user
 // gives an empty list, as in Open Wearables.
-func (s *Server) syncAllRuns(ctx *fasthttp.RequestCtx, _ []string) {
+func (s *Server) syncAllRuns(ctx *fasthttp.RequestCtx, _ []string) error {
 	if _, err := s.reader(ctx); err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	limit, err := intArg(ctx, "limit", 50, 1, 10000)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	args := ctx.QueryArgs()
-	userID := string(args.Peek("user_id"))
-	provider := strings.ToLower(string(args.Peek("provider")))
-	status := string(args.Peek("status"))
+	l := query.RunListing{UserID: string(args.Peek("user_id")), Provider: strings.ToLower(string(args.Peek("provider"))), Limit: limit}
 	source := string(args.Peek("source"))
 	runs := []codec.SyncRunSummary{}
-	if source != "" && source != codec.SyncSourceSDK {
-		s.answer(ctx, runs, nil)
-		return
-	}
-	iter := allRuns(s.deps.Store)
-	if userID != "" {
-		u, err := s.deps.Store.User(userID)
-		if errors.Is(err, pebblestore.ErrNotFound) {
-			s.answer(ctx, runs, nil)
-			return
-		} else if err != nil {
-			s.writeError(ctx, err)
-			return
+	if source == "" || source == codec.SyncSourceSDK {
+		runs, err = s.runSummaries(l, string(args.Peek("status")))
+		if errors.Is(err, query.ErrNotFound) {
+			runs, err = []codec.SyncRunSummary{}, nil
 		}
-		iter = userRuns(s.deps.Store, u.IID)
+		if err != nil {
+			return err
+		}
 	}
-	keep := func(r *pebblestore.Run, sum *codec.SyncRunSummary) bool {
-		return (provider == "" || r.Provider == provider) &&
-			(status == "" || sum.Status == status || sum.Stage == status)
-	}
-	runs, err = s.runSummaries(iter, limit, keep)
-	s.answer(ctx, runs, err)
-}
-
-// syncUser resolves the user of a sync status route: 404 when unknown.
-func (s *Server) syncUser(id string) (uint32, error) {
-	iid, ok, err := s.readUser(id)
-	if err != nil {
-		return 0, err
-	}
-	if !ok {
-		return 0, errStatus(fasthttp.StatusNotFound, "User not found")
-	}
-	return iid, nil
+	return sendJSON(ctx, fasthttp.StatusOK, runs)
 }
 
 // intArg reads an integer query parameter from lo to hi.
@@ -145,17 +117,9 @@ func intArg(ctx *fasthttp.RequestCtx, name string, def, lo, hi int) (int, error)
 	return n, nil
 }
 
-// runIter calls fn for runs, newest sequence number first, until fn
-// returns false.
-type runIter func(fn func(*pebblestore.Run) bool) error
-
-func userRuns(st *pebblestore.Store, iid uint32) runIter {
-	return func(fn func(*pebblestore.Run) bool) error { return st.UserRuns(iid, fn) }
-}
-
-func allRuns(st *pebblestore.Store) runIter { return st.Runs }
-
-func syncRun(r *pebblestore.Run) *codec.SyncRun {
+// syncRun is the form of a run that the sync status events and summaries
+// are derived from.
+func syncRun(r *query.Run) *codec.SyncRun {
 	return &codec.SyncRun{
 		BatchID: r.BatchID, UserID: r.UserID, Provider: r.Provider, Status: r.Status, Error: r.Message,
 		QueuedAt: r.QueuedAt, StartedAt: r.StartedAt, CompletedAt: r.CompletedAt,
@@ -164,125 +128,36 @@ func syncRun(r *pebblestore.Run) *codec.SyncRun {
 	}
 }
 
-// scanLatest walks runs newest sequence number first and hands take those
-// updated within ingest.RunRetention (SPEC §3: 30 days; Open Wearables
-// keeps 24 hours); take returns the times of the items it
-// keeps from a run. It stops as soon as no older run can hold one of the
-// limit latest items.
-//
-// The bound comes from the compactor: it indexes in sequence order, so a
-// finished run was last updated no earlier than any older run. Once a
-// finished run is older than the retention, or older than the limit-th
-// latest item kept so far, every older run is too. Queued runs (the
-// compactor's backlog) are all read: an older run may have finished after
-// a newer one was queued.
-func scanLatest(iter runIter, now time.Time, limit int, take func(*pebblestore.Run, *codec.SyncRun) []time.Time) error {
-	// The compactor's sweep deletes older finished runs within the hour;
-	// until then the listings skip them.
-	cutoff := now.Add(-ingest.RunRetention)
-	var latest timeHeap // the limit latest item times, oldest on top
-	return iter(func(r *pebblestore.Run) bool {
-		sr := syncRun(r)
-		at := sr.LastUpdate()
-		if r.CompletedAt != nil && (at.Before(cutoff) || (latest.Len() >= limit && !at.After(latest[0]))) {
-			return false
-		}
-		if at.Before(cutoff) {
-			return true
-		}
-		for _, t := range take(r, sr) {
-			heap.Push(&latest, t)
-			if latest.Len() > limit {
-				heap.Pop(&latest)
-			}
-		}
-		return true
-	})
-}
+// runsSince is the oldest last update the listings show: finished runs are
+// kept for ingest.RunRetention (SPEC §3: 30 days; Open Wearables keeps 24
+// hours), and the compactor's sweep deletes older ones within the hour.
+func runsSince() time.Time { return time.Now().Add(-ingest.RunRetention) }
 
-// recentEvents returns a user's latest events, newest first.
-func (s *Server) recentEvents(iid uint32, limit int) ([]codec.SyncStatusEvent, error) {
-	type item struct {
-		ev  codec.SyncStatusEvent
-		seq uint64
-		ord int
-	}
-	var items []item
-	err := scanLatest(userRuns(s.deps.Store, iid), time.Now(), limit, func(r *pebblestore.Run, sr *codec.SyncRun) []time.Time {
-		evs := codec.SyncEvents(sr)
-		ts := make([]time.Time, len(evs))
+// recentEvents returns a user's latest events, newest first; query's
+// ErrNotFound for a user that does not exist.
+func (s *Server) recentEvents(userID string, limit int) ([]codec.SyncStatusEvent, error) {
+	l := query.RunListing{UserID: userID, Since: runsSince(), Limit: limit}
+	return query.LatestRuns(s.deps.Query, l, func(r *query.Run) []query.Timed[codec.SyncStatusEvent] {
+		evs := codec.SyncEvents(syncRun(r))
+		out := make([]query.Timed[codec.SyncStatusEvent], len(evs))
 		for i := range evs {
-			items = append(items, item{evs[i], r.Seq, i})
-			ts[i] = evs[i].At()
+			out[i] = query.Timed[codec.SyncStatusEvent]{At: evs[i].At(), Item: evs[i]}
 		}
-		return ts
+		return out
 	})
-	if err != nil {
-		return nil, err
-	}
-	sort.Slice(items, func(i, j int) bool {
-		a, b := &items[i], &items[j]
-		if !a.ev.At().Equal(b.ev.At()) {
-			return a.ev.At().After(b.ev.At())
-		}
-		if a.seq != b.seq {
-			return a.seq > b.seq
-		}
-		return a.ord > b.ord
-	})
-	out := make([]codec.SyncStatusEvent, 0, min(limit, len(items)))
-	for i := 0; i < len(items) && i < limit; i++ {
-		out = append(out, items[i].ev)
-	}
-	return out, nil
 }
 
-// runSummaries returns the latest runs that keep accepts (all when nil),
-// newest last update first.
-func (s *Server) runSummaries(iter runIter, limit int, keep func(*pebblestore.Run, *codec.SyncRunSummary) bool) ([]codec.SyncRunSummary, error) {
-	type item struct {
-		sum codec.SyncRunSummary
-		at  time.Time
-		seq uint64
-	}
-	var items []item
-	err := scanLatest(iter, time.Now(), limit, func(r *pebblestore.Run, sr *codec.SyncRun) []time.Time {
-		sum := codec.SyncSummary(sr)
-		if keep != nil && !keep(r, &sum) {
+// runSummaries returns the summaries of the latest runs of a listing whose
+// status or stage is status (all when empty), newest last update first.
+func (s *Server) runSummaries(l query.RunListing, status string) ([]codec.SyncRunSummary, error) {
+	l.Since = runsSince()
+	return query.LatestRuns(s.deps.Query, l, func(r *query.Run) []query.Timed[codec.SyncRunSummary] {
+		sum := codec.SyncSummary(syncRun(r))
+		if status != "" && sum.Status != status && sum.Stage != status {
 			return nil
 		}
-		at := sr.LastUpdate()
-		items = append(items, item{sum, at, r.Seq})
-		return []time.Time{at}
+		return []query.Timed[codec.SyncRunSummary]{{At: r.LastUpdate(), Item: sum}}
 	})
-	if err != nil {
-		return nil, err
-	}
-	sort.Slice(items, func(i, j int) bool {
-		if !items[i].at.Equal(items[j].at) {
-			return items[i].at.After(items[j].at)
-		}
-		return items[i].seq > items[j].seq
-	})
-	out := make([]codec.SyncRunSummary, 0, min(limit, len(items)))
-	for i := 0; i < len(items) && i < limit; i++ {
-		out = append(out, items[i].sum)
-	}
-	return out, nil
-}
-
-// timeHeap is a min-heap of times.
-type timeHeap []time.Time
-
-func (h timeHeap) Len() int           { return len(h) }
-func (h timeHeap) Less(i, j int) bool { return h[i].Before(h[j]) }
-func (h timeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *timeHeap) Push(x any)        { *h = append(*h, x.(time.Time)) }
-func (h *timeHeap) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return t
 }
 
 // syncStream is GET /users/{id}/sync/stream: Server-Sent Events. It sends
@@ -295,29 +170,27 @@ func (h *timeHeap) Pop() any {
 // server shuts down, and when the stream fell so far behind that events
 // were dropped: the client then reconnects, and the replay gives it what
 // it missed (event ids are stable, so it can tell what it already has).
-func (s *Server) syncStream(ctx *fasthttp.RequestCtx, a []string) {
+func (s *Server) syncStream(ctx *fasthttp.RequestCtx, a []string) error {
 	if _, err := s.reader(ctx); err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	replay, err := intArg(ctx, "replay", 20, 1, 200)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	iid, err := s.syncUser(a[0])
-	if err != nil {
-		s.writeError(ctx, err)
-		return
+	if !validUserID(a[0]) {
+		return errBadUserID
 	}
 	// Subscribe before reading the replay, so that no change falls between
 	// the two; what both deliver is sent once.
-	sub := s.deps.Ingest.Events().Subscribe(iid, streamBuffer)
-	recent, err := s.recentEvents(iid, replay)
+	sub, err := s.deps.Ingest.SubscribeUser(a[0], streamBuffer)
+	if err != nil {
+		return syncUserNotFound(err)
+	}
+	recent, err := s.recentEvents(a[0], replay)
 	if err != nil {
 		sub.Close()
-		s.writeError(ctx, err)
-		return
+		return syncUserNotFound(err)
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType("text/event-stream")
@@ -325,7 +198,7 @@ func (s *Server) syncStream(ctx *fasthttp.RequestCtx, a []string) {
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
 	if ctx.IsHead() {
 		sub.Close()
-		return
+		return nil
 	}
 	// The stream writer runs after the handler has returned: it may not
 	// touch ctx, so it gets copies. The connection stays open until the
@@ -339,6 +212,7 @@ func (s *Server) syncStream(ctx *fasthttp.RequestCtx, a []string) {
 		st.replayed[recent[i].EventID] = true
 	}
 	ctx.SetBodyStreamWriter(st.run)
+	return nil
 }
 
 // eventStream is the state of one open sync status stream, owned by its
@@ -408,8 +282,8 @@ func (st *eventStream) run(w *bufio.Writer) {
 // appendRun adds the events of a run change: the queued event when the run
 // was queued, the later ones when it was indexed; events already replayed
 // are skipped.
-func (st *eventStream) appendRun(r *pebblestore.Run) {
-	evs := codec.SyncEvents(syncRun(r))
+func (st *eventStream) appendRun(r *codec.SyncRun) {
+	evs := codec.SyncEvents(r)
 	for i := range evs {
 		e := &evs[i]
 		if (e.Stage == codec.StageQueued) != (r.Status == codec.StageQueued) || st.replayed[e.EventID] {

@@ -9,25 +9,37 @@ import (
 
 	"wearhouse/auth"
 	"wearhouse/codec"
-	"wearhouse/pebblestore"
+	"wearhouse/ingest"
 	"wearhouse/query"
 )
 
 // userRoutes are the user, data source and connection routes, and the
-// deletion of single events.
+// deletion of single events. Reads go to query and writes to ingest, both
+// by the user's external id.
 func (s *Server) userRoutes() []route {
 	return []route{
-		r("GET", "/api/v1/users", s.listUsers),
-		r("GET", "/api/v1/users/{user_id}", s.getUser),
-		r("PATCH", "/api/v1/users/{user_id}", s.patchUser),
-		r("DELETE", "/api/v1/users/{user_id}", s.deleteUser),
-		r("GET", "/api/v1/users/{user_id}/data-sources", s.dataSources),
-		r("GET", "/api/v1/users/{user_id}/connections", s.connections),
-		r("DELETE", "/api/v1/users/{user_id}/connections/{provider}", func(ctx *fasthttp.RequestCtx, a []string) { s.deleteConnection(ctx, a, false) }),
-		r("DELETE", "/api/v1/users/{user_id}/connections/{provider}/data", func(ctx *fasthttp.RequestCtx, a []string) { s.deleteConnection(ctx, a, true) }),
-		r("DELETE", "/api/v1/users/{user_id}/events/workouts/{workout_id}", s.deleteWorkout),
-		r("DELETE", "/api/v1/users/{user_id}/events/sleep/{sleep_id}", s.deleteSleep),
+		h("POST", "/api/v1/users", s.createUser),
+		h("GET", "/api/v1/users", s.listUsers),
+		h("GET", "/api/v1/users/{user_id}", s.getUser),
+		h("PATCH", "/api/v1/users/{user_id}", s.patchUser),
+		h("DELETE", "/api/v1/users/{user_id}", s.deleteUser),
+		h("GET", "/api/v1/users/{user_id}/data-sources", s.dataSources),
+		h("GET", "/api/v1/users/{user_id}/connections", s.connections),
+		h("DELETE", "/api/v1/users/{user_id}/connections/{provider}", func(ctx *fasthttp.RequestCtx, a []string) error { return s.deleteConnection(ctx, a, false) }),
+		h("DELETE", "/api/v1/users/{user_id}/connections/{provider}/data", func(ctx *fasthttp.RequestCtx, a []string) error { return s.deleteConnection(ctx, a, true) }),
+		h("DELETE", "/api/v1/users/{user_id}/events/workouts/{workout_id}", s.deleteWorkout),
+		h("DELETE", "/api/v1/users/{user_id}/events/sleep/{sleep_id}", s.deleteSleep),
 	}
+}
+
+// sendJSON answers with v encoded as JSON.
+func sendJSON(ctx *fasthttp.RequestCtx, status int, v any) error {
+	b, err := codec.Marshal(v)
+	if err != nil {
+		return err
+	}
+	writeJSON(ctx, status, b)
+	return nil
 }
 
 // writer requires an API key that may change data: admin or write scope.
@@ -54,41 +66,64 @@ func (s *Server) adminOrScoped(ctx *fasthttp.RequestCtx) (*auth.Principal, error
 	return p, err
 }
 
-func userNotFound(id string) error {
-	return errStatus(fasthttp.StatusNotFound, "User with ID: "+id+" not found.")
+// notFound names what a route did not find, for the errors of query and
+// ingest that say only that (ErrNotFound); other errors pass unchanged.
+func notFound(err error, detail string) error {
+	if errors.Is(err, query.ErrNotFound) || errors.Is(err, ingest.ErrNotFound) {
+		return errStatus(fasthttp.StatusNotFound, detail)
+	}
+	return err
 }
 
-// existingUser resolves a user that must exist (404 otherwise).
-func (s *Server) existingUser(id string) (*pebblestore.User, error) {
-	if !validUserID(id) {
-		return nil, errBadUserID
-	}
-	u, err := s.deps.Store.User(id)
-	if errors.Is(err, pebblestore.ErrNotFound) {
-		return nil, userNotFound(id)
-	}
-	return u, err
+func userNotFound(err error, id string) error {
+	return notFound(err, "User with ID: "+id+" not found.")
 }
 
-func (s *Server) listUsers(ctx *fasthttp.RequestCtx, _ []string) {
+// createUser is POST /users: a new user with a random UUID, answered as
+// GET /users/{id} answers it. An email that another user has is 409, as in
+// Open Wearables.
+func (s *Server) createUser(ctx *fasthttp.RequestCtx, _ []string) error {
+	p, err := s.sdkPrincipal(ctx)
+	if err != nil {
+		return err
+	}
+	if p.Kind != auth.KindAPIKey || p.Scope == auth.ScopeRead {
+		return errStatus(fasthttp.StatusForbidden, "Creating users needs an API key with the admin or write scope.")
+	}
+	var in codec.UserCreate
+	if err := s.jsonBody(ctx, &in); err != nil {
+		return err
+	}
+	if err := validProfile(&in); err != nil {
+		return err
+	}
+	id, err := s.deps.Ingest.CreateUser(&in)
+	if err != nil {
+		return err
+	}
+	v, err := s.deps.Query.User(id)
+	if err != nil {
+		return userNotFound(err, id) // deleted meanwhile
+	}
+	return sendJSON(ctx, fasthttp.StatusCreated, v)
+}
+
+func (s *Server) listUsers(ctx *fasthttp.RequestCtx, _ []string) error {
 	if _, err := s.reader(ctx); err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	p := query.UserParams{Page: 1, SortBy: arg(ctx, "sort_by"), SortOrder: arg(ctx, "sort_order"),
 		Search: arg(ctx, "search"), Email: arg(ctx, "email"), ExternalUserID: arg(ctx, "external_user_id")}
 	if v := arg(ctx, "page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			s.writeError(ctx, errStatus(fasthttp.StatusBadRequest, "page must be an integer of at least 1."))
-			return
+			return errStatus(fasthttp.StatusBadRequest, "page must be an integer of at least 1.")
 		}
 		p.Page = n
 	}
 	var err error
 	if p.Limit, err = query.Limit(arg(ctx, "limit"), 20, 100); err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	if p.SortBy == "" {
 		p.SortBy = "created_at"
@@ -98,76 +133,60 @@ func (s *Server) listUsers(ctx *fasthttp.RequestCtx, _ []string) {
 		valid = valid || k == p.SortBy
 	}
 	if !valid {
-		s.writeError(ctx, errStatus(fasthttp.StatusBadRequest, "sort_by must be one of created_at, email, first_name, last_name, last_synced_at."))
-		return
+		return errStatus(fasthttp.StatusBadRequest, "sort_by must be one of created_at, email, first_name, last_name, last_synced_at.")
 	}
 	if p.SortOrder == "" {
 		p.SortOrder = "desc"
 	}
 	if p.SortOrder != "asc" && p.SortOrder != "desc" {
-		s.writeError(ctx, errStatus(fasthttp.StatusBadRequest, "sort_order must be asc or desc."))
-		return
+		return errStatus(fasthttp.StatusBadRequest, "sort_order must be asc or desc.")
 	}
 	page, err := s.deps.Query.Users(p)
-	s.answer(ctx, page, err)
+	if err != nil {
+		return err
+	}
+	return sendJSON(ctx, fasthttp.StatusOK, page)
 }
 
-func (s *Server) getUser(ctx *fasthttp.RequestCtx, a []string) {
+func (s *Server) getUser(ctx *fasthttp.RequestCtx, a []string) error {
 	if _, err := s.reader(ctx); err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	u, err := s.existingUser(a[0])
+	if !validUserID(a[0]) {
+		return errBadUserID
+	}
+	v, err := s.deps.Query.User(a[0])
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return userNotFound(err, a[0])
 	}
-	v, err := s.deps.Query.UserView(u)
-	s.answer(ctx, v, err)
+	return sendJSON(ctx, fasthttp.StatusOK, v)
 }
 
-func (s *Server) patchUser(ctx *fasthttp.RequestCtx, a []string) {
+// patchUser changes the fields of a user's profile that the body sets;
+// fields sent as null (or not sent) are left as they are. An email that
+// another user has is 409, as on POST /users.
+func (s *Server) patchUser(ctx *fasthttp.RequestCtx, a []string) error {
 	if _, err := s.adminKey(ctx); err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	u, err := s.existingUser(a[0])
-	if err != nil {
-		s.writeError(ctx, err)
-		return
+	if !validUserID(a[0]) {
+		return errBadUserID
 	}
 	var in codec.UserCreate
 	if err := s.jsonBody(ctx, &in); err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	if err := validProfile(&in); err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	// Fields sent as null (or not sent) are left as they are.
-	p := query.ParseProfile(u.Profile)
-	for _, f := range []struct{ dst, src **string }{
-		{&p.FirstName, &in.FirstName}, {&p.LastName, &in.LastName}, {&p.Email, &in.Email}, {&p.ExternalUserID, &in.ExternalUserID},
-	} {
-		if *f.src != nil {
-			*f.dst = *f.src
-		}
+	if err := s.deps.Ingest.UpdateProfile(a[0], &in); err != nil {
+		return userNotFound(err, a[0])
 	}
-	profile, err := codec.Marshal(p)
-	if err == nil {
-		err = s.deps.Ingest.PutUserProfile(u, profile)
-	}
-	if errors.Is(err, pebblestore.ErrNotFound) { // deleted meanwhile
-		err = userNotFound(u.ID)
-	}
+	v, err := s.deps.Query.User(a[0])
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return userNotFound(err, a[0]) // deleted meanwhile
 	}
-	u.Profile = profile
-	v, err := s.deps.Query.UserView(u)
-	s.answer(ctx, v, err)
+	return sendJSON(ctx, fasthttp.StatusOK, v)
 }
 
 // validProfile applies Open Wearables' limits to a user body.
@@ -192,161 +211,102 @@ func validProfile(in *codec.UserCreate) error {
 // deleteUser erases the user and all of their data, and answers the user
 // as it was. Once it has answered, nothing of the user acknowledged before
 // is left, and the user's SDK and refresh tokens are dead: a sync with one
-// is 401 and does not create the user again.
-func (s *Server) deleteUser(ctx *fasthttp.RequestCtx, a []string) {
+// is 401 and does not create the user again. An erasure that cannot start
+// or finish within the write path's deadline is 503; it then goes on.
+func (s *Server) deleteUser(ctx *fasthttp.RequestCtx, a []string) error {
 	if _, err := s.adminKey(ctx); err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	u, err := s.existingUser(a[0])
+	id := a[0]
+	if !validUserID(id) {
+		return errBadUserID
+	}
+	// The answer is read under the erasure's lock: it is the user erased.
+	var v query.UserRead
+	err := s.deps.Ingest.DeleteUser(id, func() (err error) {
+		v, err = s.deps.Query.User(id)
+		return err
+	})
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return userNotFound(err, id)
 	}
-	v, err := s.deps.Query.UserView(u)
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	err = s.deps.Ingest.DeleteUser(u)
-	if errors.Is(err, pebblestore.ErrNotFound) { // deleted meanwhile
-		err = userNotFound(u.ID)
-	}
-	if err == nil {
-		// Refresh tokens minted while the user was being erased.
-		_, err = s.deps.Auth.RevokeUser(u)
-	}
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	s.log.Info().Str("event", "user.deleted").Str("user_id", u.ID).Msg("user and all of their data erased")
-	s.answer(ctx, v, nil)
+	s.log.Info().Str("event", "user.deleted").Str("user_id", id).Msg("user and all of their data erased")
+	return sendJSON(ctx, fasthttp.StatusOK, v)
 }
 
-func (s *Server) dataSources(ctx *fasthttp.RequestCtx, a []string) {
-	iid, known, ok := s.readSetup(ctx, a[0])
-	if !ok {
-		return
+func (s *Server) dataSources(ctx *fasthttp.RequestCtx, a []string) error {
+	if _, err := s.reader(ctx); err != nil {
+		return err
 	}
-	out := struct {
-		Items []query.DataSourceView `json:"items"`
-		Total int                    `json:"total"`
-	}{Items: []query.DataSourceView{}}
-	if known {
-		items, err := s.deps.Query.DataSources(iid, a[0])
-		if err != nil {
-			s.writeError(ctx, err)
-			return
-		}
-		out.Items, out.Total = items, len(items)
+	if !validUserID(a[0]) {
+		return errBadUserID
 	}
-	s.answer(ctx, out, nil)
+	out, err := s.deps.Query.DataSources(a[0])
+	if err != nil {
+		return err
+	}
+	return sendJSON(ctx, fasthttp.StatusOK, out)
 }
 
-func (s *Server) connections(ctx *fasthttp.RequestCtx, a []string) {
-	iid, known, ok := s.readSetup(ctx, a[0])
-	if !ok {
-		return
+func (s *Server) connections(ctx *fasthttp.RequestCtx, a []string) error {
+	if _, err := s.reader(ctx); err != nil {
+		return err
 	}
-	out := []query.ConnectionView{}
-	if known {
-		var err error
-		if out, err = s.deps.Query.Connections(iid, a[0]); err != nil {
-			s.writeError(ctx, err)
-			return
-		}
+	if !validUserID(a[0]) {
+		return errBadUserID
 	}
-	s.answer(ctx, out, nil)
+	out, err := s.deps.Query.Connections(a[0])
+	if err != nil {
+		return err
+	}
+	return sendJSON(ctx, fasthttp.StatusOK, out)
 }
 
 // deleteConnection revokes a user's connection to a provider and, with
 // data, erases that provider's data. A later sync makes it active again.
-func (s *Server) deleteConnection(ctx *fasthttp.RequestCtx, a []string, data bool) {
+func (s *Server) deleteConnection(ctx *fasthttp.RequestCtx, a []string, data bool) error {
 	if _, err := s.writer(ctx); err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	notFound := errStatus(fasthttp.StatusNotFound, "Connection with ID: "+a[0]+" not found.")
-	u, err := s.existingUser(a[0])
-	if err != nil {
-		if errors.Is(err, errBadUserID) {
-			s.writeError(ctx, err)
-		} else {
-			s.writeError(ctx, notFound)
-		}
-		return
+	if !validUserID(a[0]) {
+		return errBadUserID
 	}
 	provider := a[1]
-	err = s.deps.Ingest.RevokeConnection(u, provider)
-	if errors.Is(err, pebblestore.ErrNotFound) {
-		s.writeError(ctx, notFound)
-		return
+	if err := s.deps.Ingest.RevokeConnection(a[0], provider, data); err != nil {
+		return notFound(err, "Connection with ID: "+a[0]+" not found.")
 	}
-	if err == nil && data {
-		err = s.deps.Store.DeleteProviderData(u.IID, provider)
-	}
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	s.log.Info().Str("event", "connection.revoked").Str("user_id", u.ID).Str("provider", provider).Bool("data_erased", data).Msg("connection revoked")
+	s.log.Info().Str("event", "connection.revoked").Str("user_id", a[0]).Str("provider", provider).Bool("data_erased", data).Msg("connection revoked")
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
+	return nil
 }
 
-func (s *Server) deleteWorkout(ctx *fasthttp.RequestCtx, a []string) {
+func (s *Server) deleteWorkout(ctx *fasthttp.RequestCtx, a []string) error {
 	if _, err := s.writer(ctx); err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	notFound := errStatus(fasthttp.StatusNotFound, "Workout not found")
-	iid, known, err := s.readUser(a[0])
-	if err != nil {
-		s.writeError(ctx, err)
-		return
+	if !validUserID(a[0]) {
+		return errBadUserID
 	}
-	ref, ok := query.ParseWorkoutID(a[1])
-	if !known || !ok {
-		s.writeError(ctx, notFound)
-		return
-	}
-	if err := s.deps.Store.DeleteWorkout(iid, ref); errors.Is(err, pebblestore.ErrNotFound) {
-		s.writeError(ctx, notFound)
-		return
-	} else if err != nil {
-		s.writeError(ctx, err)
-		return
+	if err := s.deps.Ingest.DeleteWorkout(a[0], a[1]); err != nil {
+		return notFound(err, "Workout not found")
 	}
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
+	return nil
 }
 
 // deleteSleep erases the stages of a session. The id names the provider and
 // the session's window; a session that grew since it was listed is erased
 // for the part of it in that window.
-func (s *Server) deleteSleep(ctx *fasthttp.RequestCtx, a []string) {
+func (s *Server) deleteSleep(ctx *fasthttp.RequestCtx, a []string) error {
 	if _, err := s.writer(ctx); err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	notFound := errStatus(fasthttp.StatusNotFound, "Sleep session not found")
-	iid, known, err := s.readUser(a[0])
-	if err != nil {
-		s.writeError(ctx, err)
-		return
+	if !validUserID(a[0]) {
+		return errBadUserID
 	}
-	prov, start, end, ok := query.ParseSessionID(a[1])
-	if !known || !ok {
-		s.writeError(ctx, notFound)
-		return
-	}
-	n, err := s.deps.Store.DeleteSleepStages(iid, prov, start, end)
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	if n == 0 {
-		s.writeError(ctx, notFound)
-		return
+	if err := s.deps.Ingest.DeleteSleep(a[0], a[1]); err != nil {
+		return notFound(err, "Sleep session not found")
 	}
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
+	return nil
 }

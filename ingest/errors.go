@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -17,7 +18,13 @@ const (
 	KindConflict                     // 422: Idempotency-Key reused with another body
 	KindInvalid                      // 400
 	KindRevokedToken                 // 401: an SDK token of an erased user
+	KindExists                       // 409: a user with this e-mail exists already
 )
+
+// ErrNotFound is a user (or the connection, workout or sleep session of a
+// user) that a write concerns and that does not exist; each route names
+// what was not found.
+var ErrNotFound = errors.New("ingest: not found")
 
 // Error is a refused batch. Nothing of it was stored.
 type Error struct {

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"wearhouse/codec"
 	"wearhouse/pebblestore"
 )
 
@@ -30,11 +31,12 @@ type Broadcaster struct {
 // Subscription receives published runs on C until Close. C is never closed
 // by the broadcaster; stop reading it after Close.
 type Subscription struct {
-	// C delivers the runs, in publishing order. Each value is a copy that
-	// the receiver owns.
-	C <-chan pebblestore.Run
+	// C delivers the runs, in publishing order, in the form the sync
+	// status events are derived from. Each value is a copy that the
+	// receiver owns.
+	C <-chan codec.SyncRun
 
-	c       chan pebblestore.Run
+	c       chan codec.SyncRun
 	b       *Broadcaster
 	user    uint32
 	every   bool
@@ -61,7 +63,7 @@ func (b *Broadcaster) subscribe(user uint32, every bool, buffer int) *Subscripti
 	if buffer <= 0 {
 		buffer = DefaultSubscriptionBuffer
 	}
-	c := make(chan pebblestore.Run, buffer)
+	c := make(chan codec.SyncRun, buffer)
 	s := &Subscription{C: c, c: c, b: b, user: user, every: every}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -107,24 +109,25 @@ func (s *Subscription) Close() {
 // full.
 func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
 
-// Publish sends a copy of r to the subscribers of its user and to those of
-// every user. It never blocks.
+// Publish sends a copy of r, as a codec.SyncRun, to the subscribers of its
+// user and to those of every user. It never blocks.
 func (b *Broadcaster) Publish(r *pebblestore.Run) {
 	if r == nil {
 		return
 	}
 	b.published.Add(1)
+	v := syncRun(r)
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	for s := range b.byUser[r.UserIID] {
-		b.send(s, r)
+		b.send(s, &v)
 	}
 	for s := range b.all {
-		b.send(s, r)
+		b.send(s, &v)
 	}
 }
 
-func (b *Broadcaster) send(s *Subscription, r *pebblestore.Run) {
+func (b *Broadcaster) send(s *Subscription, r *codec.SyncRun) {
 	select {
 	case s.c <- *r:
 	default:
@@ -150,5 +153,31 @@ func (b *Broadcaster) Subscribers() int {
 	return n
 }
 
+// syncRun is the state of a stored run that the sync status events are
+// derived from.
+func syncRun(r *pebblestore.Run) codec.SyncRun {
+	return codec.SyncRun{
+		BatchID: r.BatchID, UserID: r.UserID, Provider: r.Provider, Status: r.Status, Error: r.Message,
+		QueuedAt: r.QueuedAt, StartedAt: r.StartedAt, CompletedAt: r.CompletedAt,
+		RecordsSaved: r.RecordsSaved, WorkoutsSaved: r.WorkoutsSaved, SleepSaved: r.SleepSaved,
+		DroppedCount: r.DroppedCount, UnmappedCount: r.UnmappedCount, RejectedCount: r.RejectedCount, Items: r.Items,
+	}
+}
+
 // Events is the broadcaster of the write path and its compactor.
 func (s *Service) Events() *Broadcaster { return &s.events }
+
+// SubscribeUser returns a subscription to the runs of the user id (see
+// Broadcaster.Subscribe), or ErrNotFound for a user that does not exist.
+// A user created again under the same id is another user, whose runs the
+// subscription does not receive.
+func (s *Service) SubscribeUser(id string, buffer int) (*Subscription, error) {
+	iid, known, err := s.lookupUser(id)
+	if err != nil {
+		return nil, err
+	}
+	if !known {
+		return nil, ErrNotFound
+	}
+	return s.events.Subscribe(iid, buffer), nil
+}

@@ -1,10 +1,12 @@
 package ingest
 
 import (
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"wearhouse/codec"
 	"wearhouse/pebblestore"
 )
 
@@ -17,18 +19,18 @@ func TestBroadcasterRoutesByUser(t *testing.T) {
 	defer bob.Close()
 	defer all.Close()
 
-	b.Publish(&pebblestore.Run{Seq: 1, UserIID: 1, Status: "queued"})
-	b.Publish(&pebblestore.Run{Seq: 2, UserIID: 2, Status: "queued"})
-	b.Publish(&pebblestore.Run{Seq: 3, UserIID: 3, Status: "queued"})
+	b.Publish(&pebblestore.Run{BatchID: "1", UserIID: 1, Status: "queued"})
+	b.Publish(&pebblestore.Run{BatchID: "2", UserIID: 2, Status: "queued"})
+	b.Publish(&pebblestore.Run{BatchID: "3", UserIID: 3, Status: "queued"})
 
-	if got := drain(alice); len(got) != 1 || got[0].Seq != 1 {
-		t.Errorf("alice got %v, want seq 1", got)
+	if got := drain(alice); len(got) != 1 || got[0].BatchID != "1" {
+		t.Errorf("alice got %v, want batch 1", got)
 	}
-	if got := drain(bob); len(got) != 1 || got[0].Seq != 2 {
-		t.Errorf("bob got %v, want seq 2", got)
+	if got := drain(bob); len(got) != 1 || got[0].BatchID != "2" {
+		t.Errorf("bob got %v, want batch 2", got)
 	}
-	if got := drain(all); len(got) != 3 || got[0].Seq != 1 || got[2].Seq != 3 {
-		t.Errorf("all got %v, want seqs 1, 2, 3 in order", got)
+	if got := drain(all); len(got) != 3 || got[0].BatchID != "1" || got[2].BatchID != "3" {
+		t.Errorf("all got %v, want batches 1, 2, 3 in order", got)
 	}
 	if b.Published() != 3 || b.Dropped() != 0 {
 		t.Errorf("published %d dropped %d", b.Published(), b.Dropped())
@@ -44,7 +46,7 @@ func TestBroadcasterDropsForSlowSubscribers(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		for i := range 10 {
-			b.Publish(&pebblestore.Run{Seq: uint64(i + 1), UserIID: 7})
+			b.Publish(&pebblestore.Run{BatchID: strconv.Itoa(i + 1), UserIID: 7})
 		}
 		close(done)
 	}()
@@ -53,7 +55,7 @@ func TestBroadcasterDropsForSlowSubscribers(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Publish blocked on a full subscriber")
 	}
-	if got := drain(slow); len(got) != 2 || got[0].Seq != 1 || got[1].Seq != 2 {
+	if got := drain(slow); len(got) != 2 || got[0].BatchID != "1" || got[1].BatchID != "2" {
 		t.Errorf("slow subscriber got %v, want the first two", got)
 	}
 	if slow.Dropped() != 8 || b.Dropped() != 8 {
@@ -130,38 +132,41 @@ func TestRunsArePublished(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := recv(t, all)
-	if r.Status != "queued" || r.Seq != res.Seq || r.BatchID != res.BatchID || r.UserID != "u" || r.Items != 1 {
+	if r.Status != "queued" || r.BatchID != res.BatchID || r.UserID != "u" || r.Items != 1 {
 		t.Fatalf("first publication = %+v", r)
 	}
 	stored, err := store.RunBySeq(res.Seq)
 	if err != nil || stored.Status != "queued" {
 		t.Fatalf("published before the run was stored: %v %+v", err, stored)
 	}
-	user := s.Events().Subscribe(r.UserIID, 4)
+	user, err := s.SubscribeUser("u", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer user.Close()
 
 	indexAll(t, store, s, CompactorOptions{})
 	for _, sub := range []*Subscription{all, user} {
 		r := recv(t, sub)
-		if r.Status != "completed" || r.Seq != res.Seq || r.RecordsSaved != 1 || r.CompletedAt == nil {
+		if r.Status != "completed" || r.BatchID != res.BatchID || r.RecordsSaved != 1 || r.CompletedAt == nil {
 			t.Errorf("second publication = %+v", r)
 		}
 	}
 }
 
-func recv(t *testing.T, s *Subscription) pebblestore.Run {
+func recv(t *testing.T, s *Subscription) codec.SyncRun {
 	t.Helper()
 	select {
 	case r := <-s.C:
 		return r
 	case <-time.After(10 * time.Second):
 		t.Fatal("no run published")
-		return pebblestore.Run{}
+		return codec.SyncRun{}
 	}
 }
 
-func drain(s *Subscription) []pebblestore.Run {
-	var out []pebblestore.Run
+func drain(s *Subscription) []codec.SyncRun {
+	var out []codec.SyncRun
 	for {
 		select {
 		case r := <-s.C:

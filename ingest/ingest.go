@@ -8,8 +8,11 @@
 // The Compactor drains the queue into the indexes, one atomic write per
 // round, and sweeps expired replay records and runs. SDK telemetry is
 // written under the same rules, and run changes are published to the sync
-// status stream. DeleteUser erases a user in one order with the user's
-// writes and the compactor (users.go).
+// status stream. The writes of the user routes (a user created, a profile
+// changed, a connection revoked, a workout or sleep session deleted) go
+// through the same per-user locks and deadline as a sync, and DeleteUser
+// erases a user in one order with the user's writes and the compactor
+// (users.go, profiles.go, deletes.go).
 package ingest
 
 import (
@@ -56,6 +59,9 @@ type Options struct {
 	CommitTimeout time.Duration
 	// RetryAfter is what overloaded clients are told to wait.
 	RetryAfter time.Duration
+	// AfterErase, when set, runs once a user is erased, under the user's
+	// lock (DeleteUser): the credentials of the user are revoked there.
+	AfterErase func(*pebblestore.User) error
 	Logger     zerolog.Logger
 	Now        func() time.Time
 }
@@ -496,30 +502,6 @@ func (s *Service) touchConnection(b *pebblestore.Batch, iid uint32, provider str
 	return nil
 }
 
-// RevokeConnection marks a user's connection to a provider revoked; the
-// next sync from it makes it active again. It returns ErrNotFound when the
-// user never synced from that provider, or is no longer u.
-func (s *Service) RevokeConnection(u *pebblestore.User, provider string) error {
-	unlock, err := s.lockIncarnation(u)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	iid := u.IID
-	s.connMu.Lock()
-	defer s.connMu.Unlock()
-	c, err := s.store.Connection(iid, provider)
-	if err != nil {
-		return err
-	}
-	c.Status, c.UpdatedAt = "revoked", s.opts.Now().UTC()
-	if err := s.store.PutConnection(iid, c); err != nil {
-		return err
-	}
-	s.conns.Store(connKey{iid, provider}, *c)
-	return nil
-}
-
 // commit writes the batch with Sync and waits at most CommitTimeout. Past
 // the deadline the client is told to retry; if the write completes later,
 // the retry is answered as a replay of it.
@@ -688,34 +670,6 @@ func (s *Service) user(b *pebblestore.Batch, id string, now, deadline time.Time)
 		return 0, false, err
 	}
 	return nu.IID, true, nil
-}
-
-// CreateUser adds a user outside a sync (POST /users). It returns
-// pebblestore.ErrUserExists for an id that is taken.
-func (s *Service) CreateUser(id string, profile []byte) (*pebblestore.User, error) {
-	unlock, err := s.lockUser(id, time.Now().Add(s.opts.CommitTimeout))
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	s.usersMu.Lock()
-	defer s.usersMu.Unlock()
-	if _, err := s.store.User(id); err == nil {
-		return nil, pebblestore.ErrUserExists
-	} else if !errors.Is(err, pebblestore.ErrNotFound) {
-		return nil, err
-	}
-	b := s.store.NewBatch()
-	u, err := b.CreateUser(id, s.opts.Now().UTC(), profile)
-	if err != nil {
-		b.Close()
-		return nil, err
-	}
-	if err := b.Commit(); err != nil {
-		return nil, err
-	}
-	s.users.Store(id, u.IID)
-	return u, nil
 }
 
 func newBatchID() [16]byte {

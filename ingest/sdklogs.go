@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"time"
 
+	"wearhouse/codec"
 	"wearhouse/pebblestore"
 )
 
-// AppendSDKLogs stores a user's SDK telemetry events (POST
+// AppendSDKLogs stores the events of a user's SDK telemetry batch (POST
 // /sdk/users/{id}/logs) with one synced write, keeping the user's last
 // pebblestore.SDKLogsKept events. A nil error means the events are durable.
 //
@@ -18,10 +19,10 @@ import (
 // is the SDK token's, nil for an API key (see Request.Grant). adm is the
 // place the request took before its body was read (Admit), which
 // AppendSDKLogs takes over; nil, and it admits the events itself.
-func (s *Service) AppendSDKLogs(userID string, grant *Grant, adm *Admission, logs []pebblestore.SDKLog) error {
+func (s *Service) AppendSDKLogs(userID string, grant *Grant, adm *Admission, batch *codec.SDKLogBatch) error {
 	size := 0
-	for i := range logs {
-		size += len(logs[i].Event)
+	for i := range batch.Events {
+		size += len(batch.Events[i].Raw)
 	}
 	if adm == nil {
 		var err error
@@ -64,8 +65,12 @@ func (s *Service) AppendSDKLogs(userID string, grant *Grant, adm *Admission, log
 	if created {
 		after = append(after, s.usersMu.Unlock)
 	}
-	for i := range logs {
-		logs[i].Received = now
+	logs := make([]pebblestore.SDKLog, len(batch.Events))
+	for i, e := range batch.Events {
+		logs[i] = pebblestore.SDKLog{
+			Received: now, SDKVersion: batch.SDKVersion, Provider: batch.Provider, SessionID: batch.SessionID,
+			Type: e.Type, Timestamp: e.Timestamp, Event: e.Raw,
+		}
 	}
 	unlock, err := b.AppendSDKLogs(iid, logs, pebblestore.SDKLogsKept)
 	if err != nil {

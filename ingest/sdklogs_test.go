@@ -4,12 +4,13 @@ import (
 	"errors"
 	"testing"
 
+	"wearhouse/codec"
 	"wearhouse/pebblestore"
 )
 
 func TestAppendSDKLogs(t *testing.T) {
 	s, store := newService(t, Options{})
-	logs := []pebblestore.SDKLog{{Type: "device_state", Event: []byte(`{"a":1}`)}, {Type: "device_state", Event: []byte(`{"a":2}`)}}
+	logs := &codec.SDKLogBatch{Events: []codec.SDKLogEvent{{Type: "device_state", Raw: []byte(`{"a":1}`)}, {Type: "device_state", Raw: []byte(`{"a":2}`)}}}
 	if err := s.AppendSDKLogs("new-user", nil, nil, logs); err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +26,7 @@ func TestAppendSDKLogs(t *testing.T) {
 		t.Fatalf("stored %d events: %+v", len(got), got)
 	}
 	// The user is reused, not created twice.
-	if err := s.AppendSDKLogs("new-user", nil, nil, logs[:1]); err != nil {
+	if err := s.AppendSDKLogs("new-user", nil, nil, &codec.SDKLogBatch{Events: logs.Events[:1]}); err != nil {
 		t.Fatal(err)
 	}
 	if u2, _ := store.User("new-user"); u2.IID != u.IID {
@@ -36,7 +37,7 @@ func TestAppendSDKLogs(t *testing.T) {
 func TestAppendSDKLogsUnknownUser(t *testing.T) {
 	s, store := newService(t, Options{})
 	s.opts.AutoCreateUsers = false
-	err := s.AppendSDKLogs("nobody", nil, nil, []pebblestore.SDKLog{{Event: []byte(`{}`)}})
+	err := s.AppendSDKLogs("nobody", nil, nil, &codec.SDKLogBatch{Events: []codec.SDKLogEvent{{Raw: []byte(`{}`)}}})
 	var ie *Error
 	if !errors.As(err, &ie) || ie.Kind != KindUnknownUser {
 		t.Fatalf("err = %v, want an unknown user", err)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"wearhouse/codec"
 	"wearhouse/pebblestore"
 )
 
@@ -33,7 +34,7 @@ func TestDeleteUserDiscardsQueuedBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	keptSize := int64(len(appleBody(9, 10)))
-	if err := s.DeleteUser(u); err != nil {
+	if err := s.DeleteUser(u.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.Backlog(); got != keptSize {
@@ -42,7 +43,7 @@ func TestDeleteUserDiscardsQueuedBatches(t *testing.T) {
 	if n := queueLen(t, store); n != 1 {
 		t.Errorf("%d queue entries left, want the other user's one", n)
 	}
-	if err := s.DeleteUser(u); !errors.Is(err, pebblestore.ErrNotFound) {
+	if err := s.DeleteUser(u.ID, nil); !errors.Is(err, ErrNotFound) {
 		t.Errorf("deleting twice: %v", err)
 	}
 	c := indexAll(t, store, s, CompactorOptions{})
@@ -68,6 +69,8 @@ func TestDeleteUserDiscardsQueuedBatches(t *testing.T) {
 // and creates no user, once the token's user is erased; a user created
 // again under the same id does not revive it. Tokens without the internal
 // id (earlier releases) are judged by their issue time.
+var oneSDKLog = &codec.SDKLogBatch{Events: []codec.SDKLogEvent{{Type: "x", Raw: []byte(`{}`)}}}
+
 func TestGrantHoldsForOneIncarnation(t *testing.T) {
 	s, store := newService(t, Options{})
 	if _, err := s.Submit(&Request{UserID: "u", Body: appleBody(0, 1)}); err != nil {
@@ -85,10 +88,10 @@ func TestGrantHoldsForOneIncarnation(t *testing.T) {
 			t.Errorf("%s token of a live user: %v", name, err)
 		}
 	}
-	if err := s.AppendSDKLogs("u", current, nil, []pebblestore.SDKLog{{Type: "x", Event: []byte(`{}`)}}); err != nil {
+	if err := s.AppendSDKLogs("u", current, nil, oneSDKLog); err != nil {
 		t.Errorf("SDK logs with a live token: %v", err)
 	}
-	if err := s.DeleteUser(u); err != nil {
+	if err := s.DeleteUser(u.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	revoked := func(what string, err error) {
@@ -100,7 +103,7 @@ func TestGrantHoldsForOneIncarnation(t *testing.T) {
 	}
 	_, err = s.Submit(&Request{UserID: "u", Body: appleBody(2, 1), Grant: current})
 	revoked("sync with the token of an erased user", err)
-	revoked("SDK logs with the token of an erased user", s.AppendSDKLogs("u", legacy, nil, []pebblestore.SDKLog{{Type: "x", Event: []byte(`{}`)}}))
+	revoked("SDK logs with the token of an erased user", s.AppendSDKLogs("u", legacy, nil, oneSDKLog))
 	if _, err := store.User("u"); !errors.Is(err, pebblestore.ErrNotFound) {
 		t.Fatalf("a refused token created the user again: %v", err)
 	}

@@ -1,9 +1,11 @@
 // Package query is wearhouse's read path: users, connections and data
 // sources; time series with resolution; workouts with their details; sleep
 // sessions built from stored stages; daily summaries, one file per kind
-// (summaries_*.go); GPX and CSV exports; the coverage table; and their
-// pagination cursors. It reads through pebblestore's iterators and returns
-// values shaped like Open Wearables' read API, ready to encode. The rules
+// (summaries_*.go); GPX and CSV exports; the coverage table; the sync
+// status runs (runs.go) and SDK logs; and their pagination cursors. Users
+// are named by their external ids and resolved here (resolve.go). It
+// reads through pebblestore's iterators and returns values shaped like
+// Open Wearables' read API, ready to encode. The rules
 // of the summaries are health's: query reads and assembles.
 package query
 
@@ -227,20 +229,6 @@ func hexID(parts ...uint64) string {
 		b = append(b, byte(p>>56), byte(p>>48), byte(p>>40), byte(p>>32), byte(p>>24), byte(p>>16), byte(p>>8), byte(p))
 	}
 	return hex.EncodeToString(b)
-}
-
-func parseHexID(s string, n int) ([]uint64, bool) {
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != 8*n {
-		return nil, false
-	}
-	out := make([]uint64, n)
-	for i := range out {
-		for j := 0; j < 8; j++ {
-			out[i] = out[i]<<8 | uint64(b[i*8+j])
-		}
-	}
-	return out, true
 }
 
 func fromMicro(us int64) time.Time { return time.UnixMicro(us).UTC() }

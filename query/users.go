@@ -42,8 +42,8 @@ type UserPage struct {
 	HasPrev bool       `json:"has_prev"`
 }
 
-// ParseProfile reads a stored profile; an empty one has no fields.
-func ParseProfile(b []byte) Profile {
+// parseProfile reads a stored profile; an empty one has no fields.
+func parseProfile(b []byte) Profile {
 	var p Profile
 	if len(b) > 0 {
 		_ = json.Unmarshal(b, &p)
@@ -51,11 +51,24 @@ func ParseProfile(b []byte) Profile {
 	return p
 }
 
-// UserView builds the UserRead of a stored user, with its sync fields
+// User answers GET /users/{id}: ErrNotFound for a user that does not
+// exist.
+func (q *Service) User(id string) (UserRead, error) {
+	u, ok, err := q.lookup(id)
+	if err != nil {
+		return UserRead{}, err
+	}
+	if !ok {
+		return UserRead{}, ErrNotFound
+	}
+	return q.userView(u)
+}
+
+// userView builds the UserRead of a stored user, with its sync fields
 // computed from its connections (Open Wearables leaves them empty on the
 // single-user route; we fill them everywhere).
-func (q *Service) UserView(u *pebblestore.User) (UserRead, error) {
-	p := ParseProfile(u.Profile)
+func (q *Service) userView(u *pebblestore.User) (UserRead, error) {
+	p := parseProfile(u.Profile)
 	r := UserRead{ID: u.ID, CreatedAt: u.Created, FirstName: p.FirstName, LastName: p.LastName, Email: p.Email,
 		ExternalUserID: p.ExternalUserID}
 	conns, err := q.store.Connections(u.IID)
@@ -92,7 +105,7 @@ func (q *Service) Users(p UserParams) (*UserPage, error) {
 	var all []UserRead
 	search := strings.ToLower(p.Search)
 	err := q.store.Users(func(u *pebblestore.User) bool {
-		r, err := q.UserView(u)
+		r, err := q.userView(u)
 		if err != nil {
 			return true
 		}
@@ -193,9 +206,14 @@ type ConnectionView struct {
 	LinkedUserIDs    []string   `json:"linked_user_ids"`
 }
 
-// Connections lists a user's connections, one per provider that synced.
-func (q *Service) Connections(iid uint32, userID string) ([]ConnectionView, error) {
-	conns, err := q.store.Connections(iid)
+// Connections lists a user's connections, one per provider that synced;
+// none for a user that does not exist, as in Open Wearables.
+func (q *Service) Connections(userID string) ([]ConnectionView, error) {
+	u, ok, err := q.lookup(userID)
+	if err != nil || !ok {
+		return []ConnectionView{}, err
+	}
+	conns, err := q.store.Connections(u.IID)
 	if err != nil {
 		return nil, err
 	}
@@ -224,10 +242,20 @@ type DataSourceView struct {
 	DisplayName        string  `json:"display_name"`
 }
 
+// DataSourceList is the answer of GET /users/{id}/data-sources.
+type DataSourceList struct {
+	Items []DataSourceView `json:"items"`
+	Total int              `json:"total"`
+}
+
 // DataSources lists a user's data sources ordered by provider and device
-// model.
-func (q *Service) DataSources(iid uint32, userID string) ([]DataSourceView, error) {
-	recs, err := q.store.UserSources(iid)
+// model; none for a user that does not exist, as in Open Wearables.
+func (q *Service) DataSources(userID string) (*DataSourceList, error) {
+	u, ok, err := q.lookup(userID)
+	if err != nil || !ok {
+		return &DataSourceList{Items: []DataSourceView{}}, err
+	}
+	recs, err := q.store.UserSources(u.IID)
 	if err != nil {
 		return nil, err
 	}
@@ -266,17 +294,5 @@ func (q *Service) DataSources(iid uint32, userID string) ([]DataSourceView, erro
 		}
 		return a < b
 	})
-	return out, nil
+	return &DataSourceList{Items: out, Total: len(out)}, nil
 }
-
-// ParseSessionID reads a sleep session id: provider, start and end.
-func ParseSessionID(id string) (provider byte, start, end int64, ok bool) {
-	v, ok := parseHexID(id, 3)
-	if !ok || v[0] == 0 || v[0] > 3 {
-		return 0, 0, 0, false
-	}
-	return byte(v[0]), int64(v[1]), int64(v[2]), true
-}
-
-// ParseWorkoutID reads a workout id.
-func ParseWorkoutID(id string) (pebblestore.WorkoutRef, bool) { return parseWorkoutID(id) }

@@ -57,13 +57,7 @@ func workoutID(ref pebblestore.WorkoutRef) string {
 	return hexID(uint64(ref.SID), uint64(ref.Start), uint64(ref.End))
 }
 
-func parseWorkoutID(id string) (pebblestore.WorkoutRef, bool) {
-	v, ok := parseHexID(id, 3)
-	if !ok || v[0] > math.MaxUint32 {
-		return pebblestore.WorkoutRef{}, false
-	}
-	return pebblestore.WorkoutRef{SID: uint32(v[0]), Start: int64(v[1]), End: int64(v[2])}, true
-}
+func parseWorkoutID(id string) (pebblestore.WorkoutRef, bool) { return pebblestore.ParseWorkoutID(id) }
 
 func nonZero(v *float64) *float64 {
 	if v == nil || *v == 0 {
