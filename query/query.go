@@ -5,6 +5,11 @@
 // pagination cursors. It reads through pebblestore's iterators and returns
 // values shaped like Open Wearables' read API, ready to encode. The rules
 // of the summaries are health's: query reads and assembles.
+//
+// Each data read takes the user by the id clients know it by and resolves
+// it itself (lookup): an unknown user reads as a user without data (an
+// empty page), or as ErrNotFound where one thing is asked for by its id
+// (a workout, its route). Internal user ids never leave query.
 package query
 
 import (
