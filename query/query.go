@@ -169,6 +169,8 @@ func pageNewestFirst[T any](page *Page[T], all []T, cursor string, limit int, ke
 }
 
 // Limit checks a limit parameter against its range.
+// TODO(restructure): removed at the merge, when listUsers (httpapi/users.go)
+// takes httpapi's intParam as every other route does.
 func Limit(v string, def, maxLimit int) (int, error) {
 	if v == "" {
 		return def, nil
