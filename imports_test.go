@@ -22,11 +22,9 @@ var allowedImports = map[string][]string{
 	"auth":        {"pebblestore", "health"},
 	"ingest":      {"codec", "health", "pebblestore"},
 	"query":       {"health", "pebblestore"},
-	// httpapi's import of pebblestore is the one left to remove: the edge
-	// is to speak only to ingest and query.
-	"httpapi": {"auth", "codec", "ingest", "query", "pebblestore"},
-	"app":     {"auth", "codec", "health", "httpapi", "ingest", "pebblestore", "query"},
-	"bench":   {"app", "auth", "codec", "health", "httpapi", "ingest", "pebblestore", "query"},
+	"httpapi":     {"auth", "codec", "ingest", "query"},
+	"app":         {"auth", "codec", "health", "httpapi", "ingest", "pebblestore", "query"},
+	"bench":       {"app", "auth", "codec", "health", "httpapi", "ingest", "pebblestore", "query"},
 }
 
 // soleImporters: a heavy dependency lives behind one package.

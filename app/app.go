@@ -111,7 +111,7 @@ func Start(o Options, ln net.Listener) (_ *App, err error) {
 		return nil, err
 	}
 	a.Query = query.New(a.Store)
-	deps := httpapi.Deps{Store: a.Store, Auth: a.Auth, Ingest: a.Ingest, Compactor: a.Compactor, Query: a.Query,
+	deps := httpapi.Deps{Auth: a.Auth, Ingest: a.Ingest, Compactor: a.Compactor, Query: a.Query,
 		StoreMetrics: a.Store.Collector()}
 	if a.HTTP, err = httpapi.New(o.HTTP, deps); err != nil {
 		a.Ingest.Close()

@@ -23,7 +23,7 @@ func (s *Server) adminRoutes() []route {
 // yet), with the admin key file beside it. It holds everything
 // acknowledged before the request.
 func (s *Server) backup(ctx *fasthttp.RequestCtx, _ []string) error {
-	if _, err := s.adminKey(ctx); err != nil {
+	if _, err := s.apiKey(ctx, auth.ScopeAdmin); err != nil {
 		return err
 	}
 	var in struct {
@@ -34,11 +34,11 @@ func (s *Server) backup(ctx *fasthttp.RequestCtx, _ []string) error {
 		return err
 	}
 	if err := codec.Unmarshal(body, &in); err != nil || !filepath.IsAbs(in.Dir) {
-		return errStatus(fasthttp.StatusBadRequest, "Body must be {\"dir\": \"<absolute path of a directory that does not exist yet>\"}.")
+		return invalid("Body must be {\"dir\": \"<absolute path of a directory that does not exist yet>\"}.")
 	}
 	dir := filepath.Clean(in.Dir)
 	if _, err := os.Stat(dir); err == nil {
-		return errStatus(fasthttp.StatusConflict, "The backup directory already exists.")
+		return conflict("The backup directory already exists.")
 	}
 	start := time.Now()
 	n, err := s.deps.Ingest.Backup(dir)
@@ -49,5 +49,5 @@ func (s *Server) backup(ctx *fasthttp.RequestCtx, _ []string) error {
 		return err
 	}
 	s.log.Info().Str("event", "backup").Str("dir", dir).Int64("bytes", n).Dur("took", time.Since(start)).Msg("backup written")
-	return sendJSON(ctx, fasthttp.StatusOK, codec.BackupResult{Dir: dir, Bytes: n, TookMS: time.Since(start).Milliseconds()})
+	return writeValue(ctx, fasthttp.StatusOK, codec.BackupResult{Dir: dir, Bytes: n, TookMS: time.Since(start).Milliseconds()})
 }

@@ -1,14 +1,18 @@
 package httpapi
 
 import (
+	"bytes"
 	"errors"
+	"slices"
 
 	"github.com/valyala/fasthttp"
 
 	"wearhouse/auth"
 	"wearhouse/ingest"
-	"wearhouse/pebblestore"
 )
+
+// apiKeyHeader carries an API key.
+const apiKeyHeader = "X-Open-Wearables-API-Key"
 
 // grant is what the write path checks of an SDK token: that it still holds
 // for its user, not erased (nor created again) since. API keys have none.
@@ -19,39 +23,85 @@ func grant(p *auth.Principal) *ingest.Grant {
 	return &ingest.Grant{UserIID: p.UserIID, Issued: p.Issued}
 }
 
-// reader resolves the credentials of a read route: an API key with the admin
-// or read scope. SDK tokens cannot read data back, as in Open Wearables: a
-// Bearer SDK token counts as no credential.
-func (s *Server) reader(ctx *fasthttp.RequestCtx) (*auth.Principal, error) {
-	key := ctx.Request.Header.Peek("X-Open-Wearables-API-Key")
+// apiKey is the credential check of every route that takes an API key
+// alone: a key of one of the scopes given, or 401 (none, or not valid) or
+// 403 (another scope). SDK tokens count as no credential, as in Open
+// Wearables: they cannot read data back nor manage anything.
+func (s *Server) apiKey(ctx *fasthttp.RequestCtx, accepts ...auth.Scope) (*auth.Principal, error) {
+	adminOnly := len(accepts) == 1 && accepts[0] == auth.ScopeAdmin
+	key := ctx.Request.Header.Peek(apiKeyHeader)
 	if key == nil {
-		return nil, errStatus(fasthttp.StatusUnauthorized, "Authentication required: provide JWT token or API key")
+		if adminOnly {
+			return nil, unauthorized("Authentication required: provide an admin API key")
+		}
+		return nil, unauthorized("Authentication required: provide JWT token or API key")
 	}
 	p, err := s.deps.Auth.APIKey(string(key))
-	if errors.Is(err, auth.ErrInvalidAPIKey) {
-		return nil, errStatus(fasthttp.StatusUnauthorized, "Invalid or missing API key")
-	}
 	if err != nil {
 		return nil, err
 	}
-	if p.Scope == auth.ScopeWrite {
-		return nil, errStatus(fasthttp.StatusForbidden, "This API key has the write scope and may not read data.")
+	switch {
+	case slices.Contains(accepts, p.Scope):
+		noteCredential(ctx, p)
+		return p, nil
+	case adminOnly:
+		return nil, forbidden("This route needs an API key with the admin scope.")
+	case p.Scope == auth.ScopeWrite:
+		return nil, forbidden("This API key has the write scope and may not read data.")
+	default:
+		return nil, forbidden("This API key has the read scope and may not change data.")
 	}
-	return p, nil
 }
 
-// readUser resolves the user of a read route. ok is false for a user that
-// does not exist: data routes then answer empty, as Open Wearables does.
-func (s *Server) readUser(id string) (iid uint32, ok bool, err error) {
-	if !validUserID(id) {
-		return 0, false, errBadUserID
+// readable is the preamble of a data read route: an API key of the admin or
+// read scope, and a user id that may name a user.
+func (s *Server) readable(ctx *fasthttp.RequestCtx, userID string) error {
+	if _, err := s.apiKey(ctx, auth.ScopeAdmin, auth.ScopeRead); err != nil {
+		return err
 	}
-	u, err := s.deps.Store.User(id)
-	if errors.Is(err, pebblestore.ErrNotFound) {
-		return 0, false, nil
+	if !validUserID(userID) {
+		return errBadUserID
 	}
-	if err != nil {
-		return 0, false, err
+	return nil
+}
+
+// sdkPrincipal resolves the credentials of the SDK routes (fact sheet §2.2,
+// SDKAuth): a valid SDK token wins; otherwise the API key header decides.
+func (s *Server) sdkPrincipal(ctx *fasthttp.RequestCtx) (*auth.Principal, error) {
+	expired := false
+	if tok, ok := bearer(ctx.Request.Header.Peek("Authorization")); ok {
+		p, err := s.deps.Auth.SDKToken(tok)
+		if err == nil {
+			noteCredential(ctx, p)
+			return p, nil
+		}
+		expired = errors.Is(err, auth.ErrTokenExpired)
 	}
-	return u.IID, true, nil
+	if key := ctx.Request.Header.Peek(apiKeyHeader); key != nil {
+		p, err := s.deps.Auth.APIKey(string(key))
+		if err == nil {
+			noteCredential(ctx, p)
+		}
+		return p, err
+	}
+	// An expired token gets its 401, so that the SDK refreshes it, and is
+	// no bad credential.
+	const detail = "Authentication required: provide SDK token or API key"
+	if expired {
+		return nil, stale(detail)
+	}
+	return nil, unauthorized(detail)
+}
+
+// bearer extracts the token of an "Authorization: Bearer <token>" header.
+func bearer(h []byte) (string, bool) {
+	const prefix = "bearer "
+	if len(h) <= len(prefix) || !bytes.EqualFold(h[:len(prefix)], []byte(prefix)) {
+		return "", false
+	}
+	tok := bytes.TrimSpace(h[len(prefix):])
+	if len(tok) == 0 {
+		return "", false
+	}
+	return string(tok), true
 }

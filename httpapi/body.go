@@ -112,17 +112,12 @@ func putBody(b []byte) {
 }
 
 func tooLarge(limit int) error {
-	return errStatus(fasthttp.StatusRequestEntityTooLarge,
-		"Request body is larger than the limit of "+itoa(limit)+" bytes.")
+	return oversize("Request body is larger than the limit of " + itoa(limit) + " bytes.")
 }
 
 func tooLargeDecompressed(limit int) error {
-	return errStatus(fasthttp.StatusRequestEntityTooLarge,
-		"Request body is larger than the limit of "+itoa(limit)+" bytes after decompression.")
+	return oversize("Request body is larger than the limit of " + itoa(limit) + " bytes after decompression.")
 }
-
-var errEncoding = errStatus(fasthttp.StatusUnsupportedMediaType,
-	"Unsupported Content-Encoding: use gzip, zstd, deflate or none.")
 
 // encodingOf returns the request's content coding, lower-cased: "" for
 // none, or an error for one that is not supported (415).
@@ -314,12 +309,12 @@ func (b *sentBody) failure(err error) error {
 	case errors.As(err, &herr):
 		return err
 	case errors.Is(err, io.ErrUnexpectedEOF) && b.declared >= 0:
-		return errStatus(fasthttp.StatusBadRequest, "Request body ended after "+itoa(b.prog.read)+
-			" of the "+itoa(b.declared)+" bytes that its Content-Length announced.")
+		return invalid("Request body ended after " + itoa(b.prog.read) +
+			" of the " + itoa(b.declared) + " bytes that its Content-Length announced.")
 	case errors.As(err, &netErr) && netErr.Timeout():
-		return errStatus(fasthttp.StatusRequestTimeout, "Request body was not received in time.")
+		return timedOut("Request body was not received in time.")
 	default:
-		return errStatus(fasthttp.StatusBadRequest, "Request body could not be read: malformed chunked encoding or a closed connection.")
+		return invalid("Request body could not be read: malformed chunked encoding or a closed connection.")
 	}
 }
 
@@ -333,7 +328,7 @@ func decompressError(err error, limit int, raw *sentBody) error {
 	if errors.Is(err, zstd.ErrWindowSizeExceeded) || errors.Is(err, zstd.ErrDecoderSizeExceeded) {
 		return tooLargeDecompressed(limit)
 	}
-	return errStatus(fasthttp.StatusBadRequest, "Request body could not be decompressed: "+err.Error())
+	return invalid("Request body could not be decompressed: " + err.Error())
 }
 
 var (

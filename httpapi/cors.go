@@ -22,6 +22,8 @@ const (
 	corsMaxAge        = "600"
 )
 
+var errOrigin = forbidden("This origin may not call the API: add it to --cors-origins.")
+
 // validOrigins checks --cors-origins: "*" or scheme://host[:port] each.
 func validOrigins(origins []string) error {
 	var errs []error
@@ -74,7 +76,7 @@ func (s *Server) cors(ctx *fasthttp.RequestCtx) bool {
 	h.Add("Vary", "Origin")
 	if !s.corsAllowed(origin) {
 		if preflight {
-			writeDetail(ctx, fasthttp.StatusForbidden, "This origin may not call the API: add it to --cors-origins.")
+			s.writeError(ctx, errOrigin)
 		}
 		return preflight
 	}

@@ -25,7 +25,9 @@ func TestCORS(t *testing.T) {
 		t.Fatalf("CORS off: ACAO %q", r.header.Get("Access-Control-Allow-Origin"))
 	}
 
-	ts := startServer(t, func(o *app.Options) { o.HTTP.CORSOrigins = []string{"https://Dash.Example.com/", "http://127.0.0.1:3000"} })
+	ts := startServer(t, func(o *app.Options) {
+		o.HTTP.CORSOrigins = []string{"https://Dash.Example.com/", "http://127.0.0.1:3000"}
+	})
 	r := preflight(ts, page)
 	if r.status != 204 || r.header.Get("Access-Control-Allow-Origin") != page ||
 		!strings.Contains(r.header.Get("Access-Control-Allow-Headers"), "X-Open-Wearables-API-Key") ||

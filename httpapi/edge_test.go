@@ -3,7 +3,9 @@ package httpapi_test
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"compress/zlib"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"wearhouse/app"
 )
@@ -245,6 +249,100 @@ func TestEveryBodyEncodingIsAccepted(t *testing.T) {
 	r := ts.do("POST", "/api/v1/users", u.Bytes(), "X-Open-Wearables-API-Key", adminKey, "Content-Encoding", "deflate")
 	if r.status != 201 || r.json(t)["external_user_id"] != "ext-deflated" {
 		t.Errorf("a deflated user: %d %s", r.status, r.body)
+	}
+}
+
+// encode writes a body in a Content-Encoding ("" and "identity": as it is).
+func encode(t *testing.T, enc string, body []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	var w io.WriteCloser
+	switch enc {
+	case "", "identity":
+		return body
+	case "gzip":
+		w = gzip.NewWriter(&b)
+	case "deflate":
+		w = zlib.NewWriter(&b)
+	case "zstd":
+		zw, err := zstd.NewWriter(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w = zw
+	default:
+		t.Fatalf("no encoder for %q", enc)
+	}
+	if _, err := w.Write(body); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// Every route with a body reads it through the same path, and so takes the
+// same encodings: the credential routes, whose body is read before any
+// other credential is known, and the control routes alike.
+func TestEveryBodyRouteTakesEveryEncoding(t *testing.T) {
+	ts := startServer(t, nil)
+	admin := []string{"X-Open-Wearables-API-Key", adminKey}
+	ts.asAdmin("enc-user", fixture(t, "malformed_payload_debug__valid.json"))
+	r := ts.do("POST", "/api/v1/applications", []byte(`{"name":"enc"}`), admin...)
+	if r.status != 201 {
+		t.Fatalf("app: %d %s", r.status, r.body)
+	}
+	var app struct {
+		AppID     string `json:"app_id"`
+		AppSecret string `json:"app_secret"`
+	}
+	if err := json.Unmarshal(r.body, &app); err != nil {
+		t.Fatal(err)
+	}
+	r = ts.do("POST", "/api/v1/developer/api-keys", []byte(`{"name":"k","scope":"read"}`), admin...)
+	if r.status != 201 {
+		t.Fatalf("key: %d %s", r.status, r.body)
+	}
+	keyID := r.json(t)["id"].(string)
+
+	for _, enc := range []string{"identity", "gzip", "deflate", "zstd"} {
+		with := func(headers ...string) []string { return append(headers, "Content-Encoding", enc) }
+		body, _ := json.Marshal(map[string]string{"app_id": app.AppID, "app_secret": app.AppSecret})
+		r := ts.do("POST", "/api/v1/users/enc-user/token", encode(t, enc, body), with()...)
+		if r.status != 200 {
+			t.Errorf("%s: token with app credentials: %d %s", enc, r.status, r.body)
+			continue
+		}
+		rt := r.json(t)["refresh_token"].(string)
+		if r := ts.do("POST", "/api/v1/token/refresh", encode(t, enc, []byte(`{"refresh_token":"`+rt+`"}`)), with()...); r.status != 200 {
+			t.Errorf("%s: refresh: %d %s", enc, r.status, r.body)
+		}
+		r = ts.do("POST", "/api/v1/developer/api-keys", encode(t, enc, []byte(`{"name":"`+enc+`","scope":"write"}`)), with(admin...)...)
+		if r.status != 201 || r.json(t)["name"] != enc {
+			t.Errorf("%s: create an API key: %d %s", enc, r.status, r.body)
+		}
+		r = ts.do("PATCH", "/api/v1/developer/api-keys/"+keyID, encode(t, enc, []byte(`{"name":"k-`+enc+`"}`)), with(admin...)...)
+		if r.status != 200 || r.json(t)["name"] != "k-"+enc {
+			t.Errorf("%s: rename an API key: %d %s", enc, r.status, r.body)
+		}
+		r = ts.do("PATCH", "/api/v1/users/enc-user", encode(t, enc, []byte(`{"first_name":"`+enc+`"}`)), with(admin...)...)
+		if r.status != 200 || r.json(t)["first_name"] != enc {
+			t.Errorf("%s: patch a user: %d %s", enc, r.status, r.body)
+		}
+	}
+	// An encoding that no route takes is 415 on every route, before the
+	// body is read.
+	for _, c := range []struct{ method, path string }{
+		{"POST", "/api/v1/users/enc-user/token"},
+		{"POST", "/api/v1/token/refresh"},
+		{"POST", "/api/v1/developer/api-keys"},
+		{"PATCH", "/api/v1/developer/api-keys/" + keyID},
+		{"PATCH", "/api/v1/users/enc-user"},
+	} {
+		if r := ts.do(c.method, c.path, []byte(`{}`), append(admin, "Content-Encoding", "br")...); r.status != 415 {
+			t.Errorf("br to %s %s: %d %s", c.method, c.path, r.status, r.body)
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bufio"
-	"errors"
 	"net"
 	"runtime/debug"
 	"sync"
@@ -17,39 +16,28 @@ import (
 // exportRoutes are the export routes and the coverage route.
 func (s *Server) exportRoutes() []route {
 	return []route{
-		r("GET", "/api/v1/users/{user_id}/events/workouts/{workout_id}/route.gpx", s.routeGPX),
-		r("GET", "/api/v1/users/{user_id}/timeseries.csv", s.timeseriesCSV),
-		r("GET", "/api/v1/meta/coverage", func(ctx *fasthttp.RequestCtx, _ []string) { s.coverage(ctx) }),
+		h("GET", "/api/v1/users/{user_id}/events/workouts/{workout_id}/route.gpx", s.routeGPX),
+		h("GET", "/api/v1/users/{user_id}/timeseries.csv", s.timeseriesCSV),
+		h("GET", "/api/v1/meta/coverage", coverage),
 	}
 }
 
-// routeGPX answers a workout's route as a GPX 1.1 file.
-func (s *Server) routeGPX(ctx *fasthttp.RequestCtx, a []string) {
-	iid, known, ok := s.readSetup(ctx, a[0])
-	if !ok {
-		return
+// routeGPX answers a workout's route as a GPX 1.1 file: 404 for an unknown
+// user or workout, and for a workout without a route (query.ErrNoRoute).
+func (s *Server) routeGPX(ctx *fasthttp.RequestCtx, a []string) error {
+	if err := s.readable(ctx, a[0]); err != nil {
+		return err
 	}
-	if !known {
-		s.writeError(ctx, errStatus(fasthttp.StatusNotFound, "Workout not found"))
-		return
-	}
-	b, err := s.deps.Query.WorkoutGPX(iid, a[1])
-	switch {
-	case errors.Is(err, query.ErrNotFound):
-		s.writeError(ctx, errStatus(fasthttp.StatusNotFound, "Workout not found"))
-		return
-	case errors.Is(err, query.ErrNoRoute):
-		s.writeError(ctx, errStatus(fasthttp.StatusNotFound, "Workout has no route"))
-		return
-	case err != nil:
-		s.writeError(ctx, err)
-		return
+	b, err := s.deps.Query.WorkoutGPX(a[0], a[1])
+	if err != nil {
+		return notFoundAs(err, workoutNotFound)
 	}
 	// The workout id is hex, so it needs no quoting in the file name.
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType("application/gpx+xml")
 	ctx.Response.Header.Set("Content-Disposition", `attachment; filename="`+a[1]+`.gpx"`)
 	ctx.SetBody(b)
+	return nil
 }
 
 // timeseriesCSV streams a user's time series in a window as CSV. The
@@ -57,29 +45,22 @@ func (s *Server) routeGPX(ctx *fasthttp.RequestCtx, a []string) {
 // byte of CSV; the rows are then read from the store and written in chunks
 // by the stream writer, after the handler has returned. A store error in
 // the middle of the stream can only end it early: it is logged.
-func (s *Server) timeseriesCSV(ctx *fasthttp.RequestCtx, a []string) {
-	iid, known, ok := s.readSetup(ctx, a[0])
-	if !ok {
-		return
+func (s *Server) timeseriesCSV(ctx *fasthttp.RequestCtx, a []string) error {
+	if err := s.readable(ctx, a[0]); err != nil {
+		return err
 	}
 	start, end, err := window(ctx, "start_time", "end_time")
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	var types []string
-	for _, v := range ctx.QueryArgs().PeekMulti("types") {
-		types = append(types, string(v)) // copied: the writer outlives the request
-	}
-	write, err := s.deps.Query.TimeseriesCSV(iid, known, query.CSVParams{Start: start, End: end, Types: types})
+	write, err := s.deps.Query.TimeseriesCSV(a[0], query.CSVParams{Start: start, End: end, Types: seriesTypes(ctx)})
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType("text/csv; charset=utf-8")
 	if ctx.IsHead() {
-		return
+		return nil
 	}
 	// The writer runs after the handler has returned and may not touch
 	// ctx: it gets copies, and the connection only to push its write
@@ -99,6 +80,7 @@ func (s *Server) timeseriesCSV(ctx *fasthttp.RequestCtx, a []string) {
 			log.Warn().Err(err).Str("path", path).Msg("csv export ended early")
 		}
 	})
+	return nil
 }
 
 // deadlineWriter writes a long streamed body: before a write it moves the
@@ -126,11 +108,11 @@ func (d *deadlineWriter) Write(p []byte) (int, error) {
 var coverageJSON = sync.OnceValues(func() ([]byte, error) { return codec.Marshal(query.CoverageMatrix()) })
 
 // coverage answers GET /meta/coverage: static, without credentials.
-func (s *Server) coverage(ctx *fasthttp.RequestCtx) {
+func coverage(ctx *fasthttp.RequestCtx, _ []string) error {
 	b, err := coverageJSON()
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	writeJSON(ctx, fasthttp.StatusOK, b)
+	return nil
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -10,55 +9,27 @@ import (
 	"wearhouse/query"
 )
 
-// readRoutes are the data read routes.
+// readRoutes are the data read routes. Each checks its credential and user
+// id (readable) and its parameters, and passes the user id to query, which
+// resolves the user: an unknown user reads as one without data.
 func (s *Server) readRoutes() []route {
 	return []route{
-		r("GET", "/api/v1/users/{user_id}/timeseries", s.timeseries),
-		r("GET", "/api/v1/users/{user_id}/events/workouts", s.workouts),
-		r("GET", "/api/v1/users/{user_id}/events/workouts/{workout_id}", s.workout),
-		r("GET", "/api/v1/users/{user_id}/events/sleep", s.sleep),
+		h("GET", "/api/v1/users/{user_id}/timeseries", s.timeseries),
+		h("GET", "/api/v1/users/{user_id}/events/workouts", s.workouts),
+		h("GET", "/api/v1/users/{user_id}/events/workouts/{workout_id}", s.workout),
+		h("GET", "/api/v1/users/{user_id}/events/sleep", s.sleep),
 	}
 }
 
-// readSetup checks the credentials and resolves the user of a read route.
-func (s *Server) readSetup(ctx *fasthttp.RequestCtx, userID string) (iid uint32, known bool, ok bool) {
-	if _, err := s.reader(ctx); err != nil {
-		s.writeError(ctx, err)
-		return 0, false, false
-	}
-	iid, known, err := s.readUser(userID)
-	if err != nil {
-		s.writeError(ctx, err)
-		return 0, false, false
-	}
-	return iid, known, true
-}
-
-func (s *Server) answer(ctx *fasthttp.RequestCtx, v any, err error) {
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
+// writeValue writes v as a JSON answer with the status given: the one
+// writer of the handlers' success bodies that are values.
+func writeValue(ctx *fasthttp.RequestCtx, status int, v any) error {
 	b, err := codec.Marshal(v)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	writeJSON(ctx, fasthttp.StatusOK, b)
-}
-
-func arg(ctx *fasthttp.RequestCtx, name string) string {
-	return string(ctx.QueryArgs().Peek(name))
-}
-
-// window reads a half-open time window from two parameters.
-func window(ctx *fasthttp.RequestCtx, startName, endName string) (time.Time, time.Time, error) {
-	start, err := query.ParseTime(startName, arg(ctx, startName), false)
-	if err != nil {
-		return start, start, err
-	}
-	end, err := query.ParseTime(endName, arg(ctx, endName), true)
-	return start, end, err
+	writeJSON(ctx, status, b)
+	return nil
 }
 
 // eventParams reads the window and limit of the event lists (workouts,
@@ -67,7 +38,7 @@ func eventParams(ctx *fasthttp.RequestCtx) (start, end time.Time, limit int, err
 	if start, end, err = window(ctx, "start_date", "end_date"); err != nil {
 		return
 	}
-	limit, err = query.Limit(arg(ctx, "limit"), 50, 100)
+	limit, err = intParam(ctx, "limit", 50, 1, 100)
 	return
 }
 
@@ -75,82 +46,73 @@ func eventParams(ctx *fasthttp.RequestCtx) (start, end time.Time, limit int, err
 // caps it at 100; a day of 1 Hz heart rate is 86,400 samples.
 const maxRawSamples = 100_000
 
-func (s *Server) timeseries(ctx *fasthttp.RequestCtx, a []string) {
-	iid, known, ok := s.readSetup(ctx, a[0])
-	if !ok {
-		return
+func (s *Server) timeseries(ctx *fasthttp.RequestCtx, a []string) error {
+	if err := s.readable(ctx, a[0]); err != nil {
+		return err
 	}
 	start, end, err := window(ctx, "start_time", "end_time")
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	limit, err := query.Limit(arg(ctx, "limit"), 50, maxRawSamples)
+	limit, err := intParam(ctx, "limit", 50, 1, maxRawSamples)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	var types []string
-	for _, v := range ctx.QueryArgs().PeekMulti("types") {
-		types = append(types, string(v))
-	}
-	page, err := s.deps.Query.Timeseries(iid, known, query.TimeseriesParams{
-		Start: start, End: end, Types: types, Resolution: arg(ctx, "resolution"), Cursor: arg(ctx, "cursor"), Limit: limit,
+	page, err := s.deps.Query.Timeseries(a[0], query.TimeseriesParams{
+		Start: start, End: end, Types: seriesTypes(ctx), Resolution: arg(ctx, "resolution"), Cursor: arg(ctx, "cursor"), Limit: limit,
 	})
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	b, err := appendTimeseriesPage(make([]byte, 0, 64+200*len(page.Data)), page)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	writeJSON(ctx, fasthttp.StatusOK, b)
+	return nil
 }
 
-func (s *Server) workouts(ctx *fasthttp.RequestCtx, a []string) {
-	iid, known, ok := s.readSetup(ctx, a[0])
-	if !ok {
-		return
+func (s *Server) workouts(ctx *fasthttp.RequestCtx, a []string) error {
+	if err := s.readable(ctx, a[0]); err != nil {
+		return err
 	}
 	start, end, limit, err := eventParams(ctx)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	page, err := s.deps.Query.Workouts(iid, known, query.WorkoutParams{
+	page, err := s.deps.Query.Workouts(a[0], query.WorkoutParams{
 		Start: start, End: end, RecordType: arg(ctx, "record_type"), Cursor: arg(ctx, "cursor"), Limit: limit,
 	})
-	s.answer(ctx, page, err)
+	if err != nil {
+		return err
+	}
+	return writeValue(ctx, fasthttp.StatusOK, page)
 }
 
-func (s *Server) workout(ctx *fasthttp.RequestCtx, a []string) {
-	iid, known, ok := s.readSetup(ctx, a[0])
-	if !ok {
-		return
+const workoutNotFound = "Workout not found"
+
+func (s *Server) workout(ctx *fasthttp.RequestCtx, a []string) error {
+	if err := s.readable(ctx, a[0]); err != nil {
+		return err
 	}
-	if !known {
-		s.writeError(ctx, errStatus(fasthttp.StatusNotFound, "Workout not found"))
-		return
+	w, err := s.deps.Query.WorkoutByID(a[0], a[1])
+	if err != nil {
+		return notFoundAs(err, workoutNotFound)
 	}
-	w, err := s.deps.Query.WorkoutByID(iid, a[1])
-	if errors.Is(err, query.ErrNotFound) {
-		err = errStatus(fasthttp.StatusNotFound, "Workout not found")
-	}
-	s.answer(ctx, w, err)
+	return writeValue(ctx, fasthttp.StatusOK, w)
 }
 
-func (s *Server) sleep(ctx *fasthttp.RequestCtx, a []string) {
-	iid, known, ok := s.readSetup(ctx, a[0])
-	if !ok {
-		return
+func (s *Server) sleep(ctx *fasthttp.RequestCtx, a []string) error {
+	if err := s.readable(ctx, a[0]); err != nil {
+		return err
 	}
 	start, end, limit, err := eventParams(ctx)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	page, err := s.deps.Query.Sleep(iid, known, query.SleepParams{Start: start, End: end, Cursor: arg(ctx, "cursor"), Limit: limit})
-	s.answer(ctx, page, err)
+	page, err := s.deps.Query.Sleep(a[0], query.SleepParams{Start: start, End: end, Cursor: arg(ctx, "cursor"), Limit: limit})
+	if err != nil {
+		return err
+	}
+	return writeValue(ctx, fasthttp.StatusOK, page)
 }

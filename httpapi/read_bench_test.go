@@ -50,7 +50,7 @@ func BenchmarkRawDayOverHTTP(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer in.Close()
-	s, err := New(Options{Logger: zerolog.Nop()}, Deps{Store: store, Auth: creds, Ingest: in, Query: query.New(store)})
+	s, err := New(Options{Logger: zerolog.Nop()}, Deps{Auth: creds, Ingest: in, Query: query.New(store)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"errors"
 	"net/url"
 	"strings"
 	"time"
@@ -34,23 +33,14 @@ func h(method, pattern string, fn handler) route {
 	return route{method: method, pattern: p, label: patternString(p), handle: fn}
 }
 
-// r registers a handler that writes its own errors.
-// TODO(restructure): removed once every handler returns its error.
-func r(method, pattern string, fn func(ctx *fasthttp.RequestCtx, args []string)) route {
-	return h(method, pattern, func(ctx *fasthttp.RequestCtx, args []string) error {
-		fn(ctx, args)
-		return nil
-	})
-}
-
 // routes is the route table; each feature adds its own in its file.
 func (s *Server) routes() []route {
 	rs := []route{
-		r("GET", "/healthz", func(ctx *fasthttp.RequestCtx, _ []string) { s.healthz(ctx) }),
-		r("GET", "/readyz", func(ctx *fasthttp.RequestCtx, _ []string) { s.readyz(ctx) }),
-		r("GET", "/metrics", func(ctx *fasthttp.RequestCtx, _ []string) { s.metrics.handler(ctx) }),
-		r("POST", "/api/v1/sdk/users/{user_id}/sync", func(ctx *fasthttp.RequestCtx, a []string) { s.sync(ctx, a[0]) }),
-		r("POST", "/api/v1/users/{user_id}/token", func(ctx *fasthttp.RequestCtx, a []string) { s.token(ctx, a[0]) }),
+		h("GET", "/healthz", healthz),
+		h("GET", "/readyz", s.readyz),
+		h("GET", "/metrics", func(ctx *fasthttp.RequestCtx, _ []string) error { s.metrics.handler(ctx); return nil }),
+		h("POST", "/api/v1/sdk/users/{user_id}/sync", s.sync),
+		h("POST", "/api/v1/users/{user_id}/token", s.token),
 	}
 	for _, more := range s.extraRoutes {
 		rs = append(rs, more()...)
@@ -143,26 +133,27 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	}
 	if len(allow) > 0 {
 		ctx.Response.Header.Set("Allow", strings.Join(allow, ", "))
-		writeDetail(ctx, fasthttp.StatusMethodNotAllowed, "Method Not Allowed")
+		s.writeError(ctx, errMethod)
 		return
 	}
-	writeDetail(ctx, fasthttp.StatusNotFound, "Not Found")
+	s.writeError(ctx, notFound("Not Found"))
 }
 
-func (s *Server) healthz(ctx *fasthttp.RequestCtx) {
+func healthz(ctx *fasthttp.RequestCtx, _ []string) error {
 	writeJSON(ctx, fasthttp.StatusOK, []byte(`{"status":"ok"}`))
+	return nil
 }
 
-func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
+func (s *Server) readyz(ctx *fasthttp.RequestCtx, _ []string) error {
 	switch {
 	case !s.deps.Ingest.DiskOK():
-		writeDetail(ctx, fasthttp.StatusServiceUnavailable, "Free disk space is below the reserve.")
+		return unavailable("Free disk space is below the reserve.")
 	case s.deps.Ingest.Stalled():
-		writeDetail(ctx, fasthttp.StatusServiceUnavailable, "The store is stalled.")
+		return unavailable("The store is stalled.")
 	case s.deps.Compactor != nil && !s.deps.Compactor.Running():
-		writeDetail(ctx, fasthttp.StatusServiceUnavailable, "The compactor is not running.")
+		return unavailable("The compactor is not running.")
 	case s.deps.Compactor != nil && s.deps.Compactor.Retrying():
-		writeDetail(ctx, fasthttp.StatusServiceUnavailable, "The compactor is retrying after a store error.")
+		return unavailable("The compactor is retrying after a store error.")
 	default:
 		// Batches set aside are shown, but do not make the server unready:
 		// each is one batch that cannot be indexed, kept for inspection,
@@ -185,22 +176,15 @@ func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
 				IndexedBatches: c.Indexed.Batches.Load(), IndexedRecords: c.Indexed.Records.Load()}
 			n, err := c.SetAside()
 			if err != nil {
-				s.writeError(ctx, err)
-				return
+				return err
 			}
 			state.Compactor.SetAsideBatches = n
 		}
-		b, err := codec.Marshal(state)
-		if err != nil {
-			s.writeError(ctx, err)
-			return
-		}
-		writeJSON(ctx, fasthttp.StatusOK, b)
+		return writeValue(ctx, fasthttp.StatusOK, state)
 	}
 }
 
-var errRawPath = errStatus(fasthttp.StatusBadRequest,
-	"Invalid path: a segment may not be . or .. nor contain an encoded slash or backslash.")
+var errRawPath = invalid("Invalid path: a segment may not be . or .. nor contain an encoded slash or backslash.")
 
 // checkRawPath refuses a path, as the client sent it, whose segments are
 // dot segments or hide a slash or backslash in percent-encoding. fasthttp
@@ -256,45 +240,7 @@ func validUserID(id string) bool {
 	return true
 }
 
-var errBadUserID = errStatus(fasthttp.StatusBadRequest,
-	"Invalid user_id: use 1 to 128 characters of A-Z a-z 0-9 . _ - : @")
-
-// sdkPrincipal resolves the credentials of the SDK routes (fact sheet §2.2,
-// SDKAuth): a valid SDK token wins; otherwise the API key header decides.
-func (s *Server) sdkPrincipal(ctx *fasthttp.RequestCtx) (*auth.Principal, error) {
-	expired := false
-	if tok, ok := bearer(ctx.Request.Header.Peek("Authorization")); ok {
-		p, err := s.deps.Auth.SDKToken(tok)
-		if err == nil {
-			return p, nil
-		}
-		expired = errors.Is(err, auth.ErrTokenExpired)
-	}
-	if key := ctx.Request.Header.Peek("X-Open-Wearables-API-Key"); key != nil {
-		p, err := s.deps.Auth.APIKey(string(key))
-		if errors.Is(err, auth.ErrInvalidAPIKey) {
-			return nil, errStatus(fasthttp.StatusUnauthorized, "Invalid or missing API key")
-		}
-		return p, err
-	}
-	// An expired token gets its 401, so that the SDK refreshes it, and is
-	// no bad credential.
-	return nil, &httpError{status: fasthttp.StatusUnauthorized, notGuess: expired,
-		detail: "Authentication required: provide SDK token or API key"}
-}
-
-// bearer extracts the token of an "Authorization: Bearer <token>" header.
-func bearer(h []byte) (string, bool) {
-	const prefix = "bearer "
-	if len(h) <= len(prefix) || !bytes.EqualFold(h[:len(prefix)], []byte(prefix)) {
-		return "", false
-	}
-	tok := bytes.TrimSpace(h[len(prefix):])
-	if len(tok) == 0 {
-		return "", false
-	}
-	return string(tok), true
-}
+var errBadUserID = invalid("Invalid user_id: use 1 to 128 characters of A-Z a-z 0-9 . _ - : @")
 
 // syncPreamble decides a sync from its request line and headers alone:
 // the credentials, the user id, the scope and the Idempotency-Key. It runs
@@ -310,30 +256,28 @@ func (s *Server) syncPreamble(ctx *fasthttp.RequestCtx, userID string) (*auth.Pr
 	}
 	idem := string(ctx.Request.Header.Peek("Idempotency-Key"))
 	if len(idem) > 255 || strings.ContainsFunc(idem, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
-		return nil, "", errStatus(fasthttp.StatusBadRequest, "Idempotency-Key must be 1 to 255 printable ASCII characters.")
+		return nil, "", invalid("Idempotency-Key must be 1 to 255 printable ASCII characters.")
 	}
 	return p, idem, nil
 }
 
-func (s *Server) sync(ctx *fasthttp.RequestCtx, userID string) {
+func (s *Server) sync(ctx *fasthttp.RequestCtx, a []string) error {
+	userID := a[0]
 	p, idem, err := s.syncPreamble(ctx, userID)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	// The place in the write path is taken before the body is read, and
 	// every byte the body takes, as sent and decompressed, is counted in
 	// it as it is read.
 	adm, err := s.deps.Ingest.Admit(0)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	body, err := s.readBody(ctx, s.opts.MaxBody, adm.Grow)
 	if err != nil {
 		adm.Release()
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	// userID is a substring of a string built from ctx.Path(), so it owns
 	// its bytes; the body is copied into the queue write by Submit, which
@@ -343,48 +287,29 @@ func (s *Server) sync(ctx *fasthttp.RequestCtx, userID string) {
 	})
 	putBody(body)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	if res.Replayed {
 		ctx.Response.Header.Set("Idempotent-Replayed", "true")
 	}
 	writeJSON(ctx, fasthttp.StatusAccepted, res.Response)
-}
-
-// adminKey requires an API key with the admin scope.
-func (s *Server) adminKey(ctx *fasthttp.RequestCtx) (*auth.Principal, error) {
-	key := ctx.Request.Header.Peek("X-Open-Wearables-API-Key")
-	if key == nil {
-		return nil, errStatus(fasthttp.StatusUnauthorized, "Authentication required: provide an admin API key")
-	}
-	p, err := s.deps.Auth.APIKey(string(key))
-	if errors.Is(err, auth.ErrInvalidAPIKey) {
-		return nil, errStatus(fasthttp.StatusUnauthorized, "Invalid or missing API key")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if p.Scope != auth.ScopeAdmin {
-		return nil, errStatus(fasthttp.StatusForbidden, "This route needs an API key with the admin scope.")
-	}
-	return p, nil
+	return nil
 }
 
 // token mints an SDK token for a user (SPEC §5): with application
-// credentials in the body, or an admin API key. Body credentials win when
-// both are given, as in Open Wearables.
-func (s *Server) token(ctx *fasthttp.RequestCtx, userID string) {
+// credentials in the body (auth.ErrInvalidApp, 401, when they are not
+// valid), or an admin API key. Body credentials win when both are given,
+// as in Open Wearables.
+func (s *Server) token(ctx *fasthttp.RequestCtx, a []string) error {
+	userID := a[0]
 	var req codec.TokenRequest
 	body, err := s.credentialBody(ctx)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	if len(bytes.TrimSpace(body)) > 0 {
 		if err := codec.Unmarshal(body, &req); err != nil {
-			s.writeError(ctx, err)
-			return
+			return err
 		}
 	}
 	var (
@@ -393,56 +318,39 @@ func (s *Server) token(ctx *fasthttp.RequestCtx, userID string) {
 	)
 	if req.AppID != "" && req.AppSecret != "" {
 		app, err := s.deps.Auth.CheckApp(req.AppID, req.AppSecret)
-		if errors.Is(err, auth.ErrInvalidApp) {
-			err = errStatus(fasthttp.StatusUnauthorized, "Invalid app credentials")
-		}
 		if err != nil {
-			s.writeError(ctx, err)
-			return
+			return err
 		}
 		appID, gen = app.AppID, app.Generation
 	} else {
-		if ctx.Request.Header.Peek("X-Open-Wearables-API-Key") == nil {
-			s.writeError(ctx, errStatus(fasthttp.StatusUnauthorized,
-				"Either app credentials (app_id, app_secret) or an admin API key is required"))
-			return
+		if ctx.Request.Header.Peek(apiKeyHeader) == nil {
+			return unauthorized("Either app credentials (app_id, app_secret) or an admin API key is required")
 		}
-		p, err := s.adminKey(ctx)
+		p, err := s.apiKey(ctx, auth.ScopeAdmin)
 		if err != nil {
-			s.writeError(ctx, err)
-			return
+			return err
 		}
 		appID = auth.AdminAppID(p.KeyID)
 	}
 	if !validUserID(userID) {
-		s.writeError(ctx, errBadUserID)
-		return
+		return errBadUserID
 	}
 	if _, err := s.deps.Query.User(userID); err != nil {
-		s.writeError(ctx, userNotFound(err, userID))
-		return
+		return userNotFound(err, userID)
 	}
 	pair, err := s.deps.Auth.MintSDKToken(userID, appID, gen)
-	if errors.Is(err, auth.ErrNotFound) { // deleted meanwhile
-		err = errStatus(fasthttp.StatusNotFound, "User with ID: "+userID+" not found.")
+	if err != nil { // auth.ErrNotFound: deleted meanwhile
+		return notFoundAs(err, "User with ID: "+userID+" not found.")
 	}
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	s.writeTokens(ctx, pair)
+	return writeTokens(ctx, pair)
 }
 
-func (s *Server) writeTokens(ctx *fasthttp.RequestCtx, pair *auth.TokenPair) {
-	out, err := codec.Marshal(codec.TokenResponse{
+// writeTokens answers a new token pair, which no cache may keep.
+func writeTokens(ctx *fasthttp.RequestCtx, pair *auth.TokenPair) error {
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	return writeValue(ctx, fasthttp.StatusOK, codec.TokenResponse{
 		AccessToken: pair.AccessToken, TokenType: "bearer", RefreshToken: pair.RefreshToken, ExpiresIn: pair.ExpiresIn,
 	})
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	ctx.Response.Header.Set("Cache-Control", "no-store")
-	writeJSON(ctx, fasthttp.StatusOK, out)
 }
 
 func itoa(n int) string {

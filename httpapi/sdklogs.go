@@ -47,7 +47,7 @@ func (s *Server) postSDKLogs(ctx *fasthttp.RequestCtx, a []string) error {
 	if err := s.deps.Ingest.AppendSDKLogs(userID, grant(p), adm, batch); err != nil {
 		return err
 	}
-	return sendJSON(ctx, fasthttp.StatusAccepted, codec.NewSDKLogResponse(userID))
+	return writeValue(ctx, fasthttp.StatusAccepted, codec.NewSDKLogResponse(userID))
 }
 
 // sdkWriter applies the credential rules of the SDK write routes, the same
@@ -64,11 +64,11 @@ func (s *Server) sdkWriter(ctx *fasthttp.RequestCtx, userID string) (*auth.Princ
 	switch p.Kind {
 	case auth.KindSDKToken:
 		if !auth.SameUser(p.UserID, userID) {
-			return nil, errStatus(fasthttp.StatusForbidden, "Token does not match user_id")
+			return nil, forbidden("Token does not match user_id")
 		}
 	case auth.KindAPIKey:
 		if p.Scope == auth.ScopeRead {
-			return nil, errStatus(fasthttp.StatusForbidden, "This API key has the read scope and may not write data.")
+			return nil, forbidden("This API key has the read scope and may not write data.")
 		}
 	}
 	return p, nil
@@ -77,10 +77,10 @@ func (s *Server) sdkWriter(ctx *fasthttp.RequestCtx, userID string) (*auth.Princ
 // getSDKLogs is GET /users/{id}/sdk-logs: the user's stored SDK log events,
 // newest first; limit 1 to 1,000, default 100. An unknown user is 404.
 func (s *Server) getSDKLogs(ctx *fasthttp.RequestCtx, a []string) error {
-	if _, err := s.reader(ctx); err != nil {
+	if _, err := s.apiKey(ctx, auth.ScopeAdmin, auth.ScopeRead); err != nil {
 		return err
 	}
-	limit, err := intArg(ctx, "limit", 100, 1, query.SDKLogsKept)
+	limit, err := intParam(ctx, "limit", 100, 1, query.SDKLogsKept)
 	if err != nil {
 		return err
 	}
@@ -96,5 +96,5 @@ func (s *Server) getSDKLogs(ctx *fasthttp.RequestCtx, a []string) error {
 		l := &logs[i]
 		out[i] = codec.NewSDKLogEntry(l.Received, l.SDKVersion, l.Provider, l.SessionID, l.Type, l.Timestamp, l.Event)
 	}
-	return sendJSON(ctx, fasthttp.StatusOK, out)
+	return writeValue(ctx, fasthttp.StatusOK, out)
 }

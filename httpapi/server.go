@@ -1,9 +1,18 @@
 // Package httpapi is wearhouse's HTTP server: routes, limits and timeouts,
-// panic recovery, authentication, and the mapping of every error to a status
-// and a JSON body, in one place. It is a thin edge: every write goes to
-// ingest and every read to query, naming users by their external ids, and
-// codec encodes the answers. It is the only importer of fasthttp besides
-// the benchmark's client.
+// panic recovery, authentication, and the answers. It is the only importer
+// of fasthttp besides the benchmark's client.
+//
+// A route's handler (routes.go) checks its credential and parameters from
+// the request line and headers (one preamble each: apiKey or sdkWriter,
+// intParam and the other parsers of params.go), reads its body, if it has
+// one, through readBody (body.go: streamed, bounded, counted against the
+// request's admission, decompressed alike on every route), calls one of
+// the services (auth, ingest, query) and writes its answer. It returns its
+// error rather than writing it: writeError (errors.go) is the one table
+// that maps every error, the edge's own and the services', to a status, a
+// {"detail": ...} body and its headers. The data read routes pass the user
+// id the client sent to query, which resolves the user itself; every write
+// goes to ingest, under its admission, locks and deadlines.
 package httpapi
 
 import (
@@ -14,8 +23,6 @@ import (
 	"net"
 	"net/netip"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,9 +30,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"wearhouse/auth"
-	"wearhouse/codec"
 	"wearhouse/ingest"
-	"wearhouse/pebblestore"
 	"wearhouse/query"
 )
 
@@ -108,9 +113,6 @@ func (o *Options) Validate() error {
 
 // Deps are the services the routes use.
 type Deps struct {
-	// Store is used by readUser alone (authn.go), until the read routes
-	// take external user ids; nothing else of httpapi may use it.
-	Store     *pebblestore.Store
 	Auth      *auth.Service
 	Ingest    *ingest.Service
 	Compactor *ingest.Compactor
@@ -210,7 +212,7 @@ func (s *Server) recoverer(next fasthttp.RequestHandler) fasthttp.RequestHandler
 				s.log.Error().Interface("panic", r).Bytes("stack", debug.Stack()).
 					Bytes("method", ctx.Method()).Bytes("path", ctx.Path()).Msg("handler panicked")
 				ctx.Response.Reset()
-				writeDetail(ctx, fasthttp.StatusInternalServerError, "Internal server error.")
+				s.writeError(ctx, errPanic)
 			}
 		}()
 		next(ctx)
@@ -223,17 +225,17 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 	var netErr net.Error
 	switch {
 	case errors.Is(err, errBareLF):
-		writeDetail(ctx, fasthttp.StatusBadRequest, "Malformed HTTP request: lines must end in CRLF.")
+		err = invalid("Malformed HTTP request: lines must end in CRLF.")
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		writeDetail(ctx, fasthttp.StatusRequestEntityTooLarge,
-			"Request body is larger than the limit of "+strconv.Itoa(s.opts.MaxBody)+" bytes.")
+		err = tooLarge(s.opts.MaxBody)
 	case errors.As(err, &netErr) && netErr.Timeout():
-		writeDetail(ctx, fasthttp.StatusRequestTimeout, "Request was not received in time.")
+		err = timedOut("Request was not received in time.")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		writeDetail(ctx, fasthttp.StatusBadRequest, "Request body ended before the length its Content-Length announced.")
+		err = invalid("Request body ended before the length its Content-Length announced.")
 	default:
-		writeDetail(ctx, fasthttp.StatusBadRequest, "Malformed HTTP request.")
+		err = invalid("Malformed HTTP request.")
 	}
+	s.writeError(ctx, err)
 	ctx.SetConnectionClose()
 }
 
@@ -244,95 +246,3 @@ func writeJSON(ctx *fasthttp.RequestCtx, status int, body []byte) {
 	ctx.SetContentType("application/json")
 	ctx.Response.SetBodyRaw(body)
 }
-
-func writeDetail(ctx *fasthttp.RequestCtx, status int, detail string) {
-	writeJSON(ctx, status, codec.Detail(detail))
-}
-
-// writeError turns an error into its status and JSON body: the services'
-// errors by their kind, and the httpErrors that handlers build with a
-// status of their own. Anything else is a 500, logged, with no internals.
-func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
-	var (
-		cerr *codec.Error
-		ierr *ingest.Error
-		herr *httpError
-		qerr *query.Error
-	)
-	switch {
-	case errors.As(err, &qerr):
-		writeDetail(ctx, fasthttp.StatusBadRequest, qerr.Detail)
-	case errors.As(err, &herr):
-		if herr.status == fasthttp.StatusUnauthorized && s.limited(ctx, herr) {
-			return
-		}
-		if herr.wwwAuth {
-			ctx.Response.Header.Set("WWW-Authenticate", "Bearer")
-		}
-		writeDetail(ctx, herr.status, herr.detail)
-	case errors.As(err, &cerr):
-		status := fasthttp.StatusBadRequest
-		if cerr.Kind == codec.KindTooLarge {
-			status = fasthttp.StatusRequestEntityTooLarge
-		}
-		writeDetail(ctx, status, cerr.Detail)
-	case errors.As(err, &ierr):
-		status := fasthttp.StatusInternalServerError
-		switch ierr.Kind {
-		case ingest.KindOverloaded:
-			status = fasthttp.StatusServiceUnavailable
-		case ingest.KindDiskFull:
-			status = fasthttp.StatusInsufficientStorage
-		case ingest.KindUnknownUser:
-			status = fasthttp.StatusNotFound
-		case ingest.KindConflict:
-			status = fasthttp.StatusUnprocessableEntity
-		case ingest.KindExists:
-			status = fasthttp.StatusConflict
-		case ingest.KindInvalid:
-			status = fasthttp.StatusBadRequest
-		case ingest.KindRevokedToken:
-			status = fasthttp.StatusUnauthorized
-			ctx.Response.Header.Set("WWW-Authenticate", "Bearer")
-		}
-		if ierr.RetryAfter > 0 {
-			ctx.Response.Header.Set("Retry-After", strconv.Itoa(int((ierr.RetryAfter+time.Second-1)/time.Second)))
-		}
-		writeDetail(ctx, status, ierr.Detail)
-	default:
-		s.log.Error().Err(err).Bytes("method", ctx.Method()).Bytes("path", ctx.Path()).Msg("request failed")
-		writeDetail(ctx, fasthttp.StatusInternalServerError, "Internal server error.")
-	}
-}
-
-// presentedCredential reports whether a refused request carried a
-// credential: only those count towards the bad-credential limit, so that
-// clients without one (a poller, phones behind one NAT with an expired
-// token on a read route) cannot lock out their address.
-func presentedCredential(ctx *fasthttp.RequestCtx) bool {
-	if len(ctx.Request.Header.Peek("X-Open-Wearables-API-Key")) > 0 {
-		return true
-	}
-	path := string(ctx.Path())
-	if _, ok := bearer(ctx.Request.Header.Peek("Authorization")); ok && strings.Contains(path, "/sdk/") {
-		// Only the SDK routes take tokens: a token elsewhere is a wrong
-		// door, not a guess.
-		return true
-	}
-	// Application credentials and refresh tokens travel in the body.
-	return strings.HasSuffix(strings.TrimSuffix(path, "/"), "/token") || strings.Contains(path, "/token/")
-}
-
-// httpError is an error that already knows its status.
-type httpError struct {
-	status  int
-	detail  string
-	wwwAuth bool
-	// notGuess marks a 401 for a credential that is ours but stale (an
-	// expired SDK token): it is no bad credential and is never limited.
-	notGuess bool
-}
-
-func (e *httpError) Error() string { return e.detail }
-
-func errStatus(status int, detail string) error { return &httpError{status: status, detail: detail} }

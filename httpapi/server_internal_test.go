@@ -2,14 +2,18 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 
+	"wearhouse/auth"
 	"wearhouse/codec"
 	"wearhouse/ingest"
+	"wearhouse/query"
 )
 
 func newBareServer(t *testing.T) *Server {
@@ -56,15 +60,31 @@ func TestErrorMapping(t *testing.T) {
 	cases := []struct {
 		err        error
 		status     int
+		detail     string // "": the error's own text
 		retryAfter string
+		bearer     bool
 	}{
-		{&ingest.Error{Kind: ingest.KindOverloaded, Detail: "busy", RetryAfter: 1500 * time.Millisecond}, 503, "2"},
-		{&ingest.Error{Kind: ingest.KindDiskFull, Detail: "full"}, 507, ""},
-		{&ingest.Error{Kind: ingest.KindUnknownUser, Detail: "who"}, 404, ""},
-		{&ingest.Error{Kind: ingest.KindConflict, Detail: "key"}, 422, ""},
-		{&codec.Error{Kind: codec.KindInvalid, Detail: "bad"}, 400, ""},
-		{&codec.Error{Kind: codec.KindTooLarge, Detail: "big"}, 413, ""},
-		{errStatus(403, "no"), 403, ""},
+		{err: &ingest.Error{Kind: ingest.KindOverloaded, Detail: "busy", RetryAfter: 1500 * time.Millisecond}, status: 503, retryAfter: "2"},
+		{err: &ingest.Error{Kind: ingest.KindDiskFull, Detail: "full"}, status: 507},
+		{err: &ingest.Error{Kind: ingest.KindUnknownUser, Detail: "who"}, status: 404},
+		{err: &ingest.Error{Kind: ingest.KindConflict, Detail: "key"}, status: 422},
+		{err: &ingest.Error{Kind: ingest.KindInvalid, Detail: "bad"}, status: 400},
+		{err: &ingest.Error{Kind: ingest.KindRevokedToken, Detail: "erased"}, status: 401, bearer: true},
+		{err: &codec.Error{Kind: codec.KindInvalid, Detail: "bad"}, status: 400},
+		{err: &codec.Error{Kind: codec.KindTooLarge, Detail: "big"}, status: 413},
+		{err: &query.Error{Detail: "limit must be an integer from 1 to 100."}, status: 400},
+		{err: forbidden("no"), status: 403},
+		{err: stale("again"), status: 401},
+		{err: fmt.Errorf("wrapped: %w", notFound("gone")), status: 404, detail: "gone"},
+		{err: auth.ErrInvalidAPIKey, status: 401, detail: "Invalid or missing API key"},
+		{err: auth.ErrInvalidApp, status: 401, detail: "Invalid app credentials"},
+		{err: auth.ErrInvalidRefreshToken, status: 401, detail: "Invalid or revoked refresh token", bearer: true},
+		{err: auth.ErrLastAdminKey, status: 409, detail: "The last admin key cannot be deleted; create another admin key first."},
+		{err: query.ErrNoRoute, status: 404, detail: "Workout has no route"},
+		{err: notFoundAs(auth.ErrNotFound, "Apikey with ID: k not found."), status: 404, detail: "Apikey with ID: k not found."},
+		{err: notFoundAs(query.ErrNotFound, "Workout not found"), status: 404, detail: "Workout not found"},
+		{err: notFoundAs(auth.ErrLastAdminKey, "unused"), status: 409, detail: "The last admin key cannot be deleted; create another admin key first."},
+		{err: errors.New("disk on fire"), status: 500, detail: "Internal server error."},
 	}
 	for _, c := range cases {
 		var ctx fasthttp.RequestCtx
@@ -75,8 +95,15 @@ func TestErrorMapping(t *testing.T) {
 		if got := string(ctx.Response.Header.Peek("Retry-After")); got != c.retryAfter {
 			t.Errorf("%v: Retry-After %q, want %q", c.err, got, c.retryAfter)
 		}
-		if d := detailOf(t, &ctx); d != c.err.Error() {
-			t.Errorf("detail %q, want %q", d, c.err.Error())
+		if got := string(ctx.Response.Header.Peek("WWW-Authenticate")); got != map[bool]string{true: "Bearer"}[c.bearer] {
+			t.Errorf("%v: WWW-Authenticate %q", c.err, got)
+		}
+		want := c.detail
+		if want == "" {
+			want = c.err.Error()
+		}
+		if d := detailOf(t, &ctx); d != want {
+			t.Errorf("detail %q, want %q", d, want)
 		}
 	}
 }

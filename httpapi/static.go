@@ -20,7 +20,7 @@ func (s *Server) staticRoutes() []route {
 	}
 }
 
-var errNoSuchFile = errStatus(fasthttp.StatusNotFound, "Not Found")
+var errNoSuchFile = notFound("Not Found")
 
 // providerIcon serves one icon. They hold no data and need no credentials;
 // a content security policy keeps an SVG from running anything, should one

@@ -1,9 +1,6 @@
 package httpapi
 
 import (
-	"strconv"
-	"time"
-
 	"github.com/valyala/fasthttp"
 
 	"wearhouse/query"
@@ -12,51 +9,25 @@ import (
 // summaryRoutes are the summary routes.
 func (s *Server) summaryRoutes() []route {
 	return []route{
-		r("GET", "/api/v1/users/{user_id}/summaries/activity", s.activitySummaries),
-		r("GET", "/api/v1/users/{user_id}/summaries/sleep", s.sleepSummaries),
-		r("GET", "/api/v1/users/{user_id}/summaries/recovery", s.recoverySummaries),
-		r("GET", "/api/v1/users/{user_id}/summaries/body", s.bodySummary),
-		r("GET", "/api/v1/users/{user_id}/summaries/data", s.dataSummary),
+		h("GET", "/api/v1/users/{user_id}/summaries/activity", s.activitySummaries),
+		h("GET", "/api/v1/users/{user_id}/summaries/sleep", s.sleepSummaries),
+		h("GET", "/api/v1/users/{user_id}/summaries/recovery", s.recoverySummaries),
+		h("GET", "/api/v1/users/{user_id}/summaries/body", s.bodySummary),
+		h("GET", "/api/v1/users/{user_id}/summaries/data", s.dataSummary),
 	}
 }
 
-// dateWindow reads the required local-date window [start_date, end_date).
-func dateWindow(ctx *fasthttp.RequestCtx) (time.Time, time.Time, error) {
-	start, err := query.ParseDate("start_date", arg(ctx, "start_date"))
-	if err != nil {
-		return start, start, err
-	}
-	end, err := query.ParseDate("end_date", arg(ctx, "end_date"))
-	return start, end, err
-}
-
-// rangeArg reads an optional integer parameter in [lo, hi].
-func rangeArg(ctx *fasthttp.RequestCtx, name string, def, lo, hi int) (int, error) {
-	v := arg(ctx, name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		return 0, &query.Error{Detail: name + " must be an integer from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi) + "."}
-	}
-	return n, nil
-}
-
-func (s *Server) activitySummaries(ctx *fasthttp.RequestCtx, a []string) {
-	iid, known, ok := s.readSetup(ctx, a[0])
-	if !ok {
-		return
+func (s *Server) activitySummaries(ctx *fasthttp.RequestCtx, a []string) error {
+	if err := s.readable(ctx, a[0]); err != nil {
+		return err
 	}
 	start, end, err := dateWindow(ctx)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	limit, err := query.Limit(arg(ctx, "limit"), 50, 400)
+	limit, err := intParam(ctx, "limit", 50, 1, 400)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
 	desc := false
 	switch arg(ctx, "sort_order") {
@@ -64,103 +35,94 @@ func (s *Server) activitySummaries(ctx *fasthttp.RequestCtx, a []string) {
 	case "desc":
 		desc = true
 	default:
-		s.writeError(ctx, &query.Error{Detail: "sort_order must be asc or desc."})
-		return
+		return invalid("sort_order must be asc or desc.")
 	}
-	page, err := s.deps.Query.ActivitySummaries(iid, known, query.ActivityParams{
-		UserID: a[0], Start: start, End: end, Cursor: arg(ctx, "cursor"), Limit: limit, Desc: desc,
+	page, err := s.deps.Query.ActivitySummaries(a[0], query.ActivityParams{
+		Start: start, End: end, Cursor: arg(ctx, "cursor"), Limit: limit, Desc: desc,
 	})
-	s.answer(ctx, page, err)
+	if err != nil {
+		return err
+	}
+	return writeValue(ctx, fasthttp.StatusOK, page)
 }
 
-func (s *Server) sleepSummaries(ctx *fasthttp.RequestCtx, a []string) {
-	iid, known, ok := s.readSetup(ctx, a[0])
-	if !ok {
-		return
+func (s *Server) sleepSummaries(ctx *fasthttp.RequestCtx, a []string) error {
+	if err := s.readable(ctx, a[0]); err != nil {
+		return err
 	}
 	start, end, err := dateWindow(ctx)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	limit, err := query.Limit(arg(ctx, "limit"), 50, 100)
+	limit, err := intParam(ctx, "limit", 50, 1, 100)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	page, err := s.deps.Query.SleepSummaries(iid, known, query.SleepSummaryParams{
+	page, err := s.deps.Query.SleepSummaries(a[0], query.SleepSummaryParams{
 		Start: start, End: end, Cursor: arg(ctx, "cursor"), Limit: limit,
 	})
-	s.answer(ctx, page, err)
+	if err != nil {
+		return err
+	}
+	return writeValue(ctx, fasthttp.StatusOK, page)
 }
 
 // recoverySummaries answers as Open Wearables does for SDK data: recovery
 // summaries come only from cloud providers' scores, so the page is empty.
-func (s *Server) recoverySummaries(ctx *fasthttp.RequestCtx, a []string) {
-	if _, _, ok := s.readSetup(ctx, a[0]); !ok {
-		return
+func (s *Server) recoverySummaries(ctx *fasthttp.RequestCtx, a []string) error {
+	if err := s.readable(ctx, a[0]); err != nil {
+		return err
 	}
 	start, end, err := dateWindow(ctx)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	if _, err := query.Limit(arg(ctx, "limit"), 50, 100); err != nil {
-		s.writeError(ctx, err)
-		return
+	if _, err := intParam(ctx, "limit", 50, 1, 100); err != nil {
+		return err
 	}
 	page := query.Page[struct{}]{Data: []struct{}{}}
 	page.Metadata.StartTime, page.Metadata.EndTime = &start, &end
-	s.answer(ctx, page, nil)
+	return writeValue(ctx, fasthttp.StatusOK, page)
 }
 
-func (s *Server) bodySummary(ctx *fasthttp.RequestCtx, a []string) {
-	iid, known, ok := s.readSetup(ctx, a[0])
-	if !ok {
-		return
+func (s *Server) bodySummary(ctx *fasthttp.RequestCtx, a []string) error {
+	if err := s.readable(ctx, a[0]); err != nil {
+		return err
 	}
-	period, err := rangeArg(ctx, "average_period", 7, 1, 7)
+	period, err := intParam(ctx, "average_period", 7, 1, 7)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	window, err := rangeArg(ctx, "latest_window_hours", 4, 1, 24)
+	window, err := intParam(ctx, "latest_window_hours", 4, 1, 24)
 	if err != nil {
-		s.writeError(ctx, err)
-		return
+		return err
 	}
-	b, err := s.deps.Query.BodySummary(iid, known, query.BodyParams{
-		UserID: a[0], AveragePeriodDays: period, LatestWindowHours: window,
-	})
-	if err == nil && b == nil {
+	b, err := s.deps.Query.BodySummary(a[0], query.BodyParams{AveragePeriodDays: period, LatestWindowHours: window})
+	if err != nil {
+		return err
+	}
+	if b == nil {
 		writeJSON(ctx, fasthttp.StatusOK, []byte("null"))
-		return
+		return nil
 	}
-	s.answer(ctx, b, err)
+	return writeValue(ctx, fasthttp.StatusOK, b)
 }
 
-func (s *Server) dataSummary(ctx *fasthttp.RequestCtx, a []string) {
-	iid, known, ok := s.readSetup(ctx, a[0])
-	if !ok {
-		return
+func (s *Server) dataSummary(ctx *fasthttp.RequestCtx, a []string) error {
+	if err := s.readable(ctx, a[0]); err != nil {
+		return err
 	}
-	p := query.DataParams{UserID: a[0]}
-	if v := arg(ctx, "start_date"); v != "" {
-		t, err := query.ParseTime("start_date", v, false)
-		if err != nil {
-			s.writeError(ctx, err)
-			return
-		}
-		p.Start = &t
+	var p query.DataParams
+	var err error
+	if p.Start, err = optionalTime(ctx, "start_date", false); err != nil {
+		return err
 	}
-	if v := arg(ctx, "end_date"); v != "" {
-		t, err := query.ParseTime("end_date", v, true)
-		if err != nil {
-			s.writeError(ctx, err)
-			return
-		}
-		p.End = &t
+	if p.End, err = optionalTime(ctx, "end_date", true); err != nil {
+		return err
 	}
-	d, err := s.deps.Query.DataSummary(iid, known, p)
-	s.answer(ctx, d, err)
+	d, err := s.deps.Query.DataSummary(a[0], p)
+	if err != nil {
+		return err
+	}
+	return writeValue(ctx, fasthttp.StatusOK, d)
 }

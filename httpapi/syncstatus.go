@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"errors"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"wearhouse/auth"
 	"wearhouse/codec"
 	"wearhouse/ingest"
 	"wearhouse/query"
@@ -32,15 +32,15 @@ func (s *Server) syncStatusRoutes() []route {
 
 // syncUserNotFound is the 404 of the sync status routes of a user that
 // does not exist.
-func syncUserNotFound(err error) error { return notFound(err, "User not found") }
+func syncUserNotFound(err error) error { return notFoundAs(err, "User not found") }
 
 // syncRecent is GET /users/{id}/sync/recent: the user's latest sync status
 // events, newest first.
 func (s *Server) syncRecent(ctx *fasthttp.RequestCtx, a []string) error {
-	if _, err := s.reader(ctx); err != nil {
+	if _, err := s.apiKey(ctx, auth.ScopeAdmin, auth.ScopeRead); err != nil {
 		return err
 	}
-	limit, err := intArg(ctx, "limit", 50, 1, 200)
+	limit, err := intParam(ctx, "limit", 50, 1, 200)
 	if err != nil {
 		return err
 	}
@@ -51,16 +51,16 @@ func (s *Server) syncRecent(ctx *fasthttp.RequestCtx, a []string) error {
 	if err != nil {
 		return syncUserNotFound(err)
 	}
-	return sendJSON(ctx, fasthttp.StatusOK, evs)
+	return writeValue(ctx, fasthttp.StatusOK, evs)
 }
 
 // syncUserRuns is GET /users/{id}/sync/runs: the user's runs, newest last
 // update first.
 func (s *Server) syncUserRuns(ctx *fasthttp.RequestCtx, a []string) error {
-	if _, err := s.reader(ctx); err != nil {
+	if _, err := s.apiKey(ctx, auth.ScopeAdmin, auth.ScopeRead); err != nil {
 		return err
 	}
-	limit, err := intArg(ctx, "limit", 20, 1, 200)
+	limit, err := intParam(ctx, "limit", 20, 1, 200)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (s *Server) syncUserRuns(ctx *fasthttp.RequestCtx, a []string) error {
 	if err != nil {
 		return syncUserNotFound(err)
 	}
-	return sendJSON(ctx, fasthttp.StatusOK, runs)
+	return writeValue(ctx, fasthttp.StatusOK, runs)
 }
 
 // syncAllRuns is GET /sync/runs: the runs of every user, newest last update
@@ -80,10 +80,10 @@ func (s *Server) syncUserRuns(ctx *fasthttp.RequestCtx, a []string) error {
 // started, completed, failed); every run's source is "sdk". An unknown user
 // gives an empty list, as in Open Wearables.
 func (s *Server) syncAllRuns(ctx *fasthttp.RequestCtx, _ []string) error {
-	if _, err := s.reader(ctx); err != nil {
+	if _, err := s.apiKey(ctx, auth.ScopeAdmin, auth.ScopeRead); err != nil {
 		return err
 	}
-	limit, err := intArg(ctx, "limit", 50, 1, 10000)
+	limit, err := intParam(ctx, "limit", 50, 1, 10000)
 	if err != nil {
 		return err
 	}
@@ -100,21 +100,7 @@ func (s *Server) syncAllRuns(ctx *fasthttp.RequestCtx, _ []string) error {
 			return err
 		}
 	}
-	return sendJSON(ctx, fasthttp.StatusOK, runs)
-}
-
-// intArg reads an integer query parameter from lo to hi.
-func intArg(ctx *fasthttp.RequestCtx, name string, def, lo, hi int) (int, error) {
-	v := ctx.QueryArgs().Peek(name)
-	if len(v) == 0 {
-		return def, nil
-	}
-	n, err := strconv.Atoi(string(v))
-	if err != nil || n < lo || n > hi {
-		return 0, errStatus(fasthttp.StatusBadRequest,
-			name+" must be an integer from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi)+".")
-	}
-	return n, nil
+	return writeValue(ctx, fasthttp.StatusOK, runs)
 }
 
 // syncRun is the form of a run that the sync status events and summaries
@@ -171,10 +157,10 @@ func (s *Server) runSummaries(l query.RunListing, status string) ([]codec.SyncRu
 // were dropped: the client then reconnects, and the replay gives it what
 // it missed (event ids are stable, so it can tell what it already has).
 func (s *Server) syncStream(ctx *fasthttp.RequestCtx, a []string) error {
-	if _, err := s.reader(ctx); err != nil {
+	if _, err := s.apiKey(ctx, auth.ScopeAdmin, auth.ScopeRead); err != nil {
 		return err
 	}
-	replay, err := intArg(ctx, "replay", 20, 1, 200)
+	replay, err := intParam(ctx, "replay", 20, 1, 200)
 	if err != nil {
 		return err
 	}

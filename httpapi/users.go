@@ -2,14 +2,12 @@ package httpapi
 
 import (
 	"bytes"
-	"errors"
 	"strconv"
 
 	"github.com/valyala/fasthttp"
 
 	"wearhouse/auth"
 	"wearhouse/codec"
-	"wearhouse/ingest"
 	"wearhouse/query"
 )
 
@@ -33,50 +31,8 @@ func (s *Server) userRoutes() []route {
 }
 
 // sendJSON answers with v encoded as JSON.
-func sendJSON(ctx *fasthttp.RequestCtx, status int, v any) error {
-	b, err := codec.Marshal(v)
-	if err != nil {
-		return err
-	}
-	writeJSON(ctx, status, b)
-	return nil
-}
-
-// writer requires an API key that may change data: admin or write scope.
-func (s *Server) writer(ctx *fasthttp.RequestCtx) (*auth.Principal, error) {
-	p, err := s.adminOrScoped(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if p.Scope == auth.ScopeRead {
-		return nil, errStatus(fasthttp.StatusForbidden, "This API key has the read scope and may not change data.")
-	}
-	return p, nil
-}
-
-func (s *Server) adminOrScoped(ctx *fasthttp.RequestCtx) (*auth.Principal, error) {
-	key := ctx.Request.Header.Peek("X-Open-Wearables-API-Key")
-	if key == nil {
-		return nil, errStatus(fasthttp.StatusUnauthorized, "Authentication required: provide JWT token or API key")
-	}
-	p, err := s.deps.Auth.APIKey(string(key))
-	if errors.Is(err, auth.ErrInvalidAPIKey) {
-		return nil, errStatus(fasthttp.StatusUnauthorized, "Invalid or missing API key")
-	}
-	return p, err
-}
-
-// notFound names what a route did not find, for the errors of query and
-// ingest that say only that (ErrNotFound); other errors pass unchanged.
-func notFound(err error, detail string) error {
-	if errors.Is(err, query.ErrNotFound) || errors.Is(err, ingest.ErrNotFound) {
-		return errStatus(fasthttp.StatusNotFound, detail)
-	}
-	return err
-}
-
 func userNotFound(err error, id string) error {
-	return notFound(err, "User with ID: "+id+" not found.")
+	return notFoundAs(err, "User with ID: "+id+" not found.")
 }
 
 // createUser is POST /users: a new user with a random UUID, answered as
@@ -88,7 +44,7 @@ func (s *Server) createUser(ctx *fasthttp.RequestCtx, _ []string) error {
 		return err
 	}
 	if p.Kind != auth.KindAPIKey || p.Scope == auth.ScopeRead {
-		return errStatus(fasthttp.StatusForbidden, "Creating users needs an API key with the admin or write scope.")
+		return forbidden("Creating users needs an API key with the admin or write scope.")
 	}
 	var in codec.UserCreate
 	if err := s.jsonBody(ctx, &in); err != nil {
@@ -105,11 +61,11 @@ func (s *Server) createUser(ctx *fasthttp.RequestCtx, _ []string) error {
 	if err != nil {
 		return userNotFound(err, id) // deleted meanwhile
 	}
-	return sendJSON(ctx, fasthttp.StatusCreated, v)
+	return writeValue(ctx, fasthttp.StatusCreated, v)
 }
 
 func (s *Server) listUsers(ctx *fasthttp.RequestCtx, _ []string) error {
-	if _, err := s.reader(ctx); err != nil {
+	if _, err := s.apiKey(ctx, auth.ScopeAdmin, auth.ScopeRead); err != nil {
 		return err
 	}
 	p := query.UserParams{Page: 1, SortBy: arg(ctx, "sort_by"), SortOrder: arg(ctx, "sort_order"),
@@ -117,12 +73,12 @@ func (s *Server) listUsers(ctx *fasthttp.RequestCtx, _ []string) error {
 	if v := arg(ctx, "page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return errStatus(fasthttp.StatusBadRequest, "page must be an integer of at least 1.")
+			return invalid("page must be an integer of at least 1.")
 		}
 		p.Page = n
 	}
 	var err error
-	if p.Limit, err = query.Limit(arg(ctx, "limit"), 20, 100); err != nil {
+	if p.Limit, err = intParam(ctx, "limit", 20, 1, 100); err != nil {
 		return err
 	}
 	if p.SortBy == "" {
@@ -133,23 +89,23 @@ func (s *Server) listUsers(ctx *fasthttp.RequestCtx, _ []string) error {
 		valid = valid || k == p.SortBy
 	}
 	if !valid {
-		return errStatus(fasthttp.StatusBadRequest, "sort_by must be one of created_at, email, first_name, last_name, last_synced_at.")
+		return invalid("sort_by must be one of created_at, email, first_name, last_name, last_synced_at.")
 	}
 	if p.SortOrder == "" {
 		p.SortOrder = "desc"
 	}
 	if p.SortOrder != "asc" && p.SortOrder != "desc" {
-		return errStatus(fasthttp.StatusBadRequest, "sort_order must be asc or desc.")
+		return invalid("sort_order must be asc or desc.")
 	}
 	page, err := s.deps.Query.Users(p)
 	if err != nil {
 		return err
 	}
-	return sendJSON(ctx, fasthttp.StatusOK, page)
+	return writeValue(ctx, fasthttp.StatusOK, page)
 }
 
 func (s *Server) getUser(ctx *fasthttp.RequestCtx, a []string) error {
-	if _, err := s.reader(ctx); err != nil {
+	if _, err := s.apiKey(ctx, auth.ScopeAdmin, auth.ScopeRead); err != nil {
 		return err
 	}
 	if !validUserID(a[0]) {
@@ -159,14 +115,14 @@ func (s *Server) getUser(ctx *fasthttp.RequestCtx, a []string) error {
 	if err != nil {
 		return userNotFound(err, a[0])
 	}
-	return sendJSON(ctx, fasthttp.StatusOK, v)
+	return writeValue(ctx, fasthttp.StatusOK, v)
 }
 
 // patchUser changes the fields of a user's profile that the body sets;
 // fields sent as null (or not sent) are left as they are. An email that
 // another user has is 409, as on POST /users.
 func (s *Server) patchUser(ctx *fasthttp.RequestCtx, a []string) error {
-	if _, err := s.adminKey(ctx); err != nil {
+	if _, err := s.apiKey(ctx, auth.ScopeAdmin); err != nil {
 		return err
 	}
 	if !validUserID(a[0]) {
@@ -186,7 +142,7 @@ func (s *Server) patchUser(ctx *fasthttp.RequestCtx, a []string) error {
 	if err != nil {
 		return userNotFound(err, a[0]) // deleted meanwhile
 	}
-	return sendJSON(ctx, fasthttp.StatusOK, v)
+	return writeValue(ctx, fasthttp.StatusOK, v)
 }
 
 // validProfile applies Open Wearables' limits to a user body.
@@ -196,13 +152,13 @@ func validProfile(in *codec.UserCreate) error {
 		v    *string
 	}{{"first_name", in.FirstName}, {"last_name", in.LastName}} {
 		if f.v != nil && len(*f.v) > 100 {
-			return errStatus(fasthttp.StatusBadRequest, f.name+" must be at most 100 characters.")
+			return invalid(f.name + " must be at most 100 characters.")
 		}
 	}
 	if in.Email != nil {
 		at := bytes.IndexByte([]byte(*in.Email), '@')
 		if at < 1 || at == len(*in.Email)-1 || len(*in.Email) > 254 {
-			return errStatus(fasthttp.StatusBadRequest, "email is not a valid email address.")
+			return invalid("email is not a valid email address.")
 		}
 	}
 	return nil
@@ -214,7 +170,7 @@ func validProfile(in *codec.UserCreate) error {
 // is 401 and does not create the user again. An erasure that cannot start
 // or finish within the write path's deadline is 503; it then goes on.
 func (s *Server) deleteUser(ctx *fasthttp.RequestCtx, a []string) error {
-	if _, err := s.adminKey(ctx); err != nil {
+	if _, err := s.apiKey(ctx, auth.ScopeAdmin); err != nil {
 		return err
 	}
 	id := a[0]
@@ -231,11 +187,11 @@ func (s *Server) deleteUser(ctx *fasthttp.RequestCtx, a []string) error {
 		return userNotFound(err, id)
 	}
 	s.log.Info().Str("event", "user.deleted").Str("user_id", id).Msg("user and all of their data erased")
-	return sendJSON(ctx, fasthttp.StatusOK, v)
+	return writeValue(ctx, fasthttp.StatusOK, v)
 }
 
 func (s *Server) dataSources(ctx *fasthttp.RequestCtx, a []string) error {
-	if _, err := s.reader(ctx); err != nil {
+	if _, err := s.apiKey(ctx, auth.ScopeAdmin, auth.ScopeRead); err != nil {
 		return err
 	}
 	if !validUserID(a[0]) {
@@ -245,11 +201,11 @@ func (s *Server) dataSources(ctx *fasthttp.RequestCtx, a []string) error {
 	if err != nil {
 		return err
 	}
-	return sendJSON(ctx, fasthttp.StatusOK, out)
+	return writeValue(ctx, fasthttp.StatusOK, out)
 }
 
 func (s *Server) connections(ctx *fasthttp.RequestCtx, a []string) error {
-	if _, err := s.reader(ctx); err != nil {
+	if _, err := s.apiKey(ctx, auth.ScopeAdmin, auth.ScopeRead); err != nil {
 		return err
 	}
 	if !validUserID(a[0]) {
@@ -259,13 +215,13 @@ func (s *Server) connections(ctx *fasthttp.RequestCtx, a []string) error {
 	if err != nil {
 		return err
 	}
-	return sendJSON(ctx, fasthttp.StatusOK, out)
+	return writeValue(ctx, fasthttp.StatusOK, out)
 }
 
 // deleteConnection revokes a user's connection to a provider and, with
 // data, erases that provider's data. A later sync makes it active again.
 func (s *Server) deleteConnection(ctx *fasthttp.RequestCtx, a []string, data bool) error {
-	if _, err := s.writer(ctx); err != nil {
+	if _, err := s.apiKey(ctx, auth.ScopeAdmin, auth.ScopeWrite); err != nil {
 		return err
 	}
 	if !validUserID(a[0]) {
@@ -273,7 +229,7 @@ func (s *Server) deleteConnection(ctx *fasthttp.RequestCtx, a []string, data boo
 	}
 	provider := a[1]
 	if err := s.deps.Ingest.RevokeConnection(a[0], provider, data); err != nil {
-		return notFound(err, "Connection with ID: "+a[0]+" not found.")
+		return notFoundAs(err, "Connection with ID: "+a[0]+" not found.")
 	}
 	s.log.Info().Str("event", "connection.revoked").Str("user_id", a[0]).Str("provider", provider).Bool("data_erased", data).Msg("connection revoked")
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
@@ -281,14 +237,14 @@ func (s *Server) deleteConnection(ctx *fasthttp.RequestCtx, a []string, data boo
 }
 
 func (s *Server) deleteWorkout(ctx *fasthttp.RequestCtx, a []string) error {
-	if _, err := s.writer(ctx); err != nil {
+	if _, err := s.apiKey(ctx, auth.ScopeAdmin, auth.ScopeWrite); err != nil {
 		return err
 	}
 	if !validUserID(a[0]) {
 		return errBadUserID
 	}
 	if err := s.deps.Ingest.DeleteWorkout(a[0], a[1]); err != nil {
-		return notFound(err, "Workout not found")
+		return notFoundAs(err, "Workout not found")
 	}
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
 	return nil
@@ -298,14 +254,14 @@ func (s *Server) deleteWorkout(ctx *fasthttp.RequestCtx, a []string) error {
 // the session's window; a session that grew since it was listed is erased
 // for the part of it in that window.
 func (s *Server) deleteSleep(ctx *fasthttp.RequestCtx, a []string) error {
-	if _, err := s.writer(ctx); err != nil {
+	if _, err := s.apiKey(ctx, auth.ScopeAdmin, auth.ScopeWrite); err != nil {
 		return err
 	}
 	if !validUserID(a[0]) {
 		return errBadUserID
 	}
 	if err := s.deps.Ingest.DeleteSleep(a[0], a[1]); err != nil {
-		return notFound(err, "Sleep session not found")
+		return notFoundAs(err, "Sleep session not found")
 	}
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
 	return nil

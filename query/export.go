@@ -87,11 +87,16 @@ func decimal(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 // are skipped; points are in time order, and a point without a readable
 // timestamp keeps its place after the point sent before it, without a
 // time. ErrNotFound for no such workout, ErrNoRoute when no point is left.
-func (q *Service) WorkoutGPX(iid uint32, id string) ([]byte, error) {
-	ref, ok := parseWorkoutID(id)
-	if !ok {
+func (q *Service) WorkoutGPX(userID, id string) ([]byte, error) {
+	u, ok, err := q.lookup(userID)
+	if err != nil {
+		return nil, err
+	}
+	ref, valid := parseWorkoutID(id)
+	if !ok || !valid {
 		return nil, ErrNotFound
 	}
+	iid := u.IID
 	v, err := q.store.WorkoutPart(iid, ref, pebblestore.PartWorkout)
 	if errors.Is(err, pebblestore.ErrNotFound) {
 		return nil, ErrNotFound
@@ -195,13 +200,20 @@ const csvChunk = 2048
 // in the window, ordered by time, then series, then data source, as the
 // timeseries route. The function reads the store in chunks as it writes,
 // so a long window is never held whole; it stops at the first write error.
-// It uses nothing of the caller's after TimeseriesCSV returns.
-func (q *Service) TimeseriesCSV(iid uint32, known bool, p CSVParams) (func(io.Writer) error, error) {
+// It uses nothing of the caller's after TimeseriesCSV returns. An unknown
+// user's export is the header row alone.
+func (q *Service) TimeseriesCSV(userID string, p CSVParams) (func(io.Writer) error, error) {
 	if !p.End.After(p.Start) {
 		return nil, badf("end_time must be after start_time.")
 	}
+	u, known, err := q.lookup(userID)
+	if err != nil {
+		return nil, err
+	}
+	var iid uint32
 	var series []uint16
 	if known {
+		iid = u.IID
 		if len(p.Types) == 0 {
 			all, err := q.store.UserSeries(iid)
 			if err != nil {

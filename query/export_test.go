@@ -18,7 +18,7 @@ import (
 )
 
 // openStore opens a store in a temporary directory, closed when the test
-// ends.
+// ends, with the users "u1" and "u2", of internal ids 1 and 2.
 func openStore(t testing.TB) (*pebblestore.Store, *Service) {
 	t.Helper()
 	s, err := pebblestore.Open(pebblestore.Options{Dir: t.TempDir(), Logger: zerolog.Nop()})
@@ -26,10 +26,19 @@ func openStore(t testing.TB) (*pebblestore.Store, *Service) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	b := s.NewBatch()
+	for i, id := range []string{"u1", "u2"} {
+		if u, err := b.CreateUser(id, time.Now(), nil); err != nil || u.IID != uint32(i+1) {
+			t.Fatalf("user %s: %v", id, err)
+		}
+	}
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
 	return s, New(s)
 }
 
-// putWorkout stores a running workout of user 1 with the route as given
+// putWorkout stores a running workout of user u1 with the route as given
 // (nil for none) and returns its id.
 func putWorkout(t *testing.T, s *pebblestore.Store, start time.Time, route string) string {
 	t.Helper()
@@ -103,7 +112,7 @@ func TestWorkoutGPXPointsOrderAndSkips(t *testing.T) {
 		{"timestamp":"2026-02-24T06:08:00Z","latitude":"52.8","longitude":21.8},
 		"not a point"
 	]`)
-	b, err := q.WorkoutGPX(1, id)
+	b, err := q.WorkoutGPX("u1", id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,22 +162,22 @@ func TestWorkoutGPXNotFoundAndNoRoute(t *testing.T) {
 	invalid := putWorkout(t, s, start.Add(2*time.Hour), `[{"latitude":91,"longitude":0},{"latitude":null,"longitude":1}]`)
 	notArray := putWorkout(t, s, start.Add(3*time.Hour), `{"latitude":1,"longitude":1}`)
 	for name, id := range map[string]string{"none": none, "empty": empty, "invalid": invalid, "not an array": notArray} {
-		if _, err := q.WorkoutGPX(1, id); !errors.Is(err, ErrNoRoute) {
+		if _, err := q.WorkoutGPX("u1", id); !errors.Is(err, ErrNoRoute) {
 			t.Errorf("%s: %v, want ErrNoRoute", name, err)
 		}
 	}
-	for _, id := range []string{"zz", "00ff", none[:len(none)-1] + "f", none} {
-		user := uint32(1)
-		if id == none {
-			user = 2 // another user's workout
-		}
-		if _, err := q.WorkoutGPX(user, id); !errors.Is(err, ErrNotFound) {
-			t.Errorf("%s of user %d: %v, want ErrNotFound", id, user, err)
+	for _, c := range []struct{ user, id string }{
+		{"u1", "zz"}, {"u1", "00ff"}, {"u1", none[:len(none)-1] + "f"},
+		{"u2", none},     // another user's workout
+		{"nobody", none}, // an unknown user
+	} {
+		if _, err := q.WorkoutGPX(c.user, c.id); !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s of user %s: %v, want ErrNotFound", c.id, c.user, err)
 		}
 	}
 }
 
-// storeSeries stores points of two series from two data sources of user 1:
+// storeSeries stores points of two series from two data sources of user u1:
 // heart rate from both sources every minute (ties on every timestamp),
 // steps from the first every other minute, for n minutes from start.
 func storeSeries(t *testing.T, s *pebblestore.Store, start time.Time, n int) {
@@ -197,9 +206,9 @@ func storeSeries(t *testing.T, s *pebblestore.Store, start time.Time, n int) {
 	}
 }
 
-func exportCSV(t *testing.T, q *Service, known bool, p CSVParams) [][]string {
+func exportCSV(t *testing.T, q *Service, user string, p CSVParams) [][]string {
 	t.Helper()
-	write, err := q.TimeseriesCSV(1, known, p)
+	write, err := q.TimeseriesCSV(user, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +230,7 @@ func TestTimeseriesCSVRowsAndOrder(t *testing.T) {
 	s, q := openStore(t)
 	start := time.Date(2026, 3, 1, 23, 58, 0, 0, time.UTC)
 	storeSeries(t, s, start, 4)
-	rows := exportCSV(t, q, true, CSVParams{Start: start, End: start.Add(3 * time.Minute)})
+	rows := exportCSV(t, q, "u1", CSVParams{Start: start, End: start.Add(3 * time.Minute)})
 	want := [][]string{
 		{"2026-03-01T23:58:00Z", "heart_rate", "60", "bpm", "+01:00", "apple", `Jo's "Watch", 2`, "Watch7,1"},
 		{"2026-03-01T23:58:00Z", "heart_rate", "61", "bpm", "", "apple", "", "iPhone15,2"},
@@ -235,16 +244,16 @@ func TestTimeseriesCSVRowsAndOrder(t *testing.T) {
 	if fmt.Sprint(rows) != fmt.Sprint(want) {
 		t.Errorf("rows\n got %q\nwant %q", rows, want)
 	}
-	if got := exportCSV(t, q, true, CSVParams{Start: start, End: start.Add(time.Hour), Types: []string{"steps", "nope", "steps"}}); len(got) != 2 {
+	if got := exportCSV(t, q, "u1", CSVParams{Start: start, End: start.Add(time.Hour), Types: []string{"steps", "nope", "steps"}}); len(got) != 2 {
 		t.Errorf("steps only: %q", got)
 	}
-	if got := exportCSV(t, q, true, CSVParams{Start: start.Add(time.Hour), End: start.Add(2 * time.Hour)}); len(got) != 0 {
+	if got := exportCSV(t, q, "u1", CSVParams{Start: start.Add(time.Hour), End: start.Add(2 * time.Hour)}); len(got) != 0 {
 		t.Errorf("empty window: %q", got)
 	}
-	if got := exportCSV(t, q, false, CSVParams{Start: start, End: start.Add(time.Hour)}); len(got) != 0 {
+	if got := exportCSV(t, q, "nobody", CSVParams{Start: start, End: start.Add(time.Hour)}); len(got) != 0 {
 		t.Errorf("unknown user: %q", got)
 	}
-	if _, err := q.TimeseriesCSV(1, true, CSVParams{Start: start, End: start}); err == nil {
+	if _, err := q.TimeseriesCSV("u1", CSVParams{Start: start, End: start}); err == nil {
 		t.Error("an empty window was accepted")
 	}
 }
@@ -257,7 +266,7 @@ func TestTimeseriesCSVChunks(t *testing.T) {
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	n := 3*csvChunk + 7
 	storeSeries(t, s, start, n)
-	rows := exportCSV(t, q, true, CSVParams{Start: start, End: start.Add(time.Duration(n) * time.Minute)})
+	rows := exportCSV(t, q, "u1", CSVParams{Start: start, End: start.Add(time.Duration(n) * time.Minute)})
 	if want := 2*n + (n+1)/2; len(rows) != want {
 		t.Fatalf("%d rows, want %d", len(rows), want)
 	}
@@ -292,7 +301,7 @@ func TestTimeseriesCSVStopsOnWriteError(t *testing.T) {
 	s, q := openStore(t)
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	storeSeries(t, s, start, 2*csvChunk)
-	write, err := q.TimeseriesCSV(1, true, CSVParams{Start: start, End: start.Add(48 * time.Hour)})
+	write, err := q.TimeseriesCSV("u1", CSVParams{Start: start, End: start.Add(48 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +341,7 @@ func BenchmarkTimeseriesCSVYear(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		cw = countingWriter{}
-		write, err := q.TimeseriesCSV(1, true, p)
+		write, err := q.TimeseriesCSV("u1", p)
 		if err != nil {
 			b.Fatal(err)
 		}

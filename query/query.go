@@ -7,6 +7,11 @@
 // reads through pebblestore's iterators and returns values shaped like
 // Open Wearables' read API, ready to encode. The rules
 // of the summaries are health's: query reads and assembles.
+//
+// Each data read takes the user by the id clients know it by and resolves
+// it itself (lookup): an unknown user reads as a user without data (an
+// empty page), or as ErrNotFound where one thing is asked for by its id
+// (a workout, its route). Internal user ids never leave query.
 package query
 
 import (
@@ -163,18 +168,6 @@ func pageNewestFirst[T any](page *Page[T], all []T, cursor string, limit int, ke
 	page.Data = all
 	page.Metadata.SampleCount = len(all)
 	return nil
-}
-
-// Limit checks a limit parameter against its range.
-func Limit(v string, def, maxLimit int) (int, error) {
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > maxLimit {
-		return 0, badf("limit must be an integer from 1 to %d.", maxLimit)
-	}
-	return n, nil
 }
 
 // source returns the metadata of a data source. A source's metadata is

@@ -7,7 +7,7 @@ import (
 	"wearhouse/pebblestore"
 )
 
-// storeDayOfHeartRate stores a day of 1 Hz heart rate for user 1 as the
+// storeDayOfHeartRate stores a day of 1 Hz heart rate for user u1 as the
 // compactor does, and returns the day's start.
 func storeDayOfHeartRate(b testing.TB) (*Service, time.Time) {
 	s, q := openStore(b)
@@ -34,7 +34,7 @@ func storeDayOfHeartRate(b testing.TB) (*Service, time.Time) {
 
 func TestRawDayReadsEveryPoint(t *testing.T) {
 	q, day := storeDayOfHeartRate(t)
-	page, err := q.Timeseries(1, true, TimeseriesParams{Start: day, End: day.Add(24 * time.Hour), Types: []string{"heart_rate"}, Limit: 100_000})
+	page, err := q.Timeseries("u1", TimeseriesParams{Start: day, End: day.Add(24 * time.Hour), Types: []string{"heart_rate"}, Limit: 100_000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestRawDayReadsEveryPoint(t *testing.T) {
 			t.Fatalf("sample %d at %v, want %v", i, s.Timestamp, want)
 		}
 	}
-	min, err := q.Timeseries(1, true, TimeseriesParams{Start: day, End: day.Add(24 * time.Hour), Types: []string{"heart_rate"}, Resolution: "1min", Limit: 100_000})
+	min, err := q.Timeseries("u1", TimeseriesParams{Start: day, End: day.Add(24 * time.Hour), Types: []string{"heart_rate"}, Resolution: "1min", Limit: 100_000})
 	if err != nil || len(min.Data) != 1440 || min.Data[0].Count != 60 {
 		t.Fatalf("1min: %v, %d buckets", err, len(min.Data))
 	}
@@ -59,7 +59,7 @@ func BenchmarkRawDayHeartRate(b *testing.B) {
 	p := TimeseriesParams{Start: day, End: day.Add(24 * time.Hour), Types: []string{"heart_rate"}, Limit: 100_000}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := q.Timeseries(1, true, p); err != nil {
+		if _, err := q.Timeseries("u1", p); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -71,7 +71,7 @@ func BenchmarkMinuteDayHeartRate(b *testing.B) {
 	p := TimeseriesParams{Start: day, End: day.Add(24 * time.Hour), Types: []string{"heart_rate"}, Resolution: "1min", Limit: 100_000}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := q.Timeseries(1, true, p); err != nil {
+		if _, err := q.Timeseries("u1", p); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -50,12 +50,12 @@ type StageInterval struct {
 // session crossing the window's edge is built from all of its stages.
 const sessionMargin = 36 * time.Hour
 
-// SleepSessions builds the sessions of a user from the stored stages of
+// sleepSessions builds the sessions of a user from the stored stages of
 // each provider. A session belongs to the window when it starts at or
 // after its start and ends before its end. Sessions are rebuilt from the
 // stages on every read, so they always reflect every stage received, in
 // whatever order it came.
-func (q *Service) SleepSessions(iid uint32, start, end time.Time) ([]SleepSession, error) {
+func (q *Service) sleepSessions(iid uint32, start, end time.Time) ([]SleepSession, error) {
 	var out []SleepSession
 	for _, prov := range health.ProviderCodes() {
 		var stages []health.SleepInterval
@@ -123,17 +123,22 @@ type SleepParams struct {
 	Limit      int
 }
 
-// Sleep answers GET /users/{id}/events/sleep, newest first.
-func (q *Service) Sleep(iid uint32, known bool, p SleepParams) (*Page[SleepSession], error) {
+// Sleep answers GET /users/{id}/events/sleep, newest first; an unknown
+// user has an empty page.
+func (q *Service) Sleep(userID string, p SleepParams) (*Page[SleepSession], error) {
 	page := &Page[SleepSession]{Data: []SleepSession{}}
 	st, et := p.Start, p.End
 	page.Metadata.StartTime, page.Metadata.EndTime = &st, &et
 	total := 0
 	page.Pagination.TotalCount = &total
-	if !known {
+	u, ok, err := q.lookup(userID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return page, nil
 	}
-	all, err := q.SleepSessions(iid, p.Start, p.End)
+	all, err := q.sleepSessions(u.IID, p.Start, p.End)
 	if err != nil {
 		return nil, err
 	}

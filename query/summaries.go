@@ -270,12 +270,8 @@ func paginate[T any](page *Page[T], rows []T, limit int, hasCursor, back bool, c
 
 // age is the user's age in whole years at a time, from the birth_date of
 // the user's profile.
-func (q *Service) age(userID string, at time.Time) (int, bool) {
-	if userID == "" {
-		return 0, false
-	}
-	u, err := q.store.User(userID)
-	if err != nil || len(u.Profile) == 0 {
+func age(u *pebblestore.User, at time.Time) (int, bool) {
+	if len(u.Profile) == 0 {
 		return 0, false
 	}
 	var prof struct {

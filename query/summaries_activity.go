@@ -583,7 +583,6 @@ func (q *Service) activityRows(iid uint32, d0, d1 int64, desc bool, need, maxHR 
 
 // ActivityParams are the parameters of GET /users/{id}/summaries/activity.
 type ActivityParams struct {
-	UserID     string    // for the birth date of the intensity zones
 	Start, End time.Time // local dates [Start, End), at midnight UTC
 	Cursor     string
 	Limit      int
@@ -620,8 +619,9 @@ func decodeActivityCursor(c string) (day int64, back bool, err error) {
 
 // ActivitySummaries answers GET /users/{id}/summaries/activity: one summary
 // per local date of [Start, End) that has data, from the best-ranked data
-// source of that date.
-func (q *Service) ActivitySummaries(iid uint32, known bool, p ActivityParams) (*Page[ActivitySummary], error) {
+// source of that date; the heart-rate zones follow the birth date of the
+// user's profile. An unknown user has an empty page.
+func (q *Service) ActivitySummaries(userID string, p ActivityParams) (*Page[ActivitySummary], error) {
 	page, err := datePage[ActivitySummary](p.Start, p.End)
 	if err != nil {
 		return nil, err
@@ -633,7 +633,11 @@ func (q *Service) ActivitySummaries(iid uint32, known bool, p ActivityParams) (*
 			return nil, err
 		}
 	}
-	if !known {
+	u, ok, err := q.lookup(userID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return page, nil
 	}
 	d0, d1 := clampDay(p.Start), clampDay(p.End)
@@ -650,16 +654,10 @@ func (q *Service) ActivitySummaries(iid uint32, known bool, p ActivityParams) (*
 	if back {
 		desc = !desc
 	}
-	rows, err := q.activityRows(iid, d0, d1, desc, p.Limit+1, q.maxHR(p.UserID, p.Start))
+	rows, err := q.activityRows(u.IID, d0, d1, desc, p.Limit+1, health.MaxHeartRate(age(u, p.Start)))
 	if err != nil {
 		return nil, err
 	}
 	paginate(page, rows, p.Limit, p.Cursor != "", back, func(s *ActivitySummary) string { return activityCursor(s) })
 	return page, nil
-}
-
-// maxHR is the user's maximum heart rate at a date (health.MaxHeartRate),
-// from the birth_date (YYYY-MM-DD) of the user's profile.
-func (q *Service) maxHR(userID string, at time.Time) int {
-	return health.MaxHeartRate(q.age(userID, at))
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // storeYearOfMinutes stores a year (2025) of minute-level steps and heart
-// rate for user 1 from one watch, 525,600 points each, as the compactor
+// rate for user u1 from one watch, 525,600 points each, as the compactor
 // does: each point with its own UUID, in the zone +01:00.
 func storeYearOfMinutes(b testing.TB) (*Service, time.Time) {
 	s, q := openStore(b)
@@ -50,7 +50,7 @@ func BenchmarkYearOfActivitySummaries(b *testing.B) {
 	b.ResetTimer()
 	cpu := cpuTime()
 	for i := 0; i < b.N; i++ {
-		page, err := q.ActivitySummaries(1, true, p)
+		page, err := q.ActivitySummaries("u1", p)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -81,7 +81,7 @@ func BenchmarkActivitySummariesFirstPage(b *testing.B) {
 	b.ResetTimer()
 	cpu := cpuTime()
 	for i := 0; i < b.N; i++ {
-		page, err := q.ActivitySummaries(1, true, p)
+		page, err := q.ActivitySummaries("u1", p)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -65,7 +65,6 @@ type BodySummary struct {
 
 // BodyParams are the parameters of GET /users/{id}/summaries/body.
 type BodyParams struct {
-	UserID            string
 	AveragePeriodDays int
 	LatestWindowHours int
 	Now               time.Time // zero: the current time
@@ -92,11 +91,13 @@ func (q *Service) latest(iid uint32, series uint16, from, to int64) (*pebblestor
 }
 
 // BodySummary answers GET /users/{id}/summaries/body; nil when the user has
-// none of its values.
-func (q *Service) BodySummary(iid uint32, known bool, p BodyParams) (*BodySummary, error) {
-	if !known {
-		return nil, nil
+// none of its values, or is unknown.
+func (q *Service) BodySummary(userID string, p BodyParams) (*BodySummary, error) {
+	u, ok, err := q.lookup(userID)
+	if err != nil || !ok {
+		return nil, err
 	}
+	iid := u.IID
 	now := p.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -136,7 +137,7 @@ func (q *Service) BodySummary(iid uint32, known bool, p BodyParams) (*BodySummar
 		m := *sc.HeightCm / 100
 		sc.BMI = valPtr(roundTo(*sc.WeightKg/(m*m), 1))
 	}
-	if age, ok := q.age(p.UserID, now); ok {
+	if age, ok := age(u, now); ok {
 		sc.Age = &age
 	}
 	// Averaged over [now - period, now).

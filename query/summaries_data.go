@@ -33,13 +33,12 @@ type DataSummary struct {
 
 // DataParams are the parameters of GET /users/{id}/summaries/data.
 type DataParams struct {
-	UserID     string
 	Start, End *time.Time // optional; data points by time, events by start
 }
 
 // DataSummary answers GET /users/{id}/summaries/data: counts of points per
 // series, workouts per type and sleep sessions, in all and per provider.
-func (q *Service) DataSummary(iid uint32, known bool, p DataParams) (*DataSummary, error) {
+func (q *Service) DataSummary(userID string, p DataParams) (*DataSummary, error) {
 	start, end := farPast, farFuture
 	if p.Start != nil {
 		start = *p.Start
@@ -51,11 +50,16 @@ func (q *Service) DataSummary(iid uint32, known bool, p DataParams) (*DataSummar
 		return nil, badf("end_date must be after start_date.")
 	}
 	start, end = clampTime(start), clampTime(end)
-	out := &DataSummary{UserID: p.UserID, SeriesTypeCounts: map[string]int{}, WorkoutTypeCounts: map[string]int{},
+	out := &DataSummary{UserID: userID, SeriesTypeCounts: map[string]int{}, WorkoutTypeCounts: map[string]int{},
 		ByProvider: []ProviderCounts{}}
-	if !known {
+	u, ok, err := q.lookup(userID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return out, nil
 	}
+	iid := u.IID
 	byProv := map[string]*ProviderCounts{}
 	prov := func(name string) *ProviderCounts {
 		pc := byProv[name]
@@ -100,7 +104,7 @@ func (q *Service) DataSummary(iid uint32, known bool, p DataParams) (*DataSummar
 	if err != nil {
 		return nil, err
 	}
-	sessions, err := q.SleepSessions(iid, start, end.Add(2*24*time.Hour))
+	sessions, err := q.sleepSessions(iid, start, end.Add(2*24*time.Hour))
 	if err != nil {
 		return nil, err
 	}

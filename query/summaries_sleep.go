@@ -107,8 +107,8 @@ func nightSummary(day int64, src *SourceMetadata, sessions []SleepSession) Sleep
 // SleepSummaries answers GET /users/{id}/summaries/sleep: one summary per
 // local wake-up date of [Start, End), from the best-ranked data source of
 // that date, with the averages of heart rate, HRV, respiratory rate and
-// SpO2 over the night.
-func (q *Service) SleepSummaries(iid uint32, known bool, p SleepSummaryParams) (*Page[SleepSummary], error) {
+// SpO2 over the night. An unknown user has an empty page.
+func (q *Service) SleepSummaries(userID string, p SleepSummaryParams) (*Page[SleepSummary], error) {
 	page, err := datePage[SleepSummary](p.Start, p.End)
 	if err != nil {
 		return nil, err
@@ -123,11 +123,15 @@ func (q *Service) SleepSummaries(iid uint32, known bool, p SleepSummaryParams) (
 		}
 		cur, back = dayOf(t), b
 	}
-	if !known {
+	u, ok, err := q.lookup(userID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return page, nil
 	}
 	d0, d1 := clampDay(p.Start), clampDay(p.End)
-	sessions, err := q.SleepSessions(iid, clampTime(p.Start).Add(-2*24*time.Hour), clampTime(p.End).Add(2*24*time.Hour))
+	sessions, err := q.sleepSessions(u.IID, clampTime(p.Start).Add(-2*24*time.Hour), clampTime(p.End).Add(2*24*time.Hour))
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +175,7 @@ func (q *Service) SleepSummaries(iid uint32, known bool, p SleepSummaryParams) (
 	}
 	for i := range rows {
 		if i < p.Limit {
-			if err := q.nightVitals(iid, &rows[i]); err != nil {
+			if err := q.nightVitals(u.IID, &rows[i]); err != nil {
 				return nil, err
 			}
 		}

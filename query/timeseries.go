@@ -58,12 +58,13 @@ func less(at time.Time, series uint16, sid uint32, bt time.Time, bseries uint16,
 	return sid < bsid
 }
 
-// Timeseries answers GET /users/{id}/timeseries for a user (iid). With an
-// aggregated resolution each bucket is per (series, data source): the sum
-// for summed series such as steps and energy, the average otherwise, with
-// min and max alongside. Two sources are never added together, so a watch
-// and a phone counting the same steps are not double-counted.
-func (q *Service) Timeseries(iid uint32, known bool, p TimeseriesParams) (*Page[Sample], error) {
+// Timeseries answers GET /users/{id}/timeseries; an unknown user has an
+// empty page. With an aggregated resolution each bucket is per (series,
+// data source): the sum for summed series such as steps and energy, the
+// average otherwise, with min and max alongside. Two sources are never
+// added together, so a watch and a phone counting the same steps are not
+// double-counted.
+func (q *Service) Timeseries(userID string, p TimeseriesParams) (*Page[Sample], error) {
 	width, ok := Resolutions[p.Resolution]
 	if p.Resolution == "" {
 		p.Resolution, ok = "raw", true
@@ -80,9 +81,14 @@ func (q *Service) Timeseries(iid uint32, known bool, p TimeseriesParams) (*Page[
 	page.Metadata.StartTime, page.Metadata.EndTime = &st, &et
 	zero := 0
 	page.Pagination.TotalCount = &zero
-	if !known {
+	u, ok, err := q.lookup(userID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return page, nil
 	}
+	iid := u.IID
 	var series []uint16
 	if len(p.Types) == 0 {
 		all, err := q.store.UserSeries(iid)

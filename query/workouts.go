@@ -114,16 +114,21 @@ func (q *Service) workout(iid uint32, ref pebblestore.WorkoutRef, rec *pebblesto
 }
 
 // Workouts answers the workout list: workouts that start at or after Start
-// and end before End, newest first.
-func (q *Service) Workouts(iid uint32, known bool, p WorkoutParams) (*Page[Workout], error) {
+// and end before End, newest first; an unknown user has an empty page.
+func (q *Service) Workouts(userID string, p WorkoutParams) (*Page[Workout], error) {
 	page := &Page[Workout]{Data: []Workout{}}
 	st, et := p.Start, p.End
 	page.Metadata.StartTime, page.Metadata.EndTime = &st, &et
 	total := 0
 	page.Pagination.TotalCount = &total
-	if !known {
+	u, ok, err := q.lookup(userID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return page, nil
 	}
+	iid := u.IID
 	if p.Cursor != "" {
 		if _, _, err := decodeCursor(p.Cursor); err != nil {
 			return nil, err // before reading anything
@@ -132,7 +137,7 @@ func (q *Service) Workouts(iid uint32, known bool, p WorkoutParams) (*Page[Worko
 	rt := strings.ToLower(p.RecordType)
 	var all []Workout
 	var readErr error // a stored workout that cannot be read fails the page
-	err := q.store.Workouts(iid, p.Start.UnixMicro(), p.End.UnixMicro(), func(ref pebblestore.WorkoutRef, v []byte) bool {
+	err = q.store.Workouts(iid, p.Start.UnixMicro(), p.End.UnixMicro(), func(ref pebblestore.WorkoutRef, v []byte) bool {
 		if ref.End >= p.End.UnixMicro() {
 			return true
 		}
@@ -171,12 +176,18 @@ func (q *Service) Workouts(iid uint32, known bool, p WorkoutParams) (*Page[Worko
 	return page, nil
 }
 
-// WorkoutByID answers GET /users/{id}/events/workouts/{workout_id}.
-func (q *Service) WorkoutByID(iid uint32, id string) (*WorkoutDetail, error) {
-	ref, ok := parseWorkoutID(id)
-	if !ok {
+// WorkoutByID answers GET /users/{id}/events/workouts/{workout_id}:
+// ErrNotFound for an unknown user or workout.
+func (q *Service) WorkoutByID(userID, id string) (*WorkoutDetail, error) {
+	u, ok, err := q.lookup(userID)
+	if err != nil {
+		return nil, err
+	}
+	ref, valid := parseWorkoutID(id)
+	if !ok || !valid {
 		return nil, ErrNotFound
 	}
+	iid := u.IID
 	v, err := q.store.WorkoutPart(iid, ref, pebblestore.PartWorkout)
 	if err != nil {
 		return nil, ErrNotFound

@@ -10,7 +10,7 @@ import (
 	"wearhouse/pebblestore"
 )
 
-// storeMonthOfWorkouts stores 30 days of two workouts a day for user 1 as
+// storeMonthOfWorkouts stores 30 days of two workouts a day for user u1 as
 // the compactor does: a 45-minute run at 06:00 and a 30-minute walk at
 // 18:00, each with a 1 Hz GPS route and 1 Hz heart-rate samples.
 func storeMonthOfWorkouts(tb testing.TB) (*Service, time.Time) {
@@ -74,7 +74,7 @@ func storeMonthOfWorkouts(tb testing.TB) (*Service, time.Time) {
 
 func TestMonthOfWorkouts(t *testing.T) {
 	q, month := storeMonthOfWorkouts(t)
-	page, err := q.Workouts(1, true, WorkoutParams{Start: month, End: month.AddDate(0, 0, 30), Limit: 100})
+	page, err := q.Workouts("u1", WorkoutParams{Start: month, End: month.AddDate(0, 0, 30), Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestMonthOfWorkouts(t *testing.T) {
 		last.DurationSeconds != 1800 || last.CaloriesKcal == nil || *last.CaloriesKcal != 270 {
 		t.Fatalf("newest workout %+v, want the walk at %v", last, want)
 	}
-	d, err := q.WorkoutByID(1, last.ID)
+	d, err := q.WorkoutByID("u1", last.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestWorkoutPages(t *testing.T) {
 	var prev time.Time
 	pages := 0
 	for {
-		page, err := q.Workouts(1, true, p)
+		page, err := q.Workouts("u1", p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func TestWorkoutPages(t *testing.T) {
 	if len(seen) != 60 || pages != 3 {
 		t.Fatalf("%d workouts in %d pages, want 60 in 3", len(seen), pages)
 	}
-	if _, err := q.Workouts(1, true, WorkoutParams{Start: month, End: month.AddDate(0, 0, 30), Limit: 25, Cursor: "!!"}); err == nil {
+	if _, err := q.Workouts("u1", WorkoutParams{Start: month, End: month.AddDate(0, 0, 30), Limit: 25, Cursor: "!!"}); err == nil {
 		t.Fatal("a malformed cursor was accepted")
 	}
 }
@@ -142,7 +142,7 @@ func BenchmarkMonthOfWorkouts(b *testing.B) {
 	p := WorkoutParams{Start: month, End: month.AddDate(0, 0, 30), Limit: 100}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		page, err := q.Workouts(1, true, p)
+		page, err := q.Workouts("u1", p)
 		if err != nil || len(page.Data) != 60 {
 			b.Fatalf("%v, %d workouts", err, len(page.Data))
 		}
@@ -153,14 +153,14 @@ func BenchmarkMonthOfWorkouts(b *testing.B) {
 // and samples (2,700 points each).
 func BenchmarkWorkoutWithRoute(b *testing.B) {
 	q, month := storeMonthOfWorkouts(b)
-	page, err := q.Workouts(1, true, WorkoutParams{Start: month, End: month.AddDate(0, 0, 1), Limit: 10})
+	page, err := q.Workouts("u1", WorkoutParams{Start: month, End: month.AddDate(0, 0, 1), Limit: 10})
 	if err != nil || len(page.Data) != 2 {
 		b.Fatalf("%v, %d workouts", err, len(page.Data))
 	}
 	id := page.Data[1].ID // the run
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := q.WorkoutByID(1, id); err != nil {
+		if _, err := q.WorkoutByID("u1", id); err != nil {
 			b.Fatal(err)
 		}
 	}
