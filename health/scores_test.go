@@ -208,6 +208,11 @@ func TestScoreSleep(t *testing.T) {
 		// 0.85 × 0.4 + 0.49 × 0.2 + 0.42 × 0.2 + 0.71 × 0.2 = 0.664: 66.
 		{"no stages", SleepNight{TotalSleepMinutes: 360, DeepMinutes: 60, RemMinutes: 30, AwakeMinutes: 45,
 			Bedtime: at(0, 25, 1), PreviousBedtimes: history}, SleepScore{66, 85, 49, 42, 71}, true},
+		// 7 h: 100; deep 180, no rem: 50; at the median bedtime: 100; no
+		// awake time: 100. 1 × 0.4 + 0.5 × 0.2 + 1 × 0.2 + 1 × 0.2 is
+		// 0.8999999999999999 in floats, as in Open Wearables: 89, not 90.
+		{"float order", SleepNight{TotalSleepMinutes: 420, DeepMinutes: 180, Bedtime: at(23, 10, 1), PreviousBedtimes: history},
+			SleepScore{89, 100, 50, 100, 100}, true},
 		{"no sleep", SleepNight{TotalSleepMinutes: 0, Bedtime: at(23, 0, 0)}, SleepScore{}, false},
 		{"more than a day", SleepNight{TotalSleepMinutes: 1441, Bedtime: at(23, 0, 0)}, SleepScore{}, false},
 		// 24 h: the oversleep curve gives 0.004, floored at 50; no deep or
