@@ -6,7 +6,8 @@
 // inference; sleep stages and session building; and the rules of the
 // summaries: maximum heart rate and intensity zones, active minutes, SpO2
 // scale, sleep interruptions and blood-pressure pairing (activity.go,
-// vitals.go, sleep.go).
+// vitals.go, sleep.go); and Open Wearables' sleep and resilience scores
+// (scores.go).
 //
 // Everything here is pure: data tables and functions over them, no I/O, no
 // clocks, no globals that change after package initialisation. The package

@@ -193,6 +193,12 @@ func matrixRoutes() map[string]mroute {
 				return "/api/v1/users/" + w.users[o] + "/events/sleep/" + w.sleepID[sub(o, f)], nil
 			}},
 
+		"GET /api/v1/users/{user_id}/events/menstrual-cycles": {policy: pRead, ok: 200, req: userPath("/events/menstrual-cycles" + dateWindow)},
+		// There is never a cycle to delete: an allowed pair gets the 404.
+		"DELETE /api/v1/users/{user_id}/events/menstrual-cycles/{cycle_id}": {policy: pWrite, ok: 404, noUserData: true,
+			req: userPath("/events/menstrual-cycles/0b5c4f7e-2a41-4c8e-9d3f-6e1a2b3c4d5e")},
+		"GET /api/v1/users/{user_id}/health-scores": {policy: pRead, ok: 200, req: userPath("/health-scores" + dateWindow)},
+
 		"GET /api/v1/users/{user_id}/summaries/activity": {policy: pRead, ok: 200, showsOwn: true, req: userPath("/summaries/activity" + dateWindow)},
 		"GET /api/v1/users/{user_id}/summaries/sleep":    {policy: pRead, ok: 200, showsOwn: true, req: userPath("/summaries/sleep" + dateWindow)},
 		"GET /api/v1/users/{user_id}/summaries/recovery": {policy: pRead, ok: 200, req: userPath("/summaries/recovery" + dateWindow)},

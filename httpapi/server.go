@@ -143,7 +143,17 @@ func New(o Options, d Deps) (*Server, error) {
 	}
 	o.CORSOrigins = normalOrigins(o.CORSOrigins)
 	s := &Server{opts: o, deps: d, log: o.Logger, lingering: make(chan struct{}, maxLingering)}
-	s.extraRoutes = append(s.extraRoutes, s.readRoutes, s.syncStatusRoutes, s.userRoutes, s.summaryRoutes, s.exportRoutes, s.credentialRoutes, s.adminRoutes, s.staticRoutes)
+	s.extraRoutes = append(s.extraRoutes,
+		s.readRoutes,
+		s.syncStatusRoutes,
+		s.userRoutes,
+		s.summaryRoutes,
+		s.scoreRoutes,
+		s.exportRoutes,
+		s.credentialRoutes,
+		s.adminRoutes,
+		s.staticRoutes,
+	)
 	s.table = s.routes()
 	s.metrics = s.newMetrics()
 	s.srv = &fasthttp.Server{

@@ -1,12 +1,12 @@
 // Package query is wearhouse's read path: users, connections and data
 // sources; time series with resolution; workouts with their details; sleep
 // sessions built from stored stages; daily summaries, one file per kind
-// (summaries_*.go); GPX and CSV exports; the coverage table; the sync
-// status runs (runs.go) and SDK logs; and their pagination cursors. Users
-// are named by their external ids and resolved here (resolve.go). It
-// reads through pebblestore's iterators and returns values shaped like
-// Open Wearables' read API, ready to encode. The rules
-// of the summaries are health's: query reads and assembles.
+// (summaries_*.go); Open Wearables' sleep and resilience scores, computed
+// at read time (scores.go); GPX and CSV exports; the coverage table; the
+// sync status runs (runs.go) and SDK logs; and their pagination cursors.
+// It reads through pebblestore's iterators and returns values shaped like
+// Open Wearables' read API, ready to encode. The rules of the summaries and
+// scores are health's: query reads and assembles.
 //
 // Each data read takes the user by the id clients know it by and resolves
 // it itself (lookup): an unknown user reads as a user without data (an
