@@ -199,7 +199,8 @@ const (
 )
 
 // Open loads the signing secret and makes sure an admin key exists,
-// creating both on first start.
+// creating both on first start. From then on the store's erasure of a user
+// erases the user's refresh tokens too (see eraseRefreshTokens).
 func Open(store *pebblestore.Store, o Options) (*Service, error) {
 	o.EnsureDefaults()
 	if err := o.Validate(); err != nil {
@@ -227,6 +228,7 @@ func Open(store *pebblestore.Store, o Options) (*Service, error) {
 	if err := s.ensureAdminKey(); err != nil {
 		return nil, err
 	}
+	store.OnDeleteUser(s.eraseRefreshTokens)
 	return s, nil
 }
 

@@ -209,8 +209,9 @@ type Store struct {
 	dict    dictionaries
 	// eraseMu orders the erasure of users with indexing: an IndexBatch
 	// holds it from NewIndexBatch until it is committed or closed, and
-	// DeleteUser for its write.
-	eraseMu sync.Mutex
+	// DeleteUser for its write. It guards eraseHooks.
+	eraseMu    sync.Mutex
+	eraseHooks []EraseHook
 }
 
 // Open opens (or creates) the store in o.Dir.
@@ -500,5 +501,6 @@ func be32(v uint32) []byte {
 	return b[:]
 }
 
-// Flush flushes memtables to disk; tests and backups use it.
+// Flush flushes memtables to disk; tests use it. (A checkpoint needs no
+// flush: it copies the WAL.)
 func (s *Store) Flush() error { return s.db.Flush() }
