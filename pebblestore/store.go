@@ -195,6 +195,14 @@ func (o *Options) Validate() error {
 	return errors.Join(errs...)
 }
 
+// fs is the filesystem the store lives on.
+func (o *Options) fs() vfs.FS {
+	if o.FS == nil {
+		return vfs.Default
+	}
+	return o.FS
+}
+
 // Store is the open database.
 type Store struct {
 	db      *pebble.DB
@@ -220,10 +228,7 @@ func Open(o Options) (*Store, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	fs := o.FS
-	if fs == nil {
-		fs = vfs.Default
-	}
+	fs := o.fs()
 	if err := makeDataDir(fs, o.Dir); err != nil {
 		return nil, fmt.Errorf("pebblestore: create data directory: %w", err)
 	}
