@@ -141,7 +141,8 @@ type Options struct {
 	// Default 1,000.
 	MaxCustomSeriesPerUser int
 	// UnsafeNoSync turns the fsync of acknowledged writes off. It exists only
-	// so that the crash test can prove it detects a loss; never set it.
+	// so that the crash test can prove it detects a loss; never set it. The
+	// server sets it only in a build with the wearhouse_unsafe tag.
 	UnsafeNoSync bool
 	// FS is the filesystem the store lives on; nil is the disk. Tests pass
 	// an in-memory or a fault-injecting one (Pebble's vfs/errorfs).
