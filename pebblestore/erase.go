@@ -223,6 +223,8 @@ func (s *Store) eachPrefix(prefix byte, fn func(k, v []byte) error) error {
 	return s.each([]byte{prefix}, []byte{prefix + 1}, fn)
 }
 
+// each calls fn with the keys and values of [lo, hi), in order, until fn
+// returns an error; the slices are Pebble's and valid until fn returns.
 func (s *Store) each(lo, hi []byte, fn func(k, v []byte) error) error {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {

@@ -18,7 +18,9 @@ type SourcedPoint struct {
 
 // SeriesRange calls fn with the points of one (user, series) whose Start is
 // in [from, to), in time order (then data source), until fn returns false.
-// Times are Unix microseconds.
+// Times are Unix microseconds. The point is valid until fn returns: the
+// next one may be read into it. Copy *sp to keep it; the copy owns its
+// strings and metadata.
 func (s *Store) SeriesRange(user uint32, series uint16, from, to int64, fn func(*SourcedPoint) bool) error {
 	if to <= from {
 		return nil
@@ -140,7 +142,9 @@ type WorkoutRef struct {
 }
 
 // Workouts calls fn with the main part of each workout of a user whose
-// start is in [from, to), in start order, until fn returns false.
+// start is in [from, to), in start order, until fn returns false. The
+// record's bytes are Pebble's and valid until fn returns: copy them to keep
+// them (the result of DecodeWorkout owns its fields).
 func (s *Store) Workouts(user uint32, from, to int64, fn func(WorkoutRef, []byte) bool) error {
 	lo := append(append([]byte{prefixWorkout}, be32(user)...), usec(from)...)
 	hi := append(append([]byte{prefixWorkout}, be32(user)...), usec(to)...)
@@ -174,7 +178,8 @@ func (s *Store) WorkoutPart(user uint32, ref WorkoutRef, part byte) ([]byte, err
 }
 
 // SleepStages calls fn with the stored sleep stages of a user and provider
-// (0 for all) whose start is in [from, to), in (provider, start) order.
+// (0 for all) whose start is in [from, to), in (provider, start) order,
+// until fn returns false. fn may keep the records.
 func (s *Store) SleepStages(user uint32, provider byte, from, to int64, fn func(*SleepStageRecord) bool) error {
 	providers := []byte{provider}
 	if provider == 0 {

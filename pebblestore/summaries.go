@@ -54,8 +54,10 @@ func (b *LeanBlock) slice(lo, hi int) {
 // ScanSeries calls fn with the points of one (user, series) whose Start is
 // in [from, to), block by block: each block holds the points of one data
 // source and one hour. Blocks come in (hour, data source) order, so each
-// data source's points arrive in time order. The block is reused after fn
-// returns. It stops when fn returns false.
+// data source's points arrive in time order. It stops when fn returns
+// false. The block and its columns are valid until fn returns: the next
+// block is decoded into them. Copy what you keep (the zone strings may be
+// kept as they are).
 func (s *Store) ScanSeries(user uint32, series uint16, from, to int64, fn func(b *LeanBlock) bool) error {
 	if to <= from {
 		return nil
