@@ -232,7 +232,11 @@ func (s *Store) each(lo, hi []byte, fn func(k, v []byte) error) error {
 	}
 	defer it.Close()
 	for it.First(); it.Valid(); it.Next() {
-		if err := fn(it.Key(), it.Value()); err != nil {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if err := fn(it.Key(), v); err != nil {
 			return err
 		}
 	}

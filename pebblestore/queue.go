@@ -115,7 +115,11 @@ func (s *Store) ScanQueue(from uint64, fn func(*QueueEntry) (bool, error)) error
 	}
 	defer it.Close()
 	for it.First(); it.Valid(); it.Next() {
-		e, err := decodeQueueEntry(it.Key(), it.Value())
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		e, err := decodeQueueEntry(it.Key(), v)
 		if err != nil {
 			return err
 		}

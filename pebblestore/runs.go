@@ -98,7 +98,11 @@ func (s *Store) Runs(fn func(*Run) bool) error {
 	defer it.Close()
 	for it.Last(); it.Valid(); it.Prev() {
 		var r Run
-		if err := json.Unmarshal(it.Value(), &r); err != nil {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
 		if !fn(&r) {

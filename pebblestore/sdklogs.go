@@ -163,7 +163,11 @@ func (s *Store) SDKLogs(user uint32, fn func(*SDKLog) bool) error {
 	}
 	defer it.Close()
 	for it.Last(); it.Valid(); it.Prev() {
-		l, err := decodeSDKLog(it.Key(), it.Value())
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		l, err := decodeSDKLog(it.Key(), v)
 		if err != nil {
 			return err
 		}

@@ -469,8 +469,12 @@ func (s *Store) get(key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A value kept in a blob file is read by Get, and the error of that
+	// read is reported only by closing it.
 	out := bytes.Clone(v)
-	closer.Close()
+	if err := closer.Close(); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

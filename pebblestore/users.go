@@ -115,9 +115,12 @@ func (s *Store) Users(fn func(*User) bool) error {
 	}
 	defer it.Close()
 	for it.First(); it.Valid(); it.Next() {
-		v := it.Value()
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
 		if len(v) < 12 {
-			continue
+			return fmt.Errorf("pebblestore: malformed user %q", it.Key()[1:])
 		}
 		u := &User{
 			IID: binary.BigEndian.Uint32(v), ID: string(it.Key()[1:]),
