@@ -3,7 +3,10 @@
 // applications (their secrets hashed), SDK tokens (HS256 JWTs signed with a
 // secret kept in the store), refresh tokens (hashed, rotating, expiring when
 // unused) and the slowing down of repeated bad credentials. It knows no
-// HTTP: the caller hands it the raw credential and maps its errors.
+// HTTP: the caller hands it the raw credential and maps its errors. Its
+// records are its own: the store keeps them without reading them, and the
+// store's erasure of a user erases the user's refresh tokens through a hook
+// that auth registers.
 //
 // Every credential event (created, rotated, revoked, refused) is logged
 // with ids only, never with a secret.

@@ -84,7 +84,17 @@
 // User by iid ('U'): the user id. Sleep stage ('l'): zone, external id,
 // parent id, each u8 length + bytes. SDK log ('L'): see sdklogs.go.
 // Connections, API keys, refresh tokens, data sources, runs and workout
-// records are JSON.
+// records are JSON. API keys, refresh tokens and applications are package
+// auth's records, which the store does not read: DeleteUser erases a
+// user's refresh tokens through the hook auth registers (OnDeleteUser).
+//
+// # Reads
+//
+// A value the disk fails to read, or that does not decode, is an error of
+// the read, never an empty or skipped value. Each iterator says how long
+// what it hands its callback stays valid: until the callback returns when
+// it aliases a reused or Pebble's buffer (SeriesRange, ScanSeries,
+// Workouts, Each), for good otherwise.
 package pebblestore
 
 import (
