@@ -838,7 +838,7 @@ func TestCrashWhileIndexingKeepsEveryRecordOnce(t *testing.T) {
 // make many 202s in little time; a crash that happens to lose nothing is
 // retried a few times.
 func TestCrashWhileIndexingDetectsLossWithoutSync(t *testing.T) {
-	bin := wearhouseBinary(t)
+	bin := wearhouseUnsafeBinary(t)
 	seed := pickSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 4))
 	c, tr := newCrashClient()

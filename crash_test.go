@@ -66,57 +66,79 @@ var batchIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[
 // ---------------------------------------------------------------------------
 // The server binary, built once for all crash tests.
 
+// serverBuild is one build of the server, made once for all the tests.
+type serverBuild struct {
+	once sync.Once
+	dir  string // removed by TestMain
+	path string
+	err  error
+}
+
 var (
-	binOnce sync.Once
-	binDir  string
-	binPath string
-	binErr  error
+	// releaseBuild is the server as it ships; unsafeBuild is built with the
+	// wearhouse_unsafe tag, under which WEARHOUSE_UNSAFE_NO_SYNC=1 turns
+	// the fsync of acknowledged writes off (a release build ignores it).
+	releaseBuild, unsafeBuild serverBuild
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
+	for _, b := range []*serverBuild{&releaseBuild, &unsafeBuild} {
+		if b.dir != "" {
+			os.RemoveAll(b.dir)
+		}
 	}
 	os.Exit(code)
 }
 
-// wearhouseBinary builds the server once and returns its path. It skips the
-// calling test in -short mode.
-func wearhouseBinary(t *testing.T) string {
+// wearhouseBinary builds the server once, as it ships, and returns its
+// path. It skips the calling test in -short mode.
+func wearhouseBinary(t *testing.T) string { return releaseBuild.get(t) }
+
+// wearhouseUnsafeBinary builds the server once with the wearhouse_unsafe
+// tag, for the tests that run it with WEARHOUSE_UNSAFE_NO_SYNC=1, and
+// returns its path. It skips the calling test in -short mode.
+func wearhouseUnsafeBinary(t *testing.T) string {
+	return unsafeBuild.get(t, "-tags", "wearhouse_unsafe")
+}
+
+func (b *serverBuild) get(t *testing.T, flags ...string) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("the crash tests build the server and kill it under load; skipped with -short")
 	}
-	binOnce.Do(func() {
+	b.once.Do(func() {
 		// WEARHOUSE_TEST_BINARY runs the tests against another build,
-		// such as one of an earlier commit, to see a test fail there.
+		// such as one of an earlier commit, to see a test fail there. The
+		// tests without fsync need one that honours
+		// WEARHOUSE_UNSAFE_NO_SYNC: of a commit before the tag, or built
+		// with -tags wearhouse_unsafe.
 		if bin := os.Getenv("WEARHOUSE_TEST_BINARY"); bin != "" {
-			binPath = bin
+			b.path = bin
 			return
 		}
 		gocmd, err := exec.LookPath("go")
 		if err != nil {
-			binErr = fmt.Errorf("the go command is needed to build the server: %w", err)
+			b.err = fmt.Errorf("the go command is needed to build the server: %w", err)
 			return
 		}
-		if binDir, binErr = os.MkdirTemp("", "wearhouse-crash-"); binErr != nil {
+		if b.dir, b.err = os.MkdirTemp("", "wearhouse-crash-"); b.err != nil {
 			return
 		}
-		binPath = filepath.Join(binDir, "wearhouse")
-		// Built as it ships: static, so that Pebble's caches are Go heap
+		b.path = filepath.Join(b.dir, "wearhouse")
+		// Static, as it ships, so that Pebble's caches are Go heap
 		// under the memory limit (the memory tests measure that build).
-		build := exec.Command(gocmd, "build", "-o", binPath, ".")
+		build := exec.Command(gocmd, append(append([]string{"build"}, flags...), "-o", b.path, ".")...)
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		out, err := build.CombinedOutput()
 		if err != nil {
-			binErr = fmt.Errorf("build the server: %v\n%s", err, out)
+			b.err = fmt.Errorf("build the server: %v\n%s", err, out)
 		}
 	})
-	if binErr != nil {
-		t.Fatal(binErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return binPath
+	return b.path
 }
 
 func pickSeed(t *testing.T) uint64 {
@@ -771,7 +793,7 @@ func TestCrashKeepsAcknowledgedBatches(t *testing.T) {
 // that TestCrashKeepsAcknowledgedBatches would see a loss. A crash that
 // happens to lose nothing is retried a few times.
 func TestCrashTestDetectsLossWithoutSync(t *testing.T) {
-	bin := wearhouseBinary(t)
+	bin := wearhouseUnsafeBinary(t)
 	rng := rand.New(rand.NewPCG(pickSeed(t), 2))
 	c, tr := newCrashClient()
 	defer tr.CloseIdleConnections()

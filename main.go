@@ -288,8 +288,8 @@ func serve(args []string) error {
 		Store: pebblestore.Options{
 			Dir: c.dataDir, CacheSize: int64(c.cacheSize), MemTableSize: uint64(c.memtableSize),
 			MaxSourcesPerUser: c.maxSources, MaxCustomSeriesPerUser: c.maxCustomTypes,
-			// Test-only: lets the crash test prove that it detects lost writes.
-			UnsafeNoSync: os.Getenv("WEARHOUSE_UNSAFE_NO_SYNC") == "1",
+			// Always false in a release build (nosync_release.go).
+			UnsafeNoSync: unsafeNoSync(log),
 		},
 		Auth: auth.Options{AdminKey: os.Getenv("WEARHOUSE_ADMIN_KEY"), TokenTTL: c.tokenTTL,
 			BadCredentials: c.badCredLimit, BadCredentialWindow: c.badCredWindow},

@@ -3,7 +3,10 @@
 // applications (their secrets hashed), SDK tokens (HS256 JWTs signed with a
 // secret kept in the store), refresh tokens (hashed, rotating, expiring when
 // unused) and the slowing down of repeated bad credentials. It knows no
-// HTTP: the caller hands it the raw credential and maps its errors.
+// HTTP: the caller hands it the raw credential and maps its errors. Its
+// records are its own: the store keeps them without reading them, and the
+// store's erasure of a user erases the user's refresh tokens through a hook
+// that auth registers.
 //
 // Every credential event (created, rotated, revoked, refused) is logged
 // with ids only, never with a secret.
@@ -199,7 +202,8 @@ const (
 )
 
 // Open loads the signing secret and makes sure an admin key exists,
-// creating both on first start.
+// creating both on first start. From then on the store's erasure of a user
+// erases the user's refresh tokens too (see eraseRefreshTokens).
 func Open(store *pebblestore.Store, o Options) (*Service, error) {
 	o.EnsureDefaults()
 	if err := o.Validate(); err != nil {
@@ -227,6 +231,7 @@ func Open(store *pebblestore.Store, o Options) (*Service, error) {
 	if err := s.ensureAdminKey(); err != nil {
 		return nil, err
 	}
+	store.OnDeleteUser(s.eraseRefreshTokens)
 	return s, nil
 }
 

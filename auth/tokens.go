@@ -254,6 +254,20 @@ func (s *Service) RevokeUser(u *pebblestore.User) (int, error) {
 	return n, err
 }
 
+// eraseRefreshTokens is the hook by which the store's erasure of a user
+// (pebblestore.Store.DeleteUser) deletes, in its own write, every refresh
+// token minted for the user's id. Those minted while the erasure is under
+// way are left to RevokeUser.
+func (s *Service) eraseRefreshTokens(u *pebblestore.User, e *pebblestore.Erasure) error {
+	return s.store.RefreshTokens(func(h [32]byte, v []byte) error {
+		var r refreshRecord
+		if json.Unmarshal(v, &r) == nil && r.UserID == u.ID {
+			return e.DeleteRefreshToken(h)
+		}
+		return nil
+	})
+}
+
 // revokeRefreshTokens deletes the refresh tokens a predicate selects.
 func (s *Service) revokeRefreshTokens(match func(*refreshRecord) bool) (int, error) {
 	var hs [][32]byte

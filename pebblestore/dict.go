@@ -214,7 +214,11 @@ func (s *Store) UserSources(user uint32) ([]*SourceRecord, error) {
 	defer it.Close()
 	var out []*SourceRecord
 	for it.First(); it.Valid(); it.Next() {
-		r, err := s.Source(binary.BigEndian.Uint32(it.Value()))
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, err
+		}
+		r, err := s.Source(binary.BigEndian.Uint32(v))
 		if err != nil {
 			return nil, err
 		}

@@ -23,9 +23,9 @@ func userSpan(prefix byte, iid uint32) (lo, hi []byte) {
 
 // DeleteUser erases a user and everything of theirs in one synced write:
 // series points, workouts and their parts, sleep stages, runs, data
-// sources, replay guards, Idempotency-Keys, SDK logs, connections, refresh
-// tokens, dead letters and the queued batches not yet indexed (with their
-// runs). It returns the request bytes of those queued batches, which leave
+// sources, replay guards, Idempotency-Keys, SDK logs, connections, dead
+// letters, the queued batches not yet indexed (with their runs), and what
+// the hooks registered with OnDeleteUser add (refresh tokens). It returns the request bytes of those queued batches, which leave
 // the index backlog. The internal id is never reused: a batch queued for
 // the erased user can never be indexed for a user created again under the
 // same id.
@@ -73,16 +73,12 @@ func (s *Store) DeleteUser(u *User) (queuedBytes int, err error) {
 	}); err != nil {
 		return 0, err
 	}
-	if err := s.eachPrefix(prefixRefresh, func(k, v []byte) error {
-		var r struct {
-			UserID string `json:"user_id"`
+	// The keyspaces whose values only their owner can tell apart by user
+	// (refresh tokens) are erased by the owner's hooks, in this batch.
+	for _, h := range s.eraseHooks {
+		if err := h(u, &Erasure{b: b}); err != nil {
+			return 0, err
 		}
-		if json.Unmarshal(v, &r) == nil && r.UserID == u.ID {
-			return b.Delete(bytes.Clone(k), nil)
-		}
-		return nil
-	}); err != nil {
-		return 0, err
 	}
 	if err := b.Delete(userKey(u.ID), nil); err != nil {
 		return 0, err
@@ -95,6 +91,31 @@ func (s *Store) DeleteUser(u *User) (queuedBytes int, err error) {
 	}
 	s.forgetSources(u.IID)
 	return queuedBytes, nil
+}
+
+// An EraseHook adds to the erasure of a user (DeleteUser) the deletion of
+// what the user has in a keyspace whose values belong to another package,
+// which alone can tell whose they are: package auth's refresh tokens. It
+// adds deletions to e, which it must not keep; an error fails the erasure,
+// and nothing is erased.
+type EraseHook func(u *User, e *Erasure) error
+
+// Erasure is the write of DeleteUser in progress, as an EraseHook sees it:
+// deletions added to it are committed with the rest of the erasure, or not
+// at all.
+type Erasure struct{ b *pebble.Batch }
+
+// DeleteRefreshToken adds the deletion of a refresh token.
+func (e *Erasure) DeleteRefreshToken(hash [32]byte) error {
+	return e.b.Delete(key(prefixRefresh, hash[:]), nil)
+}
+
+// OnDeleteUser registers a hook that every later DeleteUser runs before
+// its commit.
+func (s *Store) OnDeleteUser(h EraseHook) {
+	s.eraseMu.Lock()
+	defer s.eraseMu.Unlock()
+	s.eraseHooks = append(s.eraseHooks, h)
 }
 
 // forgetSources drops the cached data sources of an erased user.
@@ -202,6 +223,8 @@ func (s *Store) eachPrefix(prefix byte, fn func(k, v []byte) error) error {
 	return s.each([]byte{prefix}, []byte{prefix + 1}, fn)
 }
 
+// each calls fn with the keys and values of [lo, hi), in order, until fn
+// returns an error; the slices are Pebble's and valid until fn returns.
 func (s *Store) each(lo, hi []byte, fn func(k, v []byte) error) error {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
@@ -209,7 +232,11 @@ func (s *Store) each(lo, hi []byte, fn func(k, v []byte) error) error {
 	}
 	defer it.Close()
 	for it.First(); it.Valid(); it.Next() {
-		if err := fn(it.Key(), it.Value()); err != nil {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if err := fn(it.Key(), v); err != nil {
 			return err
 		}
 	}

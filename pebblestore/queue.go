@@ -106,7 +106,8 @@ func decodeQueueEntry(k, v []byte) (*QueueEntry, error) {
 }
 
 // ScanQueue calls fn for each queue entry with a sequence number of at
-// least from, in order, until fn returns false or an error.
+// least from, in order, until fn returns false or an error. fn may keep the
+// entries.
 func (s *Store) ScanQueue(from uint64, fn func(*QueueEntry) (bool, error)) error {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: queueKey(from), UpperBound: []byte{prefixQueue + 1}})
 	if err != nil {
@@ -114,7 +115,11 @@ func (s *Store) ScanQueue(from uint64, fn func(*QueueEntry) (bool, error)) error
 	}
 	defer it.Close()
 	for it.First(); it.Valid(); it.Next() {
-		e, err := decodeQueueEntry(it.Key(), it.Value())
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		e, err := decodeQueueEntry(it.Key(), v)
 		if err != nil {
 			return err
 		}
@@ -160,7 +165,7 @@ func (s *Store) SetAsideCount() (int, error) {
 }
 
 // SetAside calls fn for each batch set aside, in sequence order, until fn
-// returns false.
+// returns false. fn may keep the entries.
 func (s *Store) SetAside(fn func(*QueueEntry) bool) error {
 	err := s.eachPrefix(prefixDeadLetter, func(k, v []byte) error {
 		e, err := decodeQueueEntry(key(prefixQueue, k[1:]), v)

@@ -3,6 +3,8 @@ package pebblestore
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"sort"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -18,7 +20,9 @@ type SourcedPoint struct {
 
 // SeriesRange calls fn with the points of one (user, series) whose Start is
 // in [from, to), in time order (then data source), until fn returns false.
-// Times are Unix microseconds.
+// Times are Unix microseconds. The point is valid until fn returns: the
+// next one may be read into it. Copy *sp to keep it; the copy owns its
+// strings and metadata.
 func (s *Store) SeriesRange(user uint32, series uint16, from, to int64, fn func(*SourcedPoint) bool) error {
 	if to <= from {
 		return nil
@@ -91,7 +95,11 @@ func (s *Store) SeriesRange(user uint32, series uint16, from, to int64, fn func(
 		}
 		curHour = append(curHour[:0], k[7:11]...)
 		hour := int64(int32(binary.BigEndian.Uint32(k[7:11]) ^ 1<<31))
-		pts, err := decodeBlock(hour*hourUsec, it.Value())
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		pts, err := decodeBlock(hour*hourUsec, v)
 		if err != nil {
 			return err
 		}
@@ -140,7 +148,9 @@ type WorkoutRef struct {
 }
 
 // Workouts calls fn with the main part of each workout of a user whose
-// start is in [from, to), in start order, until fn returns false.
+// start is in [from, to), in start order, until fn returns false. The
+// record's bytes are Pebble's and valid until fn returns: copy them to keep
+// them (the result of DecodeWorkout owns its fields).
 func (s *Store) Workouts(user uint32, from, to int64, fn func(WorkoutRef, []byte) bool) error {
 	lo := append(append([]byte{prefixWorkout}, be32(user)...), usec(from)...)
 	hi := append(append([]byte{prefixWorkout}, be32(user)...), usec(to)...)
@@ -157,7 +167,11 @@ func (s *Store) Workouts(user uint32, from, to int64, fn func(WorkoutRef, []byte
 			continue
 		}
 		ref := WorkoutRef{Start: fromUsec(k[5:13]), SID: binary.BigEndian.Uint32(k[13:17]), End: fromUsec(k[17:25])}
-		if !fn(ref, it.Value()) {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if !fn(ref, v) {
 			break
 		}
 		// Seek past the workout's other parts (a route or samples of
@@ -174,7 +188,8 @@ func (s *Store) WorkoutPart(user uint32, ref WorkoutRef, part byte) ([]byte, err
 }
 
 // SleepStages calls fn with the stored sleep stages of a user and provider
-// (0 for all) whose start is in [from, to), in (provider, start) order.
+// (0 for all) whose start is in [from, to), in (provider, start) order,
+// until fn returns false. fn may keep the records.
 func (s *Store) SleepStages(user uint32, provider byte, from, to int64, fn func(*SleepStageRecord) bool) error {
 	providers := []byte{provider}
 	if provider == 0 {
@@ -190,10 +205,15 @@ func (s *Store) SleepStages(user uint32, provider byte, from, to int64, fn func(
 			return err
 		}
 		stop := false
+		var decodeErr error
 		for it.First(); it.Valid() && !stop; it.Next() {
-			k, v := it.Key(), it.Value()
+			k := it.Key()
 			if len(k) != 27 {
 				continue
+			}
+			v, verr := it.ValueAndErr()
+			if verr != nil {
+				break // it.Error reports it
 			}
 			r := &SleepStageRecord{Provider: p, Start: fromUsec(k[6:14]), End: fromUsec(k[14:22]),
 				SID: binary.BigEndian.Uint32(k[22:26]), Stage: k[26]}
@@ -201,9 +221,13 @@ func (s *Store) SleepStages(user uint32, provider byte, from, to int64, fn func(
 			r.Zone = string(rd.bytes(int(rd.byte1())))
 			r.ExtID = string(rd.bytes(int(rd.byte1())))
 			r.ParentID = string(rd.bytes(int(rd.byte1())))
+			if rd.err != nil {
+				decodeErr = fmt.Errorf("pebblestore: malformed sleep stage %x", k)
+				break
+			}
 			stop = !fn(r)
 		}
-		err = it.Error()
+		err = errors.Join(decodeErr, it.Error())
 		it.Close()
 		if err != nil || stop {
 			return err
@@ -234,7 +258,10 @@ func (s *Store) SeriesCount(user uint32, series uint16, from, to int64) (int, er
 		}
 		hour := int64(int32(binary.BigEndian.Uint32(k[7:11]) ^ 1<<31))
 		start, end := hour*hourUsec, (hour+1)*hourUsec
-		v := it.Value()
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return 0, err
+		}
 		if start >= from && end <= to && len(v) > 1 {
 			c, w := binary.Uvarint(v[1:])
 			if w <= 0 {

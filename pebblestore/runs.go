@@ -64,7 +64,8 @@ func (s *Store) RunBySeq(seq uint64) (*Run, error) {
 	return &r, nil
 }
 
-// UserRuns calls fn for a user's runs, newest first, until fn returns false.
+// UserRuns calls fn for a user's runs, newest first, until fn returns
+// false. fn may keep the runs.
 func (s *Store) UserRuns(user uint32, fn func(*Run) bool) error {
 	lo := key(prefixUserRun, be32(user))
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: key(prefixUserRun, be32(user+1))})
@@ -87,7 +88,8 @@ func (s *Store) UserRuns(user uint32, fn func(*Run) bool) error {
 	return it.Error()
 }
 
-// Runs calls fn for all runs, newest first, until fn returns false.
+// Runs calls fn for all runs, newest first, until fn returns false. fn may
+// keep the runs.
 func (s *Store) Runs(fn func(*Run) bool) error {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixRun}, UpperBound: []byte{prefixRun + 1}})
 	if err != nil {
@@ -96,7 +98,11 @@ func (s *Store) Runs(fn func(*Run) bool) error {
 	defer it.Close()
 	for it.Last(); it.Valid(); it.Prev() {
 		var r Run
-		if err := json.Unmarshal(it.Value(), &r); err != nil {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
 		if !fn(&r) {

@@ -155,7 +155,7 @@ func (s *Store) sdkLogSpan(user uint32) (first, last uint64, err error) {
 }
 
 // SDKLogs calls fn for a user's stored events, newest first, until fn
-// returns false. fn owns the value it receives.
+// returns false. fn may keep the events.
 func (s *Store) SDKLogs(user uint32, fn func(*SDKLog) bool) error {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: sdkLogKey(user, 0), UpperBound: key(prefixSDKLog, be32(user+1))})
 	if err != nil {
@@ -163,7 +163,11 @@ func (s *Store) SDKLogs(user uint32, fn func(*SDKLog) bool) error {
 	}
 	defer it.Close()
 	for it.Last(); it.Valid(); it.Prev() {
-		l, err := decodeSDKLog(it.Key(), it.Value())
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		l, err := decodeSDKLog(it.Key(), v)
 		if err != nil {
 			return err
 		}

@@ -8,7 +8,9 @@ import (
 
 // Secret records (API keys, refresh tokens, application secrets) are
 // stored under or with the SHA-256 of the secret; the secret itself is
-// never stored. Their values are JSON records owned by package auth.
+// never stored. Their values are JSON records owned by package auth, which
+// alone reads them: it also erases an erased user's refresh tokens, through
+// a hook of DeleteUser (OnDeleteUser).
 
 const prefixApp = 'a' // 'a' app_id -> application record (JSON, secret hashed)
 
@@ -39,7 +41,8 @@ func (s *Store) DeleteAPIKey(hash [32]byte) error {
 	return s.db.Delete(key(prefixAPIKey, hash[:]), pebble.Sync)
 }
 
-// APIKeys calls fn with every API key hash and record.
+// APIKeys calls fn with every API key hash and record; fn may keep the
+// record.
 func (s *Store) APIKeys(fn func(hash [32]byte, record []byte) error) error {
 	return s.eachPrefix(prefixAPIKey, func(k, v []byte) error {
 		var h [32]byte
@@ -85,7 +88,8 @@ func (s *Store) DeleteRefreshTokens(hashes ...[32]byte) error {
 	return b.Commit(pebble.Sync)
 }
 
-// RefreshTokens calls fn with every refresh token hash and record.
+// RefreshTokens calls fn with every refresh token hash and record; fn may
+// keep the record.
 func (s *Store) RefreshTokens(fn func(hash [32]byte, record []byte) error) error {
 	return s.eachPrefix(prefixRefresh, func(k, v []byte) error {
 		var h [32]byte
@@ -107,7 +111,7 @@ func (s *Store) DeleteApp(appID string) error {
 	return s.db.Delete(key(prefixApp, []byte(appID)), pebble.Sync)
 }
 
-// Apps calls fn with every application record.
+// Apps calls fn with every application record; fn may keep it.
 func (s *Store) Apps(fn func(record []byte) error) error {
 	return s.eachPrefix(prefixApp, func(_, v []byte) error { return fn(bytes.Clone(v)) })
 }

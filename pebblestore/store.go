@@ -84,7 +84,17 @@
 // User by iid ('U'): the user id. Sleep stage ('l'): zone, external id,
 // parent id, each u8 length + bytes. SDK log ('L'): see sdklogs.go.
 // Connections, API keys, refresh tokens, data sources, runs and workout
-// records are JSON.
+// records are JSON. API keys, refresh tokens and applications are package
+// auth's records, which the store does not read: DeleteUser erases a
+// user's refresh tokens through the hook auth registers (OnDeleteUser).
+//
+// # Reads
+//
+// A value the disk fails to read, or that does not decode, is an error of
+// the read, never an empty or skipped value. Each iterator says how long
+// what it hands its callback stays valid: until the callback returns when
+// it aliases a reused or Pebble's buffer (SeriesRange, ScanSeries,
+// Workouts, Each), for good otherwise.
 package pebblestore
 
 import (
@@ -141,7 +151,8 @@ type Options struct {
 	// Default 1,000.
 	MaxCustomSeriesPerUser int
 	// UnsafeNoSync turns the fsync of acknowledged writes off. It exists only
-	// so that the crash test can prove it detects a loss; never set it.
+	// so that the crash test can prove it detects a loss; never set it. The
+	// server sets it only in a build with the wearhouse_unsafe tag.
 	UnsafeNoSync bool
 	// FS is the filesystem the store lives on; nil is the disk. Tests pass
 	// an in-memory or a fault-injecting one (Pebble's vfs/errorfs).
@@ -195,6 +206,14 @@ func (o *Options) Validate() error {
 	return errors.Join(errs...)
 }
 
+// fs is the filesystem the store lives on.
+func (o *Options) fs() vfs.FS {
+	if o.FS == nil {
+		return vfs.Default
+	}
+	return o.FS
+}
+
 // Store is the open database.
 type Store struct {
 	db      *pebble.DB
@@ -209,8 +228,9 @@ type Store struct {
 	dict    dictionaries
 	// eraseMu orders the erasure of users with indexing: an IndexBatch
 	// holds it from NewIndexBatch until it is committed or closed, and
-	// DeleteUser for its write.
-	eraseMu sync.Mutex
+	// DeleteUser for its write. It guards eraseHooks.
+	eraseMu    sync.Mutex
+	eraseHooks []EraseHook
 }
 
 // Open opens (or creates) the store in o.Dir.
@@ -219,10 +239,7 @@ func Open(o Options) (*Store, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	fs := o.FS
-	if fs == nil {
-		fs = vfs.Default
-	}
+	fs := o.fs()
 	if err := makeDataDir(fs, o.Dir); err != nil {
 		return nil, fmt.Errorf("pebblestore: create data directory: %w", err)
 	}
@@ -462,8 +479,12 @@ func (s *Store) get(key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A value kept in a blob file is read by Get, and the error of that
+	// read is reported only by closing it.
 	out := bytes.Clone(v)
-	closer.Close()
+	if err := closer.Close(); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -500,5 +521,6 @@ func be32(v uint32) []byte {
 	return b[:]
 }
 
-// Flush flushes memtables to disk; tests and backups use it.
+// Flush flushes memtables to disk; tests use it. (A checkpoint needs no
+// flush: it copies the WAL.)
 func (s *Store) Flush() error { return s.db.Flush() }

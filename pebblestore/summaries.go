@@ -54,8 +54,10 @@ func (b *LeanBlock) slice(lo, hi int) {
 // ScanSeries calls fn with the points of one (user, series) whose Start is
 // in [from, to), block by block: each block holds the points of one data
 // source and one hour. Blocks come in (hour, data source) order, so each
-// data source's points arrive in time order. The block is reused after fn
-// returns. It stops when fn returns false.
+// data source's points arrive in time order. It stops when fn returns
+// false. The block and its columns are valid until fn returns: the next
+// block is decoded into them. Copy what you keep (the zone strings may be
+// kept as they are).
 func (s *Store) ScanSeries(user uint32, series uint16, from, to int64, fn func(b *LeanBlock) bool) error {
 	if to <= from {
 		return nil
@@ -74,7 +76,11 @@ func (s *Store) ScanSeries(user uint32, series uint16, from, to int64, fn func(b
 			continue
 		}
 		hour := int64(int32(binary.BigEndian.Uint32(k[7:11]) ^ 1<<31))
-		if err := decodeLean(hour*hourUsec, it.Value(), &b); err != nil {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if err := decodeLean(hour*hourUsec, v, &b); err != nil {
 			return err
 		}
 		if hour*hourUsec < from || (hour+1)*hourUsec > to {
@@ -283,7 +289,11 @@ func (s *Store) LatestPoints(user uint32, series uint16, from, to int64) ([]Sour
 		}
 		curHour = append(curHour[:0], k[7:11]...)
 		hour := int64(int32(binary.BigEndian.Uint32(k[7:11]) ^ 1<<31))
-		pts, err := decodeBlock(hour*hourUsec, it.Value())
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, err
+		}
+		pts, err := decodeBlock(hour*hourUsec, v)
 		if err != nil {
 			return nil, err
 		}
@@ -332,7 +342,10 @@ func (s *Store) SeriesCountBySource(user uint32, series uint16, from, to int64) 
 		sid := binary.BigEndian.Uint32(k[11:15])
 		hour := int64(int32(binary.BigEndian.Uint32(k[7:11]) ^ 1<<31))
 		start, end := hour*hourUsec, (hour+1)*hourUsec
-		v := it.Value()
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, err
+		}
 		if start >= from && end <= to && len(v) > 1 {
 			c, w := binary.Uvarint(v[1:])
 			if w <= 0 {

@@ -106,7 +106,8 @@ func (s *Store) PutUserProfile(u *User, profile []byte) error {
 	return s.db.Set(userKey(u.ID), v, pebble.Sync)
 }
 
-// Users calls fn for every user, in id order, until fn returns false.
+// Users calls fn for every user, in id order, until fn returns false. fn
+// may keep the users.
 func (s *Store) Users(fn func(*User) bool) error {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixUser}, UpperBound: []byte{prefixUser + 1}})
 	if err != nil {
@@ -114,9 +115,12 @@ func (s *Store) Users(fn func(*User) bool) error {
 	}
 	defer it.Close()
 	for it.First(); it.Valid(); it.Next() {
-		v := it.Value()
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
 		if len(v) < 12 {
-			continue
+			return fmt.Errorf("pebblestore: malformed user %q", it.Key()[1:])
 		}
 		u := &User{
 			IID: binary.BigEndian.Uint32(v), ID: string(it.Key()[1:]),

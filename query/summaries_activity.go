@@ -447,17 +447,22 @@ func (d *activityDay) summary(src *SourceMetadata) ActivitySummary {
 func (q *Service) activityChunk(iid uint32, d0, d1 int64, maxHR int) ([]ActivitySummary, error) {
 	a := newActivityAcc(d0, d1, maxHR)
 	from, to := d0*dayUsec-dayMargin, d1*dayUsec+dayMargin
+	var readErr error // a stored workout that cannot be read fails the summaries
 	err := q.store.Workouts(iid, from-workoutMargin, to, func(ref pebblestore.WorkoutRef, v []byte) bool {
 		if ref.End < from || ref.End >= to {
 			return true
 		}
 		rec, err := pebblestore.DecodeWorkout(v)
 		if err != nil {
-			return true
+			readErr = err
+			return false
 		}
 		a.addWorkout(ref.SID, ref.Start, ref.End, rec.Zone, detail(rec, health.DetailTotalElevationGain))
 		return true
 	})
+	if err == nil {
+		err = readErr
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -91,9 +91,15 @@ func (q *Service) DataSummary(userID string, p DataParams) (*DataSummary, error)
 			pc.SeriesCounts[code] += n
 		}
 	}
+	var readErr error // a stored workout that cannot be read fails the summary
 	err = q.store.Workouts(iid, from, to, func(ref pebblestore.WorkoutRef, v []byte) bool {
+		rec, err := pebblestore.DecodeWorkout(v)
+		if err != nil {
+			readErr = err
+			return false
+		}
 		typ := "unknown"
-		if rec, err := pebblestore.DecodeWorkout(v); err == nil && rec.Type != "" {
+		if rec.Type != "" {
 			typ = rec.Type
 		}
 		out.TotalWorkouts++
@@ -101,6 +107,9 @@ func (q *Service) DataSummary(userID string, p DataParams) (*DataSummary, error)
 		prov(q.source(ref.SID).Provider).WorkoutCount++
 		return true
 	})
+	if err == nil {
+		err = readErr
+	}
 	if err != nil {
 		return nil, err
 	}

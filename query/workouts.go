@@ -2,6 +2,7 @@ package query
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"sort"
 	"strings"
@@ -189,8 +190,10 @@ func (q *Service) WorkoutByID(userID, id string) (*WorkoutDetail, error) {
 	}
 	iid := u.IID
 	v, err := q.store.WorkoutPart(iid, ref, pebblestore.PartWorkout)
-	if err != nil {
+	if errors.Is(err, pebblestore.ErrNotFound) {
 		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, err
 	}
 	rec, err := pebblestore.DecodeWorkout(v)
 	if err != nil {
@@ -221,11 +224,13 @@ func (q *Service) WorkoutByID(userID, id string) (*WorkoutDetail, error) {
 		pebblestore.PartRoute: &d.Route, pebblestore.PartSamples: &d.Samples,
 		pebblestore.PartLaps: &d.Laps, pebblestore.PartSegments: &d.Segments,
 	} {
-		if b, err := q.store.WorkoutPart(iid, ref, part); err == nil {
-			*dst = b
-		} else {
-			*dst = json.RawMessage("[]")
+		b, err := q.store.WorkoutPart(iid, ref, part)
+		if errors.Is(err, pebblestore.ErrNotFound) {
+			b = json.RawMessage("[]")
+		} else if err != nil {
+			return nil, err
 		}
+		*dst = b
 	}
 	if d.Metadata == nil {
 		d.Metadata = json.RawMessage("null")

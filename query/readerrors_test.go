@@ -1,0 +1,107 @@
+package query
+
+import (
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
+	"github.com/rs/zerolog"
+
+	"wearhouse/pebblestore"
+)
+
+// putRawWorkout stores the parts of a workout of user 1 as given.
+func putRawWorkout(t *testing.T, s *pebblestore.Store, start time.Time, parts [5][]byte) string {
+	t.Helper()
+	ib := s.NewIndexBatch()
+	sid, err := ib.DataSource(pebblestore.SourceRecord{UserIID: 1, Provider: "apple", DeviceModel: "Watch7,1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := start.Add(30 * time.Minute)
+	if err := ib.PutWorkout(1, sid, start.UnixMicro(), end.UnixMicro(), parts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ib.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return workoutID(pebblestore.WorkoutRef{SID: sid, Start: start.UnixMicro(), End: end.UnixMicro()})
+}
+
+// TestUndecodableWorkoutFailsSummaries: a stored workout that does not
+// decode fails the data and activity summaries (a 500) instead of being
+// counted as of an unknown type or left out.
+func TestUndecodableWorkoutFailsSummaries(t *testing.T) {
+	s, q := openStore(t)
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	var parts [5][]byte
+	parts[pebblestore.PartWorkout] = []byte("{not JSON")
+	putRawWorkout(t, s, day.Add(8*time.Hour), parts)
+
+	if got, err := q.DataSummary(1, true, DataParams{}); err == nil {
+		t.Errorf("data summary: %d workouts %v, no error", got.TotalWorkouts, got.WorkoutTypeCounts)
+	}
+	p := ActivityParams{Start: day, End: day.AddDate(0, 0, 1), Limit: 10}
+	if got, err := q.ActivitySummaries(1, true, p); err == nil {
+		t.Errorf("activity summaries: %d rows, no error", len(got.Data))
+	}
+}
+
+// TestWorkoutReadErrorsReachTheCaller: a workout whose record or route the
+// disk fails to read is an error of the request (a 500), neither "no such
+// workout" nor a workout without its route.
+func TestWorkoutReadErrorsReachTheCaller(t *testing.T) {
+	var failOn atomic.Value // file name suffix whose reads fail; "" for none
+	failOn.Store("")
+	fs := errorfs.Wrap(vfs.NewMem(), errorfs.InjectorFunc(func(op errorfs.Op) error {
+		if sfx := failOn.Load().(string); sfx != "" && op.Kind.ReadOrWrite() == errorfs.OpIsRead && strings.HasSuffix(op.Path, sfx) {
+			return errorfs.ErrInjected
+		}
+		return nil
+	}))
+	o := pebblestore.Options{Dir: "/data", Logger: zerolog.Nop(), FS: fs}
+	s, err := pebblestore.Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	main, err := pebblestore.EncodeWorkout(&pebblestore.WorkoutRecord{Type: "running", DurationSeconds: 1800})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts [5][]byte
+	parts[pebblestore.PartWorkout] = main
+	// A route large enough for a blob file, apart from the record.
+	parts[pebblestore.PartRoute] = []byte(`[` + strings.Repeat(`{"latitude":52.1,"longitude":21.1},`, 1000) + `{"latitude":52.1,"longitude":21.1}]`)
+	id := putRawWorkout(t, s, time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), parts)
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, c := range []struct{ what, suffix string }{{"the record", ".sst"}, {"the route", ".blob"}} {
+		s, err := pebblestore.Open(o) // with a cold cache
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := New(s)
+		failOn.Store(c.suffix)
+		d, err := q.WorkoutByID(1, id)
+		failOn.Store("")
+		switch {
+		case err == nil:
+			t.Errorf("%s unreadable: a workout with a route of %d bytes, no error", c.what, len(d.Route))
+		case errors.Is(err, ErrNotFound):
+			t.Errorf("%s unreadable: %v", c.what, err)
+		}
+		if _, err := q.WorkoutByID(1, id); err != nil {
+			t.Errorf("read again once the disk reads: %v", err)
+		}
+		s.Close()
+	}
+}
