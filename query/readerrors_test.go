@@ -42,11 +42,11 @@ func TestUndecodableWorkoutFailsSummaries(t *testing.T) {
 	parts[pebblestore.PartWorkout] = []byte("{not JSON")
 	putRawWorkout(t, s, day.Add(8*time.Hour), parts)
 
-	if got, err := q.DataSummary(1, true, DataParams{}); err == nil {
+	if got, err := q.DataSummary("u1", DataParams{}); err == nil {
 		t.Errorf("data summary: %d workouts %v, no error", got.TotalWorkouts, got.WorkoutTypeCounts)
 	}
 	p := ActivityParams{Start: day, End: day.AddDate(0, 0, 1), Limit: 10}
-	if got, err := q.ActivitySummaries(1, true, p); err == nil {
+	if got, err := q.ActivitySummaries("u1", p); err == nil {
 		t.Errorf("activity summaries: %d rows, no error", len(got.Data))
 	}
 }
@@ -66,6 +66,15 @@ func TestWorkoutReadErrorsReachTheCaller(t *testing.T) {
 	o := pebblestore.Options{Dir: "/data", Logger: zerolog.Nop(), FS: fs}
 	s, err := pebblestore.Open(o)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The user's record shares the tables: when its read is the one that
+	// fails, the error must reach the caller all the same.
+	b := s.NewBatch()
+	if u, err := b.CreateUser("u1", time.Now(), nil); err != nil || u.IID != 1 {
+		t.Fatalf("user u1: %v", err)
+	}
+	if err := b.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	main, err := pebblestore.EncodeWorkout(&pebblestore.WorkoutRecord{Type: "running", DurationSeconds: 1800})
@@ -91,7 +100,7 @@ func TestWorkoutReadErrorsReachTheCaller(t *testing.T) {
 		}
 		q := New(s)
 		failOn.Store(c.suffix)
-		d, err := q.WorkoutByID(1, id)
+		d, err := q.WorkoutByID("u1", id)
 		failOn.Store("")
 		switch {
 		case err == nil:
@@ -99,7 +108,7 @@ func TestWorkoutReadErrorsReachTheCaller(t *testing.T) {
 		case errors.Is(err, ErrNotFound):
 			t.Errorf("%s unreadable: %v", c.what, err)
 		}
-		if _, err := q.WorkoutByID(1, id); err != nil {
+		if _, err := q.WorkoutByID("u1", id); err != nil {
 			t.Errorf("read again once the disk reads: %v", err)
 		}
 		s.Close()
