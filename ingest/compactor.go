@@ -77,7 +77,7 @@ func (o *CompactorOptions) EnsureDefaults() {
 // the round: it is retried, with a backoff, and nothing is lost meanwhile.
 type Compactor struct {
 	store *pebblestore.Store
-	in    *Service
+	in    writePath
 	opts  CompactorOptions
 	log   zerolog.Logger
 
@@ -110,6 +110,28 @@ type Compactor struct {
 		Rejected atomic.Uint64 // items not indexed: past a dictionary limit of their user
 		SetAside atomic.Uint64 // batches set aside since the start
 	}
+}
+
+// writePath is what the compactor needs of the write path (the Service),
+// and all it sees of it. The two share the store and nothing else: the
+// write path appends to the queue, and the compactor drains it.
+type writePath interface {
+	// Watermark is the highest sequence number below which no queue write
+	// is in flight: the compactor reads the queue up to it.
+	Watermark() uint64
+	// Indexed tells the write path that queued batches of these many body
+	// bytes were indexed, or left the queue with their erased user: they
+	// leave the backlog that admission bounds.
+	Indexed(bytes int64)
+	// appends receives, without blocking the writer, after queue writes:
+	// it wakes an idle compactor.
+	appends() <-chan struct{}
+	// publish sends a run's new state to the sync status stream, once the
+	// state is durable.
+	publish(run *pebblestore.Run)
+	// replayWindow is how long replay records answer a re-sent batch; the
+	// compactor's sweep deletes them after it.
+	replayWindow() time.Duration
 }
 
 // NewCompactor prepares the compactor; Start runs it.
@@ -204,7 +226,7 @@ func (c *Compactor) loop() {
 	for {
 		// While retrying, new batches do not wake the loop: the backoff
 		// holds whatever the rate of appends.
-		appended := c.in.appended
+		appended := c.in.appends()
 		if failures > 0 {
 			appended = nil
 		}
@@ -414,7 +436,7 @@ func (c *Compactor) indexRound(entries []*pebblestore.QueueEntry, size int) (int
 	c.Indexed.Rejected.Add(rejected)
 	c.Indexed.SetAside.Add(setAside)
 	for _, run := range runs {
-		c.in.events.Publish(run) // sync status stream: the run is completed or failed
+		c.in.publish(run) // sync status stream: the run is completed or failed
 	}
 	c.mu.Lock()
 	c.pos.Store(maxSeq)
@@ -500,7 +522,7 @@ func (c *Compactor) sweep() {
 		return
 	}
 	c.lastSweep = now
-	replays, err := c.store.SweepReplays(now.Add(-c.in.opts.DedupWindow))
+	replays, err := c.store.SweepReplays(now.Add(-c.in.replayWindow()))
 	if err != nil {
 		c.log.Warn().Err(err).Msg("sweeping replay records failed")
 		return

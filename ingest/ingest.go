@@ -9,9 +9,10 @@
 // write has finished.
 //
 // The Compactor drains the queue into the indexes, one atomic write per
-// round, and sweeps expired replay records and runs. Run changes are
-// published to the sync status stream (events.go). DeleteUser erases a user
-// in one order with the user's writes and the compactor (users.go).
+// round, and sweeps expired replay records and runs; it sees the Service
+// only through the small writePath interface. Run changes are published to
+// the sync status stream (events.go). DeleteUser erases a user in one order
+// with the user's writes and the compactor (users.go).
 package ingest
 
 import (
@@ -214,8 +215,15 @@ func (s *Service) Indexed(bytes int64) {
 // Backlog is the bytes acknowledged and not yet indexed since the start.
 func (s *Service) Backlog() int64 { return s.backlog.Load() }
 
-// publish sends a run change to the sync status stream.
+// The Service is the compactor's write path: Watermark and Indexed above,
+// and the three below, are all that the compactor sees of it.
+var _ writePath = (*Service)(nil)
+
+func (s *Service) appends() <-chan struct{} { return s.appended }
+
 func (s *Service) publish(run *pebblestore.Run) { s.events.Publish(run) }
+
+func (s *Service) replayWindow() time.Duration { return s.opts.DedupWindow }
 
 // DiskFree is the free space of the data directory's volume as admission
 // sees it.
