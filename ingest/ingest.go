@@ -8,11 +8,11 @@
 // write (commit.go): what a request holds is released once its synced
 // write has finished.
 //
-// The Compactor drains the queue into the indexes, one atomic write per
-// round, and sweeps expired replay records and runs; it sees the Service
-// only through the small writePath interface. Run changes are published to
-// the sync status stream (events.go). DeleteUser erases a user in one order
-// with the user's writes and the compactor (users.go).
+// The Compactor drains the queue into the indexes (index.go), one atomic
+// write per round, and sweeps expired replay records and runs; it sees the
+// Service only through the small writePath interface. Run changes are
+// published to the sync status stream (events.go). DeleteUser erases a user
+// in one order with the user's writes and the compactor (users.go).
 package ingest
 
 import (
