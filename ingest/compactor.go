@@ -177,9 +177,6 @@ func (c *Compactor) Retrying() bool { return c.retrying.Load() }
 // batches that could not be indexed, kept for inspection.
 func (c *Compactor) SetAside() (int, error) { return c.store.SetAsideCount() }
 
-// Position is the sequence number of the last indexed batch.
-func (c *Compactor) Position() uint64 { return c.pos.Load() }
-
 // Lag is how far the compactor is behind: unindexed batches below the
 // watermark, and the age of the oldest of them.
 func (c *Compactor) Lag() (batches uint64, behind time.Duration) {
