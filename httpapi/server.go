@@ -271,8 +271,6 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 			status = fasthttp.StatusNotFound
 		case ingest.KindConflict:
 			status = fasthttp.StatusUnprocessableEntity
-		case ingest.KindInvalid:
-			status = fasthttp.StatusBadRequest
 		case ingest.KindRevokedToken:
 			status = fasthttp.StatusUnauthorized
 			ctx.Response.Header.Set("WWW-Authenticate", "Bearer")

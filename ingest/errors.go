@@ -15,7 +15,6 @@ const (
 	KindDiskFull                     // 507
 	KindUnknownUser                  // 404
 	KindConflict                     // 422: Idempotency-Key reused with another body
-	KindInvalid                      // 400
 	KindRevokedToken                 // 401: an SDK token of an erased user
 )
 
