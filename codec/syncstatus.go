@@ -16,7 +16,7 @@ type SyncRun struct {
 	BatchID     string
 	UserID      string
 	Provider    string // lower-cased
-	Status      string // queued, processing, completed, failed
+	Status      string // queued, completed or failed
 	Error       string // why a failed run failed, or why a completed run's rejected items were not indexed
 	QueuedAt    time.Time
 	StartedAt   *time.Time
@@ -37,7 +37,7 @@ type SyncRun struct {
 // LastUpdate is the time of the run's latest event.
 func (r *SyncRun) LastUpdate() time.Time {
 	switch {
-	case r.CompletedAt != nil && r.Status != "queued" && r.Status != "processing":
+	case r.CompletedAt != nil && r.Status != "queued":
 		return *r.CompletedAt
 	case r.StartedAt != nil && r.Status != "queued":
 		return *r.StartedAt
