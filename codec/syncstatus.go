@@ -16,7 +16,7 @@ type SyncRun struct {
 	BatchID     string
 	UserID      string
 	Provider    string // lower-cased
-	Status      string // queued, processing, completed, failed
+	Status      string // queued, completed or failed
 	Error       string // why a failed run failed, or why a completed run's rejected items were not indexed
 	QueuedAt    time.Time
 	StartedAt   *time.Time

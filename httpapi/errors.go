@@ -111,7 +111,6 @@ var ingestStatus = map[ingest.Kind]int{
 	ingest.KindUnknownUser:  fasthttp.StatusNotFound,
 	ingest.KindConflict:     fasthttp.StatusUnprocessableEntity,
 	ingest.KindExists:       fasthttp.StatusConflict,
-	ingest.KindInvalid:      fasthttp.StatusBadRequest,
 	ingest.KindRevokedToken: fasthttp.StatusUnauthorized,
 }
 

@@ -68,7 +68,6 @@ func TestErrorMapping(t *testing.T) {
 		{err: &ingest.Error{Kind: ingest.KindDiskFull, Detail: "full"}, status: 507},
 		{err: &ingest.Error{Kind: ingest.KindUnknownUser, Detail: "who"}, status: 404},
 		{err: &ingest.Error{Kind: ingest.KindConflict, Detail: "key"}, status: 422},
-		{err: &ingest.Error{Kind: ingest.KindInvalid, Detail: "bad"}, status: 400},
 		{err: &ingest.Error{Kind: ingest.KindRevokedToken, Detail: "erased"}, status: 401, bearer: true},
 		{err: &codec.Error{Kind: codec.KindInvalid, Detail: "bad"}, status: 400},
 		{err: &codec.Error{Kind: codec.KindTooLarge, Detail: "big"}, status: 413},

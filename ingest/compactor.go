@@ -1,15 +1,11 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"runtime"
 	"runtime/debug"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,7 +13,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"wearhouse/codec"
-	"wearhouse/health"
 	"wearhouse/pebblestore"
 )
 
@@ -77,7 +72,7 @@ func (o *CompactorOptions) EnsureDefaults() {
 // the round: it is retried, with a backoff, and nothing is lost meanwhile.
 type Compactor struct {
 	store *pebblestore.Store
-	in    *Service
+	in    writePath
 	opts  CompactorOptions
 	log   zerolog.Logger
 
@@ -110,6 +105,28 @@ type Compactor struct {
 		Rejected atomic.Uint64 // items not indexed: past a dictionary limit of their user
 		SetAside atomic.Uint64 // batches set aside since the start
 	}
+}
+
+// writePath is what the compactor needs of the write path (the Service),
+// and all it sees of it. The two share the store and nothing else: the
+// write path appends to the queue, and the compactor drains it.
+type writePath interface {
+	// Watermark is the highest sequence number below which no queue write
+	// is in flight: the compactor reads the queue up to it.
+	Watermark() uint64
+	// Indexed tells the write path that queued batches of these many body
+	// bytes were indexed, or left the queue with their erased user: they
+	// leave the backlog that admission bounds.
+	Indexed(bytes int64)
+	// appends receives, without blocking the writer, after queue writes:
+	// it wakes an idle compactor.
+	appends() <-chan struct{}
+	// publish sends a run's new state to the sync status stream, once the
+	// state is durable.
+	publish(run *pebblestore.Run)
+	// replayWindow is how long replay records answer a re-sent batch; the
+	// compactor's sweep deletes them after it.
+	replayWindow() time.Duration
 }
 
 // NewCompactor prepares the compactor; Start runs it.
@@ -160,9 +177,6 @@ func (c *Compactor) Retrying() bool { return c.retrying.Load() }
 // batches that could not be indexed, kept for inspection.
 func (c *Compactor) SetAside() (int, error) { return c.store.SetAsideCount() }
 
-// Position is the sequence number of the last indexed batch.
-func (c *Compactor) Position() uint64 { return c.pos.Load() }
-
 // Lag is how far the compactor is behind: unindexed batches below the
 // watermark, and the age of the oldest of them.
 func (c *Compactor) Lag() (batches uint64, behind time.Duration) {
@@ -204,7 +218,7 @@ func (c *Compactor) loop() {
 	for {
 		// While retrying, new batches do not wake the loop: the backoff
 		// holds whatever the rate of appends.
-		appended := c.in.appended
+		appended := c.in.appends()
 		if failures > 0 {
 			appended = nil
 		}
@@ -414,7 +428,7 @@ func (c *Compactor) indexRound(entries []*pebblestore.QueueEntry, size int) (int
 	c.Indexed.Rejected.Add(rejected)
 	c.Indexed.SetAside.Add(setAside)
 	for _, run := range runs {
-		c.in.events.Publish(run) // sync status stream: the run is completed or failed
+		c.in.publish(run) // sync status stream: the run is completed or failed
 	}
 	c.mu.Lock()
 	c.pos.Store(maxSeq)
@@ -500,7 +514,7 @@ func (c *Compactor) sweep() {
 		return
 	}
 	c.lastSweep = now
-	replays, err := c.store.SweepReplays(now.Add(-c.in.opts.DedupWindow))
+	replays, err := c.store.SweepReplays(now.Add(-c.in.replayWindow()))
 	if err != nil {
 		c.log.Warn().Err(err).Msg("sweeping replay records failed")
 		return
@@ -549,235 +563,4 @@ func decodeAll(entries []*pebblestore.QueueEntry) []decodedEntry {
 	}
 	wg.Wait()
 	return out
-}
-
-// index adds one batch's index entries to the index batch and completes
-// its run. An item that would pass a dictionary limit of its user is
-// counted in the run and not indexed; an item that cannot be stored for a
-// reason of its own is a *batchFault; any other error is the store's.
-func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry, run *pebblestore.Run, batch *codec.Batch) error {
-	if c.indexHook != nil {
-		c.indexHook(e)
-	}
-	var rj rejections
-	provider := batch.Provider
-	user := e.UserIID
-	for i := range batch.Records {
-		if i%512 == 511 {
-			runtime.Gosched()
-		}
-		r := &batch.Records[i]
-		sid, err := ib.DataSource(sourceRecord(user, provider, r.Source))
-		if rj.add(err) {
-			continue
-		} else if err != nil {
-			return err
-		}
-		value := r.Value
-		var series uint16
-		if s, ok := health.MapMetric(r.Type); ok {
-			series = s.ID
-			value = health.NormalizeValue(provider, s, value, r.Unit)
-		} else {
-			typ := r.Type
-			if typ == "" {
-				typ = "unknown"
-			}
-			if series, err = ib.CustomSeries(user, typ, r.Unit); rj.add(err) {
-				continue
-			} else if err != nil {
-				return err
-			}
-			run.UnmappedCount++
-		}
-		ib.AddPoint(user, series, sid, pebblestore.Point{
-			Start: r.Start.UnixMicro(), End: r.End.UnixMicro(), Value: value, Zone: r.ZoneOffset,
-			ExtID: r.ID, ParentID: r.ParentID, Meta: rawJSON(r.Metadata),
-		})
-		run.RecordsSaved++
-	}
-	for i := range batch.Workouts {
-		w := &batch.Workouts[i]
-		if err := c.indexWorkout(ib, user, provider, e.Seq, i, w); rj.add(err) {
-			continue
-		} else if err != nil {
-			return err
-		}
-		run.WorkoutsSaved++
-	}
-	for i := range batch.Sleep {
-		s := &batch.Sleep[i]
-		sid, err := ib.DataSource(sourceRecord(user, provider, s.Source))
-		if rj.add(err) {
-			continue
-		} else if err != nil {
-			return err
-		}
-		stage, ok := parseStage(s.Stage)
-		if !ok {
-			stage = health.StageUnknown
-			run.UnmappedCount++
-		}
-		err = ib.PutSleepStage(user, &pebblestore.SleepStageRecord{
-			Provider: pebblestore.ProviderCode(provider), Start: s.Start.UnixMicro(), End: s.End.UnixMicro(),
-			SID: sid, Stage: byte(stage), Zone: s.ZoneOffset, ExtID: s.ID, ParentID: s.ParentID,
-		})
-		if err != nil {
-			return err
-		}
-		run.SleepSaved++
-	}
-	run.DroppedCount = batch.Dropped
-	run.Items = batch.Items() + batch.Dropped
-	run.Status = "completed"
-	run.CompletedAt = run.StartedAt
-	if rj.n > 0 {
-		run.RejectedCount = rj.n
-		run.Message = fmt.Sprintf("%d item(s) not indexed: %s.", rj.n, strings.Join(rj.reasons, "; "))
-		c.log.Warn().Uint64("seq", e.Seq).Int("items", rj.n).Str("reason", strings.Join(rj.reasons, "; ")).
-			Msg("items not indexed: past a dictionary limit of their user")
-	}
-	return nil
-}
-
-// rejections are the items of a batch kept out of the index by a
-// dictionary limit of their user, and the limits that did it.
-type rejections struct {
-	n       int
-	reasons []string
-}
-
-// add counts an item when err is a dictionary limit, and reports whether
-// it was.
-func (r *rejections) add(err error) bool {
-	var le *pebblestore.LimitError
-	if !errors.As(err, &le) {
-		return false
-	}
-	r.n++
-	reason := fmt.Sprintf("the user has reached the limit of %d distinct %s", le.Limit, le.What)
-	if !slices.Contains(r.reasons, reason) {
-		r.reasons = append(r.reasons, reason)
-	}
-	return true
-}
-
-var workoutDetails = []string{
-	health.DetailDistance, health.DetailStepsCount, health.DetailHeartRateMin, health.DetailHeartRateAvg,
-	health.DetailHeartRateMax, health.DetailAverageWatts, health.DetailAverageSpeed, health.DetailMaxSpeed,
-	health.DetailTotalElevationGain, health.DetailElevHigh, health.DetailElevLow,
-}
-
-func (c *Compactor) indexWorkout(ib *pebblestore.IndexBatch, user uint32, provider string, seq uint64, i int, w *codec.Workout) error {
-	sid, err := ib.DataSource(sourceRecord(user, provider, w.Source))
-	if err != nil {
-		return err
-	}
-	var stats []health.Stat
-	if w.Values != nil {
-		stats = make([]health.Stat, 0, len(w.Values))
-	}
-	rec := &pebblestore.WorkoutRecord{
-		Type: health.WorkoutType(w.Type), SDKType: w.Type, Title: w.Title, Notes: w.Notes, Zone: w.ZoneOffset,
-		ExtID: w.ID, ParentID: w.ParentID, Metadata: rawJSON(w.Metadata), BatchSeq: seq,
-	}
-	for _, st := range w.Values {
-		stats = append(stats, health.Stat{Type: st.Type, Unit: st.Unit, Value: st.Value})
-		rec.Statistics = append(rec.Statistics, pebblestore.WorkoutStat{Type: st.Type, Unit: st.Unit, Value: st.Value})
-	}
-	sum := health.SummarizeWorkout(w.Start, w.End, stats)
-	rec.DurationSeconds = sum.DurationSeconds
-	rec.EnergyKcal = sum.EnergyKcal
-	for _, f := range workoutDetails {
-		if v := sum.Detail(f); v != nil {
-			if rec.Details == nil {
-				rec.Details = map[string]float64{}
-			}
-			rec.Details[f] = *v
-		}
-	}
-	main, err := pebblestore.EncodeWorkout(rec)
-	if err != nil {
-		// A value of the workout cannot be stored (a sum of its statistics
-		// past the range of a float64, for one): the batch's fault.
-		return &batchFault{reason: fmt.Sprintf("workout %d (of those that passed validation) cannot be stored: %v", i, err)}
-	}
-	var parts [5][]byte
-	parts[pebblestore.PartWorkout] = main
-	parts[pebblestore.PartRoute] = rawJSON(w.Route)
-	parts[pebblestore.PartSamples] = rawJSON(w.Samples)
-	parts[pebblestore.PartLaps] = rawJSON(w.Laps)
-	parts[pebblestore.PartSegments] = rawJSON(w.Segments)
-	start, end := w.Start.UnixMicro(), w.End.UnixMicro()
-	if err := ib.PutWorkout(user, sid, start, end, parts); err != nil {
-		return err
-	}
-	for _, s := range sum.SeriesSamples {
-		series, ok := health.SeriesByCode(s.Series)
-		if !ok {
-			continue
-		}
-		ib.AddPoint(user, series.ID, sid, pebblestore.Point{Start: end, End: end, Value: s.Value, Zone: w.ZoneOffset})
-	}
-	return nil
-}
-
-// sourceRecord resolves the data source of an item (fact sheet §4.7): the
-// device model is deviceModel, else productType; the source name is name,
-// else deviceName, else appId, else bundleIdentifier.
-func sourceRecord(user uint32, provider string, s *codec.Source) pebblestore.SourceRecord {
-	r := pebblestore.SourceRecord{UserIID: user, Provider: provider}
-	if s == nil {
-		r.DeviceType = health.InferDeviceType("")
-		return r
-	}
-	r.DeviceModel = firstNonEmpty(s.DeviceModel, s.ProductType)
-	r.SourceName = firstNonEmpty(s.Name, s.DeviceName, s.AppID, s.BundleIdentifier)
-	r.DeviceType = health.InferDeviceType(r.DeviceModel)
-	if v := s.OperatingSystemVersion; v != nil {
-		r.SoftwareVersion = formatVersion(v)
-	}
-	return r
-}
-
-func formatVersion(v *codec.OSVersion) string {
-	f := func(n float64) string { return strconv.FormatFloat(n, 'f', -1, 64) }
-	return f(v.Major) + "." + f(v.Minor) + "." + f(v.Patch)
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// rawJSON keeps a raw JSON value, dropping null and empty ones.
-func rawJSON(b []byte) []byte {
-	t := bytes.TrimSpace(b)
-	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
-		return nil
-	}
-	return bytes.Clone(t)
-}
-
-// parseStage reads a sleep stage as the SDKs name it ("in_bed"), and also
-// in another case or spelling of the same name ("IN_BED", "inBed"), which
-// older clients send. Anything else is stored as unknown, not lost.
-func parseStage(wire string) (health.Stage, bool) {
-	if st, ok := health.ParseStage(wire); ok {
-		return st, true
-	}
-	squash := func(s string) string {
-		return strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "_", "")
-	}
-	w := squash(wire)
-	for st := health.StageInBed; st.Valid(); st++ {
-		if squash(st.String()) == w {
-			return st, true
-		}
-	}
-	return 0, false
 }

@@ -16,7 +16,6 @@ const (
 	KindDiskFull                     // 507
 	KindUnknownUser                  // 404
 	KindConflict                     // 422: Idempotency-Key reused with another body
-	KindInvalid                      // 400
 	KindRevokedToken                 // 401: an SDK token of an erased user
 	KindExists                       // 409: a user with this e-mail exists already
 )

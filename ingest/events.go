@@ -22,7 +22,6 @@ import (
 type Broadcaster struct {
 	mu     sync.RWMutex
 	byUser map[uint32]map[*Subscription]struct{}
-	all    map[*Subscription]struct{}
 
 	published atomic.Uint64
 	dropped   atomic.Uint64
@@ -39,7 +38,6 @@ type Subscription struct {
 	c       chan codec.SyncRun
 	b       *Broadcaster
 	user    uint32
-	every   bool
 	dropped atomic.Uint64
 	once    sync.Once
 }
@@ -51,29 +49,13 @@ const DefaultSubscriptionBuffer = 256
 // Subscribe returns a subscription to the runs of one user (by internal id).
 // buffer bounds the runs waiting to be read; past it, runs are dropped.
 func (b *Broadcaster) Subscribe(user uint32, buffer int) *Subscription {
-	return b.subscribe(user, false, buffer)
-}
-
-// SubscribeAll returns a subscription to the runs of every user.
-func (b *Broadcaster) SubscribeAll(buffer int) *Subscription {
-	return b.subscribe(0, true, buffer)
-}
-
-func (b *Broadcaster) subscribe(user uint32, every bool, buffer int) *Subscription {
 	if buffer <= 0 {
 		buffer = DefaultSubscriptionBuffer
 	}
 	c := make(chan codec.SyncRun, buffer)
-	s := &Subscription{C: c, c: c, b: b, user: user, every: every}
+	s := &Subscription{C: c, c: c, b: b, user: user}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if every {
-		if b.all == nil {
-			b.all = map[*Subscription]struct{}{}
-		}
-		b.all[s] = struct{}{}
-		return s
-	}
 	if b.byUser == nil {
 		b.byUser = map[uint32]map[*Subscription]struct{}{}
 	}
@@ -92,10 +74,6 @@ func (s *Subscription) Close() {
 		b := s.b
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		if s.every {
-			delete(b.all, s)
-			return
-		}
 		if m := b.byUser[s.user]; m != nil {
 			delete(m, s)
 			if len(m) == 0 {
@@ -110,7 +88,7 @@ func (s *Subscription) Close() {
 func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
 
 // Publish sends a copy of r, as a codec.SyncRun, to the subscribers of its
-// user and to those of every user. It never blocks.
+// user. It never blocks.
 func (b *Broadcaster) Publish(r *pebblestore.Run) {
 	if r == nil {
 		return
@@ -120,9 +98,6 @@ func (b *Broadcaster) Publish(r *pebblestore.Run) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	for s := range b.byUser[r.UserIID] {
-		b.send(s, &v)
-	}
-	for s := range b.all {
 		b.send(s, &v)
 	}
 }
@@ -146,7 +121,7 @@ func (b *Broadcaster) Dropped() uint64 { return b.dropped.Load() }
 func (b *Broadcaster) Subscribers() int {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	n := len(b.all)
+	n := 0
 	for _, m := range b.byUser {
 		n += len(m)
 	}

@@ -14,25 +14,21 @@ func TestBroadcasterRoutesByUser(t *testing.T) {
 	var b Broadcaster
 	alice := b.Subscribe(1, 4)
 	bob := b.Subscribe(2, 4)
-	all := b.SubscribeAll(4)
 	defer alice.Close()
 	defer bob.Close()
-	defer all.Close()
 
 	b.Publish(&pebblestore.Run{BatchID: "1", UserIID: 1, Status: "queued"})
 	b.Publish(&pebblestore.Run{BatchID: "2", UserIID: 2, Status: "queued"})
 	b.Publish(&pebblestore.Run{BatchID: "3", UserIID: 3, Status: "queued"})
+	b.Publish(&pebblestore.Run{BatchID: "4", UserIID: 1, Status: "queued"})
 
-	if got := drain(alice); len(got) != 1 || got[0].BatchID != "1" {
-		t.Errorf("alice got %v, want batch 1", got)
+	if got := drain(alice); len(got) != 2 || got[0].BatchID != "1" || got[1].BatchID != "4" {
+		t.Errorf("alice got %v, want batches 1 and 4 in order", got)
 	}
 	if got := drain(bob); len(got) != 1 || got[0].BatchID != "2" {
 		t.Errorf("bob got %v, want batch 2", got)
 	}
-	if got := drain(all); len(got) != 3 || got[0].BatchID != "1" || got[2].BatchID != "3" {
-		t.Errorf("all got %v, want batches 1, 2, 3 in order", got)
-	}
-	if b.Published() != 3 || b.Dropped() != 0 {
+	if b.Published() != 4 || b.Dropped() != 0 {
 		t.Errorf("published %d dropped %d", b.Published(), b.Dropped())
 	}
 }
@@ -66,7 +62,7 @@ func TestBroadcasterDropsForSlowSubscribers(t *testing.T) {
 func TestBroadcasterClose(t *testing.T) {
 	var b Broadcaster
 	s := b.Subscribe(1, 1)
-	a := b.SubscribeAll(1)
+	a := b.Subscribe(1, 1)
 	if b.Subscribers() != 2 {
 		t.Fatalf("subscribers = %d", b.Subscribers())
 	}
@@ -77,8 +73,10 @@ func TestBroadcasterClose(t *testing.T) {
 		t.Fatalf("subscribers after close = %d", b.Subscribers())
 	}
 	b.Publish(&pebblestore.Run{UserIID: 1})
-	if len(drain(s)) != 0 || s.Dropped() != 0 {
-		t.Error("a closed subscription still receives runs")
+	for _, sub := range []*Subscription{s, a} {
+		if len(drain(sub)) != 0 || sub.Dropped() != 0 {
+			t.Error("a closed subscription still receives runs")
+		}
 	}
 }
 
@@ -122,31 +120,39 @@ func TestBroadcasterConcurrent(t *testing.T) {
 }
 
 // The write path publishes the queued run once it is durable, and the
-// compactor publishes it again, completed, after its commit.
+// compactor publishes it again, completed, after its commit. A subscriber
+// that came after the first publication gets the second.
 func TestRunsArePublished(t *testing.T) {
 	s, store := newService(t, Options{})
-	all := s.Events().SubscribeAll(16)
-	defer all.Close()
-	res, err := s.Submit(&Request{UserID: "u", Body: []byte(body)})
+	id, err := s.CreateUser(&codec.UserCreate{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := recv(t, all)
-	if r.Status != "queued" || r.BatchID != res.BatchID || r.UserID != "u" || r.Items != 1 {
+	first, err := s.SubscribeUser(id, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	res, err := s.Submit(&Request{UserID: id, Body: []byte(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := recv(t, first)
+	if r.Status != "queued" || r.BatchID != res.BatchID || r.UserID != id || r.Items != 1 {
 		t.Fatalf("first publication = %+v", r)
 	}
 	stored, err := store.RunBySeq(res.Seq)
 	if err != nil || stored.Status != "queued" {
 		t.Fatalf("published before the run was stored: %v %+v", err, stored)
 	}
-	user, err := s.SubscribeUser("u", 4)
+	late, err := s.SubscribeUser(id, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer user.Close()
+	defer late.Close()
 
 	indexAll(t, store, s, CompactorOptions{})
-	for _, sub := range []*Subscription{all, user} {
+	for _, sub := range []*Subscription{first, late} {
 		r := recv(t, sub)
 		if r.Status != "completed" || r.BatchID != res.BatchID || r.RecordsSaved != 1 || r.CompletedAt == nil {
 			t.Errorf("second publication = %+v", r)

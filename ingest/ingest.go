@@ -1,23 +1,25 @@
 // Package ingest is wearhouse's write path: admission (limits,
-// backpressure, the index backlog, disk reserve and ballast),
-// byte-identical replays and Idempotency-Keys, and the append of each
-// accepted batch, in the codec's validated queued form, to the write-ahead
-// queue with one synced Pebble write. A batch is acknowledged only after
-// that write returned nil.
+// backpressure, the index backlog, disk reserve and ballast), byte-identical
+// replays and Idempotency-Keys, and the append of each accepted batch, in
+// the codec's validated queued form, to the write-ahead queue with one
+// synced Pebble write. A batch is acknowledged only after that write
+// returned nil. Submit (submit.go) reads as its list of steps; SDK
+// telemetry (sdklogs.go) is written under the same rules, through the same
+// write (commit.go): what a request holds is released once its synced
+// write has finished.
 //
-// The Compactor drains the queue into the indexes, one atomic write per
-// round, and sweeps expired replay records and runs. SDK telemetry is
-// written under the same rules, and run changes are published to the sync
-// status stream. The writes of the user routes (a user created, a profile
-// changed, a connection revoked, a workout or sleep session deleted) go
-// through the same per-user locks and deadline as a sync, and DeleteUser
-// erases a user in one order with the user's writes and the compactor
-// (users.go, profiles.go, deletes.go).
+// The Compactor drains the queue into the indexes (index.go), one atomic
+// write per round, and sweeps expired replay records and runs; it sees the
+// Service only through the small writePath interface. Run changes are
+// published to the sync status stream (events.go). The writes of the user
+// routes (a user created, a profile changed, a connection revoked, a
+// workout or sleep session deleted) go through the same per-user locks and
+// deadline as a sync, and DeleteUser erases a user in one order with the
+// user's writes and the compactor (users.go, profiles.go, deletes.go).
 package ingest
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -117,36 +119,6 @@ func (o *Options) Validate() error {
 		errs = append(errs, errors.New("ingest: commit timeout must be at least 100ms"))
 	}
 	return errors.Join(errs...)
-}
-
-// Request is one sync to accept.
-type Request struct {
-	UserID string
-	// Namespace identifies the credential, for Idempotency-Keys.
-	Namespace      string
-	IdempotencyKey string
-	// Body is the decompressed request body. Submit does not keep it.
-	Body []byte
-	// Admission is the place the request took before its body was read
-	// (Admit), holding the body's bytes. Submit takes it over and releases
-	// it once the queue write has finished. When nil, Submit admits the
-	// request itself.
-	Admission *Admission
-	// Grant is set when the credential is an SDK token: the batch is
-	// refused (KindRevokedToken) unless the token still holds for the user.
-	Grant *Grant
-}
-
-// Result is the answer to an accepted (or replayed) sync.
-type Result struct {
-	BatchID   string
-	Seq       uint64
-	Duplicate bool
-	// Replayed is set when the answer is the stored first answer of an
-	// Idempotency-Key.
-	Replayed bool
-	// Response is the JSON body of the 202.
-	Response []byte
 }
 
 // Stats are the write path's counters.
@@ -249,198 +221,19 @@ func (s *Service) Indexed(bytes int64) {
 // Backlog is the bytes acknowledged and not yet indexed since the start.
 func (s *Service) Backlog() int64 { return s.backlog.Load() }
 
+// The Service is the compactor's write path: Watermark and Indexed above,
+// and the three below, are all that the compactor sees of it.
+var _ writePath = (*Service)(nil)
+
+func (s *Service) appends() <-chan struct{} { return s.appended }
+
+func (s *Service) publish(run *pebblestore.Run) { s.events.Publish(run) }
+
+func (s *Service) replayWindow() time.Duration { return s.opts.DedupWindow }
+
 // DiskFree is the free space of the data directory's volume as admission
 // sees it.
 func (s *Service) DiskFree() uint64 { return s.disk.available() }
-
-// Submit validates a batch and appends it to the queue with one synced
-// write. A nil error means the batch is durable and res.Response may be
-// sent with 202.
-func (s *Service) Submit(req *Request) (*Result, error) {
-	adm := req.Admission
-	if adm == nil {
-		var err error
-		if adm, err = s.Admit(len(req.Body)); err != nil {
-			return nil, err
-		}
-	}
-	// What holds resources (admission, the replay lock, the user lock, the
-	// sequence number) is released when the queue write has finished, even
-	// when that is after Submit returned on a timeout: until then a retry
-	// must wait for the first write, not race it.
-	var after []func()
-	handedOff := false
-	defer func() {
-		if !handedOff {
-			for i := len(after) - 1; i >= 0; i-- {
-				after[i]()
-			}
-		}
-	}()
-	after = append(after, adm.Release)
-	// Decoding holds about DecodeCost bytes per body byte: they are counted
-	// before they are allocated.
-	if err := adm.Grow(DecodeCost * len(req.Body)); err != nil {
-		return nil, err
-	}
-	// Waits for locks end at this deadline: a write stalled on a slow disk
-	// holds the locks of its batch until it finishes.
-	deadline := time.Now().Add(s.opts.CommitTimeout)
-
-	// The body is hashed (for the replay guard) on another core while this
-	// one decodes it: a 2,000-item body takes about 0.8 ms to hash and 2.6
-	// to decode. Both finish before anything else happens, so nothing
-	// reads the body after Submit returns. The decoding's verdict is given
-	// after the user and replay checks, as if it came after them.
-	hashed := make(chan [16]byte, 1)
-	go func() {
-		h := sha256.New()
-		h.Write([]byte(req.UserID))
-		h.Write([]byte{0})
-		h.Write(req.Body)
-		var hash [16]byte
-		copy(hash[:], h.Sum(nil))
-		hashed <- hash
-	}()
-	batch, decodeErr := codec.DecodeSync(req.Body, s.opts.MaxItems)
-	var queued []byte
-	if decodeErr == nil {
-		// The queue holds the batch as validated, not the JSON: a
-		// sixth to a third of the bytes to sync and flush, and the
-		// compactor does not parse it again.
-		queued = batch.AppendQueued(nil)
-	}
-	hash := <-hashed
-
-	unlock, err := s.lock(hash, req, deadline)
-	if err != nil {
-		return nil, err
-	}
-	after = append(after, unlock)
-	unlockUser, err := s.lockUser(req.UserID, deadline)
-	if err != nil {
-		return nil, err
-	}
-	after = append(after, unlockUser)
-	if err := s.checkGrant(req.UserID, req.Grant); err != nil {
-		return nil, err
-	}
-
-	now := s.opts.Now()
-	// Replay records live under the user: a user that does not exist yet
-	// has none, and deleting a user deletes them.
-	if iid, known, err := s.lookupUser(req.UserID); err != nil {
-		return nil, err
-	} else if known {
-		if res, err := s.replay(iid, hash, req, now); res != nil || err != nil {
-			return res, err
-		}
-	} else if !s.opts.AutoCreateUsers {
-		return nil, refuse(KindUnknownUser, 0, "User with ID: %s not found.", req.UserID)
-	}
-	if decodeErr != nil {
-		return nil, decodeErr
-	}
-
-	b := s.store.NewBatchSized(len(queued) + len(req.UserID) + 4096)
-	committed := false
-	defer func() {
-		if !committed {
-			b.Close()
-		}
-	}()
-	iid, created, err := s.user(b, req.UserID, now, deadline)
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		after = append(after, s.usersMu.Unlock)
-	}
-	id := newBatchID()
-	resp, err := codec.Marshal(codec.NewSyncResponse(req.UserID, formatUUID(id), batch))
-	if err != nil {
-		return nil, err
-	}
-	seq := s.seq.reserve()
-	after = append(after, func() { s.seq.done(seq) })
-	if err := b.PutQueue(&pebblestore.QueueEntry{
-		Seq: seq, Received: now, BatchID: id, UserIID: iid, UserID: req.UserID,
-		Provider: batch.Provider, Body: queued, Size: len(req.Body),
-	}); err != nil {
-		return nil, err
-	}
-	rec := &pebblestore.Replay{Stored: now, Seq: seq, Response: resp}
-	if err := b.PutDedup(iid, hash, rec); err != nil {
-		return nil, err
-	}
-	if req.IdempotencyKey != "" {
-		irec := *rec
-		irec.Fingerprint = hash
-		if err := b.PutIdempotency(iid, req.Namespace, req.IdempotencyKey, &irec); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.touchConnection(b, iid, batch.Provider, now); err != nil {
-		return nil, err
-	}
-	run := &pebblestore.Run{Seq: seq, BatchID: formatUUID(id), UserID: req.UserID, UserIID: iid,
-		Provider: batch.Provider, Status: "queued", QueuedAt: now.UTC(), DroppedCount: batch.Dropped,
-		Items: batch.Items() + batch.Dropped}
-	if err := b.PutRun(run); err != nil {
-		return nil, err
-	}
-	s.disk.since.Add(int64(b.Len()))
-	if created {
-		// Cache the user before its lock is released, once it is written.
-		after = append(after, func() {
-			if _, err := s.store.User(req.UserID); err == nil {
-				s.users.Store(req.UserID, iid)
-			}
-		})
-	}
-	committed, handedOff = true, true
-	if err := s.commit(b, after, run, len(req.Body)); err != nil {
-		return nil, err
-	}
-	s.Stats.Batches.Add(1)
-	s.Stats.Records.Add(uint64(len(batch.Records)))
-	s.Stats.Sleep.Add(uint64(len(batch.Sleep)))
-	s.Stats.Workouts.Add(uint64(len(batch.Workouts)))
-	s.Stats.Dropped.Add(uint64(batch.Dropped))
-	return &Result{BatchID: formatUUID(id), Seq: seq, Response: resp}, nil
-}
-
-// replay answers a re-sent batch from the first answer: an Idempotency-Key
-// seen before, or a byte-identical body within the window. It returns nil,
-// nil when the batch is new.
-func (s *Service) replay(iid uint32, hash [16]byte, req *Request, now time.Time) (*Result, error) {
-	if req.IdempotencyKey != "" {
-		rec, err := s.store.Idempotency(iid, req.Namespace, req.IdempotencyKey)
-		switch {
-		case err == nil:
-			if rec.Fingerprint != hash {
-				return nil, refuse(KindConflict, 0, "Idempotency-Key %q was already used with a different request body.", req.IdempotencyKey)
-			}
-			s.Stats.Duplicates.Add(1)
-			return &Result{Seq: rec.Seq, Replayed: true, Response: rec.Response}, nil
-		case !errors.Is(err, pebblestore.ErrNotFound):
-			return nil, err
-		}
-	}
-	rec, err := s.store.Dedup(iid, hash)
-	if errors.Is(err, pebblestore.ErrNotFound) || (err == nil && now.Sub(rec.Stored) >= s.opts.DedupWindow) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	resp, err := codec.MarkDuplicate(rec.Response)
-	if err != nil {
-		return nil, err
-	}
-	s.Stats.Duplicates.Add(1)
-	return &Result{Seq: rec.Seq, Duplicate: true, Response: resp}, nil
-}
 
 // lookupUser returns the internal id of an existing user.
 func (s *Service) lookupUser(id string) (uint32, bool, error) {
@@ -502,53 +295,6 @@ func (s *Service) touchConnection(b *pebblestore.Batch, iid uint32, provider str
 	return nil
 }
 
-// commit writes the batch with Sync and waits at most CommitTimeout. Past
-// the deadline the client is told to retry; if the write completes later,
-// the retry is answered as a replay of it.
-//
-// The functions in after run, in reverse, once the write has finished,
-// however long it takes: the sequence number stays in flight so that the
-// compactor never passes a batch still being written, and the locks stay
-// held so that a retry is answered as a replay of it.
-//
-// The queued run is published once the write is durable, before the
-// sequence number is released, so that the compactor's publication of the
-// same run always comes after it.
-func (s *Service) commit(b *pebblestore.Batch, after []func(), run *pebblestore.Run, body int) error {
-	done := make(chan error, 1)
-	s.writes.Add(1)
-	go func() {
-		defer s.writes.Done()
-		err := b.Commit()
-		if err == nil {
-			s.backlog.Add(int64(body)) // as the compactor counts it: body bytes
-			s.events.Publish(run)      // sync status stream: the run is queued
-		}
-		for i := len(after) - 1; i >= 0; i-- {
-			after[i]()
-		}
-		if err == nil {
-			select {
-			case s.appended <- struct{}{}:
-			default:
-			}
-		}
-		done <- err
-	}()
-	t := time.NewTimer(s.opts.CommitTimeout)
-	defer t.Stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("ingest: queue write: %w", err)
-		}
-		return nil
-	case <-t.C:
-		s.log.Warn().Dur("timeout", s.opts.CommitTimeout).Msg("queue write did not finish in time; client told to retry")
-		return refuse(KindOverloaded, s.opts.RetryAfter, "The store is slow to write; retry later.")
-	}
-}
-
 // Refusal is the answer a batch of n bytes would get from the limits now,
 // nil if it would be let in; it takes no place. A client that asks before
 // sending its body (Expect: 100-continue) is refused without uploading it.
@@ -587,34 +333,6 @@ func (s *Service) tooManyBatches() error {
 
 func (s *Service) tooManyBytes() error {
 	return refuse(KindOverloaded, s.opts.RetryAfter, "Too many bytes in flight; retry later.")
-}
-
-// lock takes the stripes of the body hash and of the Idempotency-Key, in
-// index order, so that concurrent replays of one batch are written once.
-// Past the deadline it gives up with 503.
-func (s *Service) lock(hash [16]byte, req *Request, deadline time.Time) (func(), error) {
-	a := int(hash[0])
-	b := a
-	if req.IdempotencyKey != "" {
-		k := sha256.Sum256([]byte(req.Namespace + "\x00" + req.IdempotencyKey))
-		b = int(k[0])
-	}
-	if b < a {
-		a, b = b, a
-	}
-	if !lockBy(&s.stripes[a], deadline) {
-		return nil, s.slow()
-	}
-	if b != a && !lockBy(&s.stripes[b], deadline) {
-		s.stripes[a].Unlock()
-		return nil, s.slow()
-	}
-	return func() {
-		if b != a {
-			s.stripes[b].Unlock()
-		}
-		s.stripes[a].Unlock()
-	}, nil
 }
 
 // lockBy takes mu, waiting at most until deadline, and reports whether it

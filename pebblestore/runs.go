@@ -16,7 +16,7 @@ type Run struct {
 	UserID        string     `json:"user_id"`
 	UserIID       uint32     `json:"user_iid"`
 	Provider      string     `json:"provider"`
-	Status        string     `json:"status"`            // queued, processing, completed, failed
+	Status        string     `json:"status"`            // queued, completed or failed
 	Message       string     `json:"message,omitempty"` // why it failed, or why items were not indexed
 	QueuedAt      time.Time  `json:"queued_at"`
 	StartedAt     *time.Time `json:"started_at,omitempty"`

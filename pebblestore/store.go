@@ -456,15 +456,6 @@ func (b *Batch) Commit() error {
 	return err
 }
 
-// CommitNoSync writes the batch without waiting for an fsync. Use it only
-// for writes that follow an acknowledged one in the same WAL and that can be
-// redone from it.
-func (b *Batch) CommitNoSync() error {
-	err := b.b.Commit(pebble.NoSync)
-	b.b.Close()
-	return err
-}
-
 // Close discards an uncommitted batch.
 func (b *Batch) Close() { b.b.Close() }
 

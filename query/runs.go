@@ -17,7 +17,7 @@ type Run struct {
 	BatchID     string
 	UserID      string
 	Provider    string
-	Status      string // queued, processing, completed, failed
+	Status      string // queued, completed or failed (no run is stored mid-way)
 	Message     string // why it failed, or why items were not indexed
 	QueuedAt    time.Time
 	StartedAt   *time.Time
@@ -32,7 +32,7 @@ type Run struct {
 // LastUpdate is the time of the run's latest change.
 func (r *Run) LastUpdate() time.Time {
 	switch {
-	case r.CompletedAt != nil && r.Status != "queued" && r.Status != "processing":
+	case r.CompletedAt != nil && r.Status != "queued":
 		return *r.CompletedAt
 	case r.StartedAt != nil && r.Status != "queued":
 		return *r.StartedAt

@@ -17,7 +17,6 @@ func TestRunLastUpdate(t *testing.T) {
 	}{
 		{Run{Status: "queued", QueuedAt: q}, q},
 		{Run{Status: "queued", QueuedAt: q, StartedAt: &s, CompletedAt: &c}, q},
-		{Run{Status: "processing", QueuedAt: q, StartedAt: &s, CompletedAt: &c}, s},
 		{Run{Status: "completed", QueuedAt: q, StartedAt: &s, CompletedAt: &c}, c},
 		{Run{Status: "failed", QueuedAt: q, CompletedAt: &c}, c},
 	} {
