@@ -125,7 +125,7 @@ func New(o Options, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: o, deps: d, log: o.Logger, lingering: make(chan struct{}, maxLingering)}
-	s.extraRoutes = append(s.extraRoutes, s.readRoutes, s.syncStatusRoutes, s.userRoutes, s.summaryRoutes, s.exportRoutes, s.credentialRoutes, s.adminRoutes)
+	s.extraRoutes = append(s.extraRoutes, s.readRoutes, s.syncStatusRoutes, s.userRoutes, s.summaryRoutes, s.exportRoutes, s.credentialRoutes, s.adminRoutes, s.docRoutes)
 	s.table = s.routes()
 	s.metrics = s.newMetrics()
 	s.srv = &fasthttp.Server{
