@@ -343,4 +343,6 @@ var operations = []operation{
 		errs:    []int{400, 403, 409}},
 	{method: "GET", path: "/openapi.json", id: "openapi", tag: "System", summary: "This OpenAPI 3.1 document", access: accessNone,
 		replies: []reply{{status: 200, desc: "The document.", shape: map[string]any{}}}},
+	{method: "GET", path: "/docs", id: "docs", tag: "System", summary: "This document, for people", access: accessNone,
+		replies: []reply{{status: 200, desc: "A page that renders /openapi.json; it loads nothing else.", media: "text/html"}}},
 }

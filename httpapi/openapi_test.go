@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -520,6 +521,7 @@ func TestOpenAPIAnswersMatchTheirSchemas(t *testing.T) {
 		{method: "GET", path: "/healthz", headers: []string{}, want: 200},
 		{method: "GET", path: "/readyz", headers: []string{}, want: 200},
 		{method: "GET", path: "/metrics", headers: []string{}, want: 200},
+		{method: "GET", path: "/docs", headers: []string{}, want: 200},
 		{method: "GET", path: "/openapi.json", headers: []string{}, want: 200},
 		{method: "GET", path: "/api/v1/meta/coverage", headers: []string{}, want: 200},
 		{method: "GET", path: "/api/v1/users?limit=5", want: 200},
@@ -646,5 +648,28 @@ func TestSchemaCheckRefuses(t *testing.T) {
 		if (len(sc.errs) > 0) != c.bad {
 			t.Errorf("%s: errors %v, want bad=%v", c.body, sc.errs, c.bad)
 		}
+	}
+}
+
+// TestDocsPageIsSelfContained: the page loads nothing but the document.
+func TestDocsPageIsSelfContained(t *testing.T) {
+	ts := startServer(t, nil)
+	r := send(t, ts.c, ts.base, "GET", "/docs", nil, nil)
+	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET /docs: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+	if len(r.body) > 30<<10 {
+		t.Errorf("the page is %d bytes, over 30 KiB", len(r.body))
+	}
+	for _, ext := range []string{"src=", "href=\"http", "@import", "url(http", "//cdn"} {
+		if bytes.Contains(r.body, []byte(ext)) {
+			t.Errorf("the page refers to something outside it: %q", ext)
+		}
+	}
+	if !bytes.Contains(r.body, []byte("openapi.json")) {
+		t.Error("the page does not load the document")
+	}
+	if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("Content-Security-Policy %q", csp)
 	}
 }
