@@ -37,8 +37,8 @@ const accessKey = "wearhouse.access"
 
 var accessPool = sync.Pool{New: func() any { return new(accessEntry) }}
 
-// access is the request's entry; nil outside a request.
-func access(ctx *fasthttp.RequestCtx) *accessEntry {
+// accessOf is the request's entry; nil outside a request.
+func accessOf(ctx *fasthttp.RequestCtx) *accessEntry {
 	e, _ := ctx.UserValue(accessKey).(*accessEntry)
 	return e
 }
@@ -46,7 +46,7 @@ func access(ctx *fasthttp.RequestCtx) *accessEntry {
 // noteCredential records who a request was authenticated as: the API
 // key's id, or the SDK token's application and user.
 func noteCredential(ctx *fasthttp.RequestCtx, p *auth.Principal) {
-	e := access(ctx)
+	e := accessOf(ctx)
 	if e == nil || p == nil {
 		return
 	}

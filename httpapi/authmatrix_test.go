@@ -151,6 +151,8 @@ func matrixRoutes() map[string]mroute {
 		"GET /metrics":                      {policy: pPublic, ok: 200, req: fixed("/metrics"), noUserData: true},
 		"GET /api/v1/meta/coverage":         {policy: pPublic, ok: 200, req: fixed("/api/v1/meta/coverage"), noUserData: true},
 		"GET /static/provider-icons/{name}": {policy: pPublic, ok: 200, req: fixed("/static/provider-icons/apple.svg"), noUserData: true},
+		"GET /openapi.json":                 {policy: pPublic, ok: 200, req: fixed("/openapi.json"), noUserData: true},
+		"GET /docs":                         {policy: pPublic, ok: 200, req: fixed("/docs"), noUserData: true},
 
 		"POST /api/v1/sdk/users/{user_id}/sync": {policy: pSDKWrite, ok: 202, req: func(w *world, o int, _ bool) (string, []byte) {
 			return "/api/v1/sdk/users/" + w.users[o] + "/sync", w.payload(o)

@@ -121,7 +121,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		}
 		if rt.method == method {
 			label = rt.label
-			if e := access(ctx); e != nil {
+			if e := accessOf(ctx); e != nil {
 				e.route, e.user = rt.label, pathUser(rt.pattern, args)
 			}
 			if err := rt.handle(ctx, args); err != nil {

@@ -1,13 +1,12 @@
 package httpapi
 
 import (
-	"strconv"
+	"math"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"wearhouse/auth"
-	"wearhouse/codec"
 	"wearhouse/query"
 )
 
@@ -30,33 +29,24 @@ func (s *Server) healthScores(ctx *fasthttp.RequestCtx, a []string) error {
 		return errBadUserID
 	}
 	p := query.HealthScoreParams{Category: arg(ctx, "category"), Provider: arg(ctx, "provider"), Now: time.Now()}
-	for _, b := range []struct {
-		name     string
-		endOfDay bool
-		dst      **time.Time
-	}{{"start_date", false, &p.Start}, {"end_date", true, &p.End}} {
-		if v := arg(ctx, b.name); v != "" {
-			t, err := query.ParseTime(b.name, v, b.endOfDay)
-			if err != nil {
-				return err
-			}
-			*b.dst = &t
-		}
-	}
 	var err error
+	if p.Start, err = optionalTime(ctx, "start_date", false); err != nil {
+		return err
+	}
+	if p.End, err = optionalTime(ctx, "end_date", true); err != nil {
+		return err
+	}
 	if p.Limit, err = intParam(ctx, "limit", 50, 1, 1000); err != nil {
 		return err
 	}
-	if v := arg(ctx, "offset"); v != "" {
-		if p.Offset, err = strconv.Atoi(v); err != nil || p.Offset < 0 {
-			return &query.Error{Detail: "offset must be an integer of 0 or more."}
-		}
+	if p.Offset, err = intParam(ctx, "offset", 0, 0, math.MaxInt32); err != nil {
+		return err
 	}
 	page, err := s.deps.Query.HealthScores(a[0], p)
 	if err != nil {
 		return err
 	}
-	return writeOK(ctx, page)
+	return writeValue(ctx, fasthttp.StatusOK, page)
 }
 
 // menstrualCycles is GET /users/{id}/events/menstrual-cycles: start_date
@@ -76,7 +66,7 @@ func (s *Server) menstrualCycles(ctx *fasthttp.RequestCtx, a []string) error {
 	if err != nil {
 		return err
 	}
-	return writeOK(ctx, page)
+	return writeValue(ctx, fasthttp.StatusOK, page)
 }
 
 // deleteMenstrualCycle is DELETE /users/{id}/events/menstrual-cycles/{cid}:
@@ -90,14 +80,4 @@ func (s *Server) deleteMenstrualCycle(ctx *fasthttp.RequestCtx, a []string) erro
 		return errBadUserID
 	}
 	return notFound("Menstrual cycle record not found")
-}
-
-// writeOK answers 200 with v as JSON.
-func writeOK(ctx *fasthttp.RequestCtx, v any) error {
-	b, err := codec.Marshal(v)
-	if err != nil {
-		return err
-	}
-	writeJSON(ctx, fasthttp.StatusOK, b)
-	return nil
 }

@@ -153,6 +153,7 @@ func New(o Options, d Deps) (*Server, error) {
 		s.credentialRoutes,
 		s.adminRoutes,
 		s.staticRoutes,
+		s.docRoutes,
 	)
 	s.table = s.routes()
 	s.metrics = s.newMetrics()

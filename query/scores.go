@@ -32,8 +32,8 @@ import (
 // The health score categories and providers Open Wearables accepts as
 // filters.
 var (
-	scoreCategories = []string{"sleep", "recovery", "readiness", "activity", "stress", "resilience", "body_battery", "strain"}
-	scoreProviders  = []string{"apple", "samsung", "garmin", "google", "polar", "suunto", "whoop", "strava", "oura",
+	ScoreCategories = []string{"sleep", "recovery", "readiness", "activity", "stress", "resilience", "body_battery", "strain"}
+	ScoreProviders  = []string{"apple", "samsung", "garmin", "google", "polar", "suunto", "whoop", "strava", "oura",
 		"fitbit", "ultrahuman", "sensorbio", "unknown", "internal"}
 )
 
@@ -113,11 +113,11 @@ type HealthScoreParams struct {
 // daily resilience scores, recorded at midnight UTC; newest first, paged
 // by offset.
 func (q *Service) HealthScores(userID string, p HealthScoreParams) (*Page[HealthScore], error) {
-	if p.Category != "" && !slices.Contains(scoreCategories, p.Category) {
-		return nil, badf("category must be one of %s.", strings.Join(scoreCategories, ", "))
+	if p.Category != "" && !slices.Contains(ScoreCategories, p.Category) {
+		return nil, badf("category must be one of %s.", strings.Join(ScoreCategories, ", "))
 	}
-	if p.Provider != "" && !slices.Contains(scoreProviders, p.Provider) {
-		return nil, badf("provider must be one of %s.", strings.Join(scoreProviders, ", "))
+	if p.Provider != "" && !slices.Contains(ScoreProviders, p.Provider) {
+		return nil, badf("provider must be one of %s.", strings.Join(ScoreProviders, ", "))
 	}
 	if p.Start != nil && p.End != nil && !p.Start.Before(*p.End) {
 		return nil, badf("start_date must be before end_date.")
