@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"wearhouse/auth"
+	"wearhouse/ingest"
 )
 
 // The access log: one JSON line per request at info, unless turned off.
@@ -29,8 +30,16 @@ type accessEntry struct {
 
 // batchCounts is what an accepted sync batch held.
 type batchCounts struct {
-	records, sleep, workouts int
-	duplicate, replayed      bool
+	records, sleep, workouts, dropped int
+	duplicate, replayed               bool
+}
+
+// noteBatch records what an accepted sync batch held.
+func noteBatch(ctx *fasthttp.RequestCtx, res *ingest.Result) {
+	if e := accessOf(ctx); e != nil {
+		e.batch = &batchCounts{records: res.Records, sleep: res.Sleep, workouts: res.Workouts, dropped: res.Dropped,
+			duplicate: res.Duplicate, replayed: res.Replayed}
+	}
 }
 
 const accessKey = "wearhouse.access"
@@ -122,7 +131,7 @@ func (s *Server) logged(ctx *fasthttp.RequestCtx, next fasthttp.RequestHandler) 
 		ev = ev.Bytes("sdk_platform", v)
 	}
 	if b := e.batch; b != nil {
-		ev = ev.Int("records", b.records).Int("sleep", b.sleep).Int("workouts", b.workouts).
+		ev = ev.Int("records", b.records).Int("sleep", b.sleep).Int("workouts", b.workouts).Int("dropped", b.dropped).
 			Bool("duplicate", b.duplicate).Bool("replayed", b.replayed)
 	}
 	ev.Send()

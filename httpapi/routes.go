@@ -289,6 +289,7 @@ func (s *Server) sync(ctx *fasthttp.RequestCtx, a []string) error {
 	if err != nil {
 		return err
 	}
+	noteBatch(ctx, res)
 	if res.Replayed {
 		ctx.Response.Header.Set("Idempotent-Replayed", "true")
 	}

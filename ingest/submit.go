@@ -37,6 +37,9 @@ type Result struct {
 	Replayed bool
 	// Response is the JSON body of the 202.
 	Response []byte
+	// Records, Sleep, Workouts and Dropped count the items of a new
+	// batch (zero for a replay, which writes nothing).
+	Records, Sleep, Workouts, Dropped int
 }
 
 // Submit validates a batch and appends it to the queue with one synced
@@ -99,7 +102,8 @@ func (s *Service) Submit(req *Request) (*Result, error) {
 		return nil, err
 	}
 	s.count(d.batch)
-	return &Result{BatchID: a.batchID, Seq: a.seq, Response: a.resp}, nil
+	return &Result{BatchID: a.batchID, Seq: a.seq, Response: a.resp, Records: len(d.batch.Records),
+		Sleep: len(d.batch.Sleep), Workouts: len(d.batch.Workouts), Dropped: d.batch.Dropped}, nil
 }
 
 // decoded is a sync body as Submit's first step leaves it: its hash, for
