@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"wearhouse/pebblestore"
@@ -55,16 +56,13 @@ func (s *Service) ensureAdminKey() error {
 	now := s.opts.Now().UTC()
 	if s.opts.AdminKey != "" {
 		h := hashSecret(s.opts.AdminKey)
-		if _, err := s.store.APIKey(h); err == nil {
-			return nil
-		}
 		// A key deleted or rotated through the API stays dead, even while the
 		// environment still names it: what it minted must not come back.
 		if _, err := s.store.Meta(retiredMeta(h)); err == nil {
 			s.log.Warn().Msg("WEARHOUSE_ADMIN_KEY names a key that was deleted or rotated; it is not accepted")
 			return nil
 		}
-		return s.putKey(s.opts.AdminKey, &KeyInfo{ID: "key_admin_env", Name: "admin (WEARHOUSE_ADMIN_KEY)", Scope: ScopeAdmin, CreatedAt: now})
+		return s.changeEnvKey(h, now)
 	}
 	if _, err := s.store.Meta(metaAdminCreated); err == nil {
 		return nil
@@ -183,6 +181,89 @@ func (s *Service) RenameKey(id, name string) (*KeyInfo, error) {
 	return rec, nil
 }
 
+// envKeyID is the id of the key WEARHOUSE_ADMIN_KEY names. The first one a
+// store knows is key_admin_env; one that replaces it gets an id of its own
+// (from its hash), so that what the old key minted, which carries the old
+// id, stays dead and the old id can no longer be deleted while it works.
+const envKeyID = "key_admin_env"
+
+// metaEnvKeyRetired marks that an environment key id was retired once:
+// the next environment key then gets an id of its own.
+const metaEnvKeyRetired = "auth.env_key_retired"
+
+func isEnvKeyID(id string) bool { return id == envKeyID || strings.HasPrefix(id, envKeyID+"_") }
+
+// changeEnvKey puts the key of WEARHOUSE_ADMIN_KEY (hash h) in place. A different environment key before it is retired in the
+// same write, as a rotation retires a key: it stops working at once, and
+// the tokens minted with it.
+func (s *Service) changeEnvKey(h [32]byte, now time.Time) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	type prevKey struct {
+		hash [32]byte
+		id   string
+	}
+	var (
+		prev  []prevKey
+		known bool // the key is stored already
+	)
+	err := s.store.APIKeys(func(ph [32]byte, v []byte) error {
+		if ph == h {
+			known = true
+		} else if rec, err := decodeKey(v); err == nil && isEnvKeyID(rec.ID) {
+			prev = append(prev, prevKey{ph, rec.ID})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if known && len(prev) == 0 {
+		return nil
+	}
+	// known with others: a store of an earlier release, where a changed
+	// key was added beside the old one under the same id. The key gets
+	// an id of its own, and the others are retired.
+	id := envKeyID
+	if _, err := s.store.Meta(metaEnvKeyRetired); len(prev) > 0 || err == nil {
+		id = envKeyID + "_" + hex.EncodeToString(h[:4])
+	} else if !errors.Is(err, pebblestore.ErrNotFound) {
+		return err
+	}
+	rec := &KeyInfo{ID: id, Name: "admin (WEARHOUSE_ADMIN_KEY)", Scope: ScopeAdmin, CreatedAt: now}
+	if len(prev) == 0 {
+		return s.putKey(s.opts.AdminKey, rec)
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	if err := s.store.ReplaceAPIKey(prev[0].hash, h, b); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	for _, p := range prev {
+		delete(s.keyIDs, p.id)
+		delete(s.keyByID, p.id)
+	}
+	s.keyIDs[id], s.keyByID[id] = true, h
+	s.mu.Unlock()
+	for i, p := range prev {
+		if i > 0 { // more than one: only from a store that shared ids
+			if err := s.store.DeleteAPIKey(p.hash); err != nil {
+				return err
+			}
+		}
+		if err := s.retire(p.id, p.hash); err != nil {
+			return err
+		}
+	}
+	s.log.Warn().Str("key_id", id).Str("retired_key_id", prev[0].id).
+		Msg("WEARHOUSE_ADMIN_KEY changed: the previous environment admin key is retired, with the tokens minted with it")
+	s.event("rotated", "api_key").Str("key_id", prev[0].id).Str("new_key_id", id).Msg("environment admin key replaced")
+	return nil
+}
+
 func retiredMeta(h [32]byte) string { return "auth.retired_key." + hex.EncodeToString(h[:8]) }
 
 // retire marks a key hash as gone for good and revokes the refresh tokens
@@ -190,6 +271,11 @@ func retiredMeta(h [32]byte) string { return "auth.retired_key." + hex.EncodeToS
 func (s *Service) retire(id string, h [32]byte) error {
 	if err := s.store.PutMeta(retiredMeta(h), []byte(id)); err != nil {
 		return err
+	}
+	if isEnvKeyID(id) {
+		if err := s.store.PutMeta(metaEnvKeyRetired, []byte(id)); err != nil {
+			return err
+		}
 	}
 	_, err := s.revokeRefreshTokens(func(r *refreshRecord) bool { return r.AppID == AdminAppID(id) })
 	return err
