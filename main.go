@@ -280,6 +280,10 @@ func serve(args []string) error {
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.get}
 	}
 
+	// SIGHUP is taken before the server answers anything, so that a
+	// reload sent as soon as it answers never kills it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
 		return err
@@ -321,8 +325,6 @@ func serve(args []string) error {
 
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
 wait:
 	for {
 		select {

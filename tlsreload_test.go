@@ -80,8 +80,9 @@ func TestSIGHUPReloadsTheTLSCertificate(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	defer func() {
 		cmd.Process.Kill()
 		<-exited
@@ -98,8 +99,8 @@ func TestSIGHUPReloadsTheTLSCertificate(t *testing.T) {
 				return
 			}
 			select {
-			case err := <-exited:
-				t.Fatalf("the server exited: %v", err)
+			case <-exited:
+				t.Fatalf("the server exited: %v", waitErr)
 			default:
 			}
 			if time.Now().After(deadline) {
