@@ -5,36 +5,6 @@ import "time"
 // Apple bodies: HealthKit identifiers, upper-case UUIDs and the iOS
 // source block, as the iOS SDK writes them.
 
-var appleMetrics = []metric{
-	{"HKQuantityTypeIdentifierHeartRate", "count/min", 48, 165, 0, 0, 0},
-	{"HKQuantityTypeIdentifierStepCount", "count", 8, 420, 0, 300, 1},
-	{"HKQuantityTypeIdentifierActiveEnergyBurned", "Cal", 0.05, 12, 3, 60, 0},
-	{"HKQuantityTypeIdentifierDistanceWalkingRunning", "m", 3, 600, 2, 300, 1},
-	{"HKQuantityTypeIdentifierOxygenSaturation", "%", 92, 100, 0, 0, 0},
-	{"HKQuantityTypeIdentifierRespiratoryRate", "count/min", 11, 20, 1, 0, 0},
-	{"HKQuantityTypeIdentifierHeartRateVariabilitySDNN", "ms", 18, 110, 3, 0, 0},
-	{"HKQuantityTypeIdentifierBasalEnergyBurned", "Cal", 0.8, 1.6, 3, 60, 0},
-}
-
-type appleDevice struct {
-	name, bundle, model string
-	major, minor, patch int
-}
-
-var appleWatches = []appleDevice{
-	{"Apple Watch", "com.apple.health.81A3FE2B", "Watch7,1", 11, 2, 0},
-	{"Apple Watch", "com.apple.health.5C1D9E07", "Watch7,3", 11, 1, 0},
-	{"Apple Watch", "com.apple.health.0E4B6A12", "Watch6,14", 10, 6, 1},
-	{"Apple Watch", "com.apple.health.F2A8C3D4", "Watch7,5", 11, 2, 0},
-}
-
-var applePhones = []appleDevice{
-	{"iPhone", "com.apple.health.6D1E2F3A", "iPhone17,1", 18, 2, 0},
-	{"iPhone", "com.apple.health.9B8C7D6E", "iPhone16,2", 18, 1, 1},
-	{"iPhone", "com.apple.health.1A2B3C4D", "iPhone15,2", 17, 6, 1},
-	{"iPhone", "com.apple.health.4E5F6A7B", "iPhone17,3", 18, 2, 0},
-}
-
 func (w *writer) appleSource(phone bool) {
 	d := appleWatches[w.device]
 	if phone {
@@ -129,8 +99,6 @@ func (w *writer) appleSleep(n int) {
 		w.body.Sleep++
 	}
 }
-
-var appleWorkoutTypes = []string{"running", "walking", "cycling", "hiking", "functional_strength_training", "yoga", "swimming", "hiit"}
 
 func (w *writer) appleWorkout() {
 	start := w.day.Add(time.Duration(16*60+w.r.IntN(180)) * time.Minute)

@@ -4,33 +4,6 @@ import "time"
 
 // Health Connect bodies, as the Android SDK writes them.
 
-var googleWatches = []androidSource{
-	{"com.google.android.apps.fitness", "", "", "Google", "Pixel Watch 3", "watch", "automatic"},
-	{"com.fitbit.FitbitMobile", "", "", "Google", "Pixel Watch 2", "watch", "automatic"},
-	{"com.samsung.android.wear.shealth", "", "", "Samsung", "SM-R960", "watch", "automatic"},
-	{"com.google.android.apps.fitness", "", "", "Google", "Fitbit Charge 6", "fitness_band", "automatic"},
-}
-
-var googlePhones = []androidSource{
-	{"com.google.android.apps.fitness", "", "", "Google", "Pixel 9", "phone", "automatic"},
-	{"com.google.android.apps.fitness", "", "", "Google", "Pixel 8", "phone", "automatic"},
-	{"com.google.android.apps.fitness", "", "", "OnePlus", "CPH2581", "phone", "automatic"},
-	{"com.google.android.apps.fitness", "", "", "Google", "Pixel 8a", "phone", "automatic"},
-}
-
-// Health Connect's dense types. A heart-rate record holds a series of
-// samples, split as <id>-s<i> with parentId <id>.
-var googleMetrics = []metric{
-	{"HEART_RATE", "bpm", 48, 165, 0, 0, 0},
-	{"STEP_COUNT", "count", 5, 900, 0, 600, 1},
-	{"DISTANCE", "m", 4, 700, 1, 600, 1},
-	{"ACTIVE_CALORIES_BURNED", "kcal", 0.5, 60, 2, 600, 0},
-	{"OXYGEN_SATURATION", "%", 92, 100, 1, 0, 0},
-	{"RESTING_HEART_RATE", "bpm", 45, 70, 0, 0, 0},
-	{"HEART_RATE_VARIABILITY", "ms", 15, 95, 1, 0, 0},
-	{"RESPIRATORY_RATE", "breaths/min", 11, 20, 1, 0, 0},
-}
-
 func (w *writer) googleRecords(n int) {
 	w.first = true
 	watch, phone := googleWatches[w.device], googlePhones[w.device]

@@ -8,33 +8,6 @@ import (
 
 // Samsung Health bodies, as the Android SDK writes them.
 
-var samsungWatches = []androidSource{
-	{"com.sec.android.app.shealth", "R9ZW30ABC12", "Galaxy Watch7", "Samsung", "SM-L310", "watch", "automatic"},
-	{"com.sec.android.app.shealth", "R9ZW41KLM07", "Galaxy Watch Ultra", "Samsung", "SM-L705F", "watch", "automatic"},
-	{"com.sec.android.app.shealth", "R9ZT22QRS55", "Galaxy Watch6", "Samsung", "SM-R940", "watch", "automatic"},
-	{"com.sec.android.app.shealth", "R9ZW30XYZ90", "Galaxy Watch7", "Samsung", "SM-L300", "watch", "automatic"},
-}
-
-var samsungPhones = []androidSource{
-	{"com.sec.android.app.shealth", "RFCW123XYZ", "Galaxy S25 Ultra", "Samsung", "SM-S938B", "phone", ""},
-	{"com.sec.android.app.shealth", "RFCX456ABC", "Galaxy S24", "Samsung", "SM-S921B", "phone", ""},
-	{"com.sec.android.app.shealth", "RFCY789DEF", "Galaxy A55", "Samsung", "SM-A556B", "phone", ""},
-	{"com.sec.android.app.shealth", "RFCZ012GHI", "Galaxy Z Fold6", "Samsung", "SM-F956B", "phone", ""},
-}
-
-// Samsung's dense types. Steps and active calories are hourly aggregates
-// with fresh random ids and no zone offset; heart rate comes as series
-// split per sample into <uid>-s<i>.
-var samsungMetrics = []metric{
-	{"HEART_RATE", "bpm", 48, 165, 0, 0, 0},
-	{"STEP_COUNT", "count", 0, 1800, 0, 3600, 1},
-	{"ACTIVE_CALORIES_BURNED", "kcal", 2, 160, 2, 3600, 1},
-	{"OXYGEN_SATURATION", "%", 92, 100, 0, 0, 0},
-	{"BODY_TEMPERATURE", "°C", 35.8, 37.4, 1, 0, 0},
-	{"FLOORS_CLIMBED", "count", 1, 6, 0, 600, 1},
-	{"RESPIRATORY_RATE", "breaths/min", 11, 20, 1, 0, 0},
-}
-
 func (w *writer) samsungRecords(n int) {
 	w.first = true
 	watch, phone := samsungWatches[w.device], samsungPhones[w.device]
