@@ -13,34 +13,41 @@ type Accepted struct {
 	Workouts int `json:"workouts"`
 }
 
+// UploadDataResponse is Open Wearables' answer to the SDK routes.
+type UploadDataResponse struct {
+	StatusCode    int    `json:"status_code"`
+	Response      string `json:"response"`
+	UserID        string `json:"user_id"`
+	DroppedCount  int    `json:"dropped_count"`
+	RecordsSaved  int    `json:"records_saved"`
+	WorkoutsSaved int    `json:"workouts_saved"`
+	SleepSaved    int    `json:"sleep_saved"`
+}
+
 // SyncResponse is the 202 answer to a sync: every field of Open Wearables'
 // UploadDataResponse, and what a client can act on.
 type SyncResponse struct {
-	StatusCode    int         `json:"status_code"`
-	Response      string      `json:"response"`
-	UserID        string      `json:"user_id"`
-	DroppedCount  int         `json:"dropped_count"`
-	RecordsSaved  int         `json:"records_saved"`
-	WorkoutsSaved int         `json:"workouts_saved"`
-	SleepSaved    int         `json:"sleep_saved"`
-	BatchID       string      `json:"batch_id"`
-	Accepted      Accepted    `json:"accepted"`
-	Duplicate     bool        `json:"duplicate"`
-	Errors        []ItemError `json:"errors"`
-	Warnings      []ItemError `json:"warnings"`
+	UploadDataResponse
+	BatchID   string      `json:"batch_id"`
+	Accepted  Accepted    `json:"accepted"`
+	Duplicate bool        `json:"duplicate"`
+	Errors    []ItemError `json:"errors"`
+	Warnings  []ItemError `json:"warnings"`
 }
 
 // NewSyncResponse builds the 202 answer for a validated batch.
 func NewSyncResponse(userID, batchID string, b *Batch) *SyncResponse {
 	r := &SyncResponse{
-		StatusCode:   202,
-		Response:     "Import task queued successfully",
-		UserID:       userID,
-		DroppedCount: b.Dropped,
-		BatchID:      batchID,
-		Accepted:     Accepted{Records: len(b.Records), Sleep: len(b.Sleep), Workouts: len(b.Workouts)},
-		Errors:       b.Errors,
-		Warnings:     b.Warnings,
+		UploadDataResponse: UploadDataResponse{
+			StatusCode:   202,
+			Response:     "Import task queued successfully",
+			UserID:       userID,
+			DroppedCount: b.Dropped,
+		},
+		BatchID:  batchID,
+		Accepted: Accepted{Records: len(b.Records), Sleep: len(b.Sleep), Workouts: len(b.Workouts)},
+		Errors:   b.Errors,
+		Warnings: b.Warnings,
 	}
 	if r.Errors == nil {
 		r.Errors = []ItemError{}

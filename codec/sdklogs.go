@@ -372,17 +372,6 @@ func isBool(v any) bool {
 	return false
 }
 
-// UploadDataResponse is Open Wearables' answer to the SDK routes.
-type UploadDataResponse struct {
-	StatusCode    int    `json:"status_code"`
-	Response      string `json:"response"`
-	UserID        string `json:"user_id"`
-	DroppedCount  int    `json:"dropped_count"`
-	RecordsSaved  int    `json:"records_saved"`
-	WorkoutsSaved int    `json:"workouts_saved"`
-	SleepSaved    int    `json:"sleep_saved"`
-}
-
 // NewSDKLogResponse is the 202 answer to stored SDK log events.
 func NewSDKLogResponse(userID string) *UploadDataResponse {
 	return &UploadDataResponse{StatusCode: 202, Response: "Log events stored successfully", UserID: userID}

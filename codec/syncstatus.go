@@ -93,25 +93,32 @@ type SyncEventMetadata struct {
 // run_id and stage, so the same event has the same id in the list, in the
 // replay and live.
 type SyncStatusEvent struct {
-	EventID        string            `json:"event_id"`
-	RunID          string            `json:"run_id"`
-	UserID         string            `json:"user_id"`
-	Provider       string            `json:"provider"`
-	Source         string            `json:"source"`
-	Stage          string            `json:"stage"`
-	Status         string            `json:"status"`
-	Message        *string           `json:"message"`
-	Progress       *float64          `json:"progress"`
-	ItemsProcessed *int              `json:"items_processed"`
-	ItemsTotal     *int              `json:"items_total"`
-	Error          *string           `json:"error"`
-	PrimaryUserID  *string           `json:"primary_user_id"`
-	Metadata       SyncEventMetadata `json:"metadata"`
-	StartedAt      *string           `json:"started_at"`
-	EndedAt        *string           `json:"ended_at"`
-	Timestamp      string            `json:"timestamp"`
+	EventID string `json:"event_id"`
+	SyncRunState
+	Metadata  SyncEventMetadata `json:"metadata"`
+	StartedAt *string           `json:"started_at"`
+	EndedAt   *string           `json:"ended_at"`
+	Timestamp string            `json:"timestamp"`
 
 	at time.Time // Timestamp, for ordering
+}
+
+// SyncRunState is what an event says of its run, and what the run's
+// summary repeats from its latest event: the fields both carry, in the
+// order both write them.
+type SyncRunState struct {
+	RunID          string   `json:"run_id"`
+	UserID         string   `json:"user_id"`
+	Provider       string   `json:"provider"`
+	Source         string   `json:"source"`
+	Stage          string   `json:"stage"`
+	Status         string   `json:"status"`
+	Message        *string  `json:"message"`
+	Progress       *float64 `json:"progress"`
+	ItemsProcessed *int     `json:"items_processed"`
+	ItemsTotal     *int     `json:"items_total"`
+	Error          *string  `json:"error"`
+	PrimaryUserID  *string  `json:"primary_user_id"`
 }
 
 // At is the time of the event.
@@ -123,22 +130,11 @@ func (e *SyncStatusEvent) At() time.Time { return e.at }
 // started_at from the started event; metadata (the run's counts) is
 // wearhouse's addition, so that the runs list shows what each batch saved.
 type SyncRunSummary struct {
-	RunID          string            `json:"run_id"`
-	UserID         string            `json:"user_id"`
-	Provider       string            `json:"provider"`
-	Source         string            `json:"source"`
-	Stage          string            `json:"stage"`
-	Status         string            `json:"status"`
-	Message        *string           `json:"message"`
-	Progress       *float64          `json:"progress"`
-	ItemsProcessed *int              `json:"items_processed"`
-	ItemsTotal     *int              `json:"items_total"`
-	Error          *string           `json:"error"`
-	PrimaryUserID  *string           `json:"primary_user_id"`
-	StartedAt      *string           `json:"started_at"`
-	EndedAt        *string           `json:"ended_at"`
-	LastUpdate     string            `json:"last_update"`
-	Metadata       SyncEventMetadata `json:"metadata"`
+	SyncRunState
+	StartedAt  *string           `json:"started_at"`
+	EndedAt    *string           `json:"ended_at"`
+	LastUpdate string            `json:"last_update"`
+	Metadata   SyncEventMetadata `json:"metadata"`
 }
 
 // SyncSourceSDK is the source of every run wearhouse records.
@@ -162,8 +158,9 @@ func SyncEvents(r *SyncRun) []SyncStatusEvent {
 	items := r.Items
 	base := func(stage, status string, at time.Time) SyncStatusEvent {
 		return SyncStatusEvent{
-			EventID: eventID(r.BatchID, stage), RunID: r.BatchID, UserID: r.UserID, Provider: r.Provider,
-			Source: SyncSourceSDK, Stage: stage, Status: status, ItemsTotal: &items,
+			EventID: eventID(r.BatchID, stage),
+			SyncRunState: SyncRunState{RunID: r.BatchID, UserID: r.UserID, Provider: r.Provider,
+				Source: SyncSourceSDK, Stage: stage, Status: status, ItemsTotal: &items},
 			Metadata: SyncEventMetadata{BatchID: r.BatchID}, Timestamp: formatEventTime(at), at: at,
 		}
 	}
@@ -227,10 +224,8 @@ func SyncSummary(r *SyncRun) SyncRunSummary {
 	evs := SyncEvents(r)
 	last := &evs[len(evs)-1]
 	s := SyncRunSummary{
-		RunID: last.RunID, UserID: last.UserID, Provider: last.Provider, Source: last.Source,
-		Stage: last.Stage, Status: last.Status, Message: last.Message, Progress: last.Progress,
-		ItemsProcessed: last.ItemsProcessed, ItemsTotal: last.ItemsTotal, Error: last.Error,
-		StartedAt: last.StartedAt, EndedAt: last.EndedAt, LastUpdate: last.Timestamp, Metadata: last.Metadata,
+		SyncRunState: last.SyncRunState,
+		StartedAt:    last.StartedAt, EndedAt: last.EndedAt, LastUpdate: last.Timestamp, Metadata: last.Metadata,
 	}
 	if s.Metadata.DroppedCount == nil {
 		s.Metadata.DroppedCount = ptr(r.DroppedCount)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,23 +14,10 @@ import (
 	"wearhouse/app"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// lines are the JSON log lines with event "request".
-func (s *syncBuffer) lines(t *testing.T) []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// requestLines are the JSON lines of a log with event "request".
+func requestLines(t *testing.T, logs *lockedBuffer) []map[string]any {
 	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(s.b.Bytes()))
+	sc := bufio.NewScanner(bytes.NewReader(logs.Bytes()))
 	for sc.Scan() {
 		var m map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
@@ -48,7 +34,7 @@ func (s *syncBuffer) lines(t *testing.T) []map[string]any {
 // request id the client sent (or one made and returned), and never a
 // health value, a secret or the query string.
 func TestAccessLog(t *testing.T) {
-	var logs syncBuffer
+	var logs lockedBuffer
 	ts := startServer(t, func(o *app.Options) { o.Logger = zerolog.New(&logs).Level(zerolog.InfoLevel) })
 	body := fixture(t, "sync_request__SyncRequest_json_schema_example.json")
 	r := ts.asAdmin("log-user", body, "X-Request-Id", "req-123", "X-Open-Wearables-SDK-Version", "0.15.0",
@@ -79,7 +65,7 @@ func TestAccessLog(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for len(lines) < 3 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
-		lines = logs.lines(t)
+		lines = requestLines(t, &logs)
 	}
 	if len(lines) < 3 {
 		t.Fatalf("%d request lines, want at least 3", len(lines))

@@ -20,26 +20,10 @@ import (
 // returns the answer whatever its content type.
 func exportGet(ts *testServer, path string, headers ...string) resp {
 	ts.t.Helper()
-	req, err := http.NewRequest("GET", ts.base+path, nil)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
 	if headers == nil {
 		headers = []string{"X-Open-Wearables-API-Key", adminKey}
 	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := ts.c.Do(req)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	return resp{status: res.StatusCode, header: res.Header, body: b}
+	return ts.send("GET", path, nil, headers...)
 }
 
 // workoutIDs lists the ids of a user's workouts, newest first.

@@ -16,9 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/rs/zerolog"
 
+	"wearhouse/app"
 	"wearhouse/pebblestore"
 )
 
@@ -170,6 +172,21 @@ type walLatency struct {
 }
 
 func (w *walLatency) String() string { return "walLatency" }
+
+// startSlowDiskServer starts a server whose WAL syncs pass through a
+// walLatency, with the given commit timeout. The latency releases its held
+// syncs in a cleanup that runs before the server's stop, so that a failing
+// test does not leave the store's fsyncs stuck.
+func startSlowDiskServer(t *testing.T, commitTimeout time.Duration) (*testServer, *walLatency) {
+	t.Helper()
+	lat := &walLatency{}
+	ts := startServer(t, func(o *app.Options) {
+		o.Store.FS = errorfs.Wrap(vfs.Default, lat)
+		o.Ingest.CommitTimeout = commitTimeout
+	})
+	t.Cleanup(lat.release)
+	return ts, lat
+}
 
 // hold makes the WAL syncs from now on wait until release.
 func (w *walLatency) hold() {

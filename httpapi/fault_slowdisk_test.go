@@ -13,25 +13,13 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/cockroachdb/pebble/v2/vfs"
-	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
-
-	"wearhouse/app"
 )
 
 func TestFaultSlowDiskAnswers503ThenReplays(t *testing.T) {
 	// The client's timeout only turns a hang into a failure: a correct
 	// server answers after about the commit timeout.
 	const commitTimeout = 200 * time.Millisecond
-	lat := &walLatency{}
-	ts := startServer(t, func(o *app.Options) {
-		o.Store.FS = errorfs.Wrap(vfs.Default, lat)
-		o.Ingest.CommitTimeout = commitTimeout
-	})
-	// Registered after the server's stop, so run before it: a failing test
-	// does not leave the store's fsyncs stuck.
-	t.Cleanup(lat.release)
+	ts, lat := startSlowDiskServer(t, commitTimeout)
 	c := faultClient(20*time.Second, 8)
 	tryPost := func(user string, body []byte, headers ...string) (faultAnswer, error) {
 		a, err := faultPost(c, ts.base, user, body, headers...)

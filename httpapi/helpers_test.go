@@ -102,8 +102,23 @@ func (r resp) detail(t *testing.T) string {
 	return d
 }
 
-// do sends a request; headers come in pairs.
+// do sends a request and checks that its answer is JSON; headers come in
+// pairs.
 func (ts *testServer) do(method, path string, body []byte, headers ...string) resp {
+	ts.t.Helper()
+	r := ts.send(method, path, body, headers...)
+	// Every answer is JSON but the Prometheus text of /metrics and the
+	// static files.
+	if ct := r.header.Get("Content-Type"); len(r.body) > 0 && ct != "application/json" && path != "/metrics" &&
+		!strings.HasPrefix(path, "/static/") {
+		ts.t.Errorf("%s %s: Content-Type %q, want application/json", method, path, ct)
+	}
+	return r
+}
+
+// send sends a request and returns its answer whatever its content type;
+// headers come in pairs.
+func (ts *testServer) send(method, path string, body []byte, headers ...string) resp {
 	ts.t.Helper()
 	req, err := http.NewRequest(method, ts.base+path, bytes.NewReader(body))
 	if err != nil {
@@ -120,12 +135,6 @@ func (ts *testServer) do(method, path string, body []byte, headers ...string) re
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		ts.t.Fatal(err)
-	}
-	// Every answer is JSON but the Prometheus text of /metrics and the
-	// static files.
-	if ct := res.Header.Get("Content-Type"); len(b) > 0 && ct != "application/json" && path != "/metrics" &&
-		!strings.HasPrefix(path, "/static/") {
-		ts.t.Errorf("%s %s: Content-Type %q, want application/json", method, path, ct)
 	}
 	return resp{status: res.StatusCode, header: res.Header, body: b}
 }

@@ -13,9 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2/vfs"
-	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
-
 	"wearhouse/app"
 )
 
@@ -133,12 +130,7 @@ func faultDo(c *http.Client, method, url string, body string) (faultAnswer, erro
 // data. Once the disk recovers, the erasure that was cut short completes.
 func TestDeletesAnswer503OnAStalledDisk(t *testing.T) {
 	const commitTimeout = 300 * time.Millisecond
-	lat := &walLatency{}
-	ts := startServer(t, func(o *app.Options) {
-		o.Store.FS = errorfs.Wrap(vfs.Default, lat)
-		o.Ingest.CommitTimeout = commitTimeout
-	})
-	t.Cleanup(lat.release)
+	ts, lat := startSlowDiskServer(t, commitTimeout)
 	ts.postBody("stuck-erase", faultSyncBody(0, 3))
 	ts.postBody("stuck-sync", faultSyncBody(1, 3))
 	ts.postBody("stuck-conn", faultSyncBody(2, 3))

@@ -44,18 +44,7 @@ func TestOneBatchNeverStopsIndexingForOthers(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			open := func() (*Service, *pebblestore.Store) {
-				store, err := pebblestore.Open(pebblestore.Options{Dir: dir, Logger: zerolog.Nop()})
-				if err != nil {
-					t.Fatal(err)
-				}
-				s, err := New(store, Options{AutoCreateUsers: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return s, store
-			}
-			s, store := open()
+			s, store := openService(t, dir, Options{})
 			for _, req := range []*Request{{UserID: "noisy", Body: bad}, {UserID: "normal", Body: appleBody(0, 60)}} {
 				if _, err := s.Submit(req); err != nil {
 					t.Fatal(err)
@@ -94,7 +83,7 @@ func TestOneBatchNeverStopsIndexingForOthers(t *testing.T) {
 				}
 				s.Close()
 				store.Close()
-				s, store = open()
+				s, store = openService(t, dir, Options{})
 				c, err = NewCompactor(store, s, CompactorOptions{Logger: zerolog.Nop()})
 				if err != nil {
 					t.Fatal(err)

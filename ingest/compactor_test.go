@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"wearhouse/pebblestore"
 )
 
@@ -78,18 +76,7 @@ func TestCompactorIndexesEveryRecordOnce(t *testing.T) {
 // all the same after an upgrade.
 func TestCompactorIndexesJSONEntries(t *testing.T) {
 	dir := t.TempDir()
-	open := func() *pebblestore.Store {
-		store, err := pebblestore.Open(pebblestore.Options{Dir: dir, Logger: zerolog.Nop()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return store
-	}
-	store := open()
-	s, err := New(store, Options{AutoCreateUsers: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, store := openService(t, dir, Options{})
 	if _, err := s.Submit(&Request{UserID: "u", Body: appleBody(0, 600)}); err != nil {
 		t.Fatal(err)
 	}
@@ -105,12 +92,8 @@ func TestCompactorIndexesJSONEntries(t *testing.T) {
 	}
 	store.Close()
 
-	store = open()
+	s, store = openService(t, dir, Options{})
 	defer store.Close()
-	s, err = New(store, Options{AutoCreateUsers: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer s.Close()
 	var kinds []bool
 	store.ScanQueue(0, func(e *pebblestore.QueueEntry) (bool, error) {

@@ -62,12 +62,7 @@ func (s *Service) DeleteWorkout(userID, workoutID string) error {
 	if !ok {
 		return ErrNotFound
 	}
-	deadline := time.Now().Add(s.opts.CommitTimeout)
-	u, unlock, err := s.lockExisting(userID, deadline)
-	if err != nil {
-		return err
-	}
-	return s.bounded(deadline, unlock, "deletion", func() error {
+	return s.deleteOf(userID, func(u *pebblestore.User) error {
 		err := s.store.DeleteWorkout(u.IID, ref)
 		if errors.Is(err, pebblestore.ErrNotFound) {
 			return ErrNotFound
@@ -85,16 +80,22 @@ func (s *Service) DeleteSleep(userID, sessionID string) error {
 	if !ok {
 		return ErrNotFound
 	}
-	deadline := time.Now().Add(s.opts.CommitTimeout)
-	u, unlock, err := s.lockExisting(userID, deadline)
-	if err != nil {
-		return err
-	}
-	return s.bounded(deadline, unlock, "deletion", func() error {
+	return s.deleteOf(userID, func(u *pebblestore.User) error {
 		n, err := s.store.DeleteSleepStages(u.IID, provider, start, end)
 		if err == nil && n == 0 {
 			err = ErrNotFound
 		}
 		return err
 	})
+}
+
+// deleteOf runs a deletion of part of a user's data under the user's lock,
+// bounded by CommitTimeout; ErrNotFound when there is no such user.
+func (s *Service) deleteOf(userID string, del func(u *pebblestore.User) error) error {
+	deadline := time.Now().Add(s.opts.CommitTimeout)
+	u, unlock, err := s.lockExisting(userID, deadline)
+	if err != nil {
+		return err
+	}
+	return s.bounded(deadline, unlock, "deletion", func() error { return del(u) })
 }

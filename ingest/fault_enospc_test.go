@@ -23,14 +23,7 @@ import (
 // acknowledged, every batch acknowledged before is there after a crash,
 // and the retries are stored once.
 func TestFaultENOSPCOnWALNeverAcknowledged(t *testing.T) {
-	ks := []int64{1, 3, 10}
-	if longFaultTests() {
-		ks = nil
-		for k := int64(1); k <= 40; k++ {
-			ks = append(ks, k)
-		}
-	}
-	for _, k := range ks {
+	for _, k := range faultSweep(1, 3, 10) {
 		t.Run(fmt.Sprintf("write %d fails", k), func(t *testing.T) {
 			faultRun(t, k, newWALFailure(faultIsWrite, syscall.ENOSPC), "no space left on device")
 		})

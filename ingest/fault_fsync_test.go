@@ -70,14 +70,7 @@ func (w *walFailure) MaybeError(op errorfs.Op) error {
 // restarted write path then stores each request the clients retry exactly
 // once. k sweeps a few values, or 1 to 40 with the long tests.
 func TestFaultFsyncErrorStopsStoreKeepsAcknowledged(t *testing.T) {
-	ks := []int64{1, 2, 5}
-	if longFaultTests() {
-		ks = nil
-		for k := int64(1); k <= 40; k++ {
-			ks = append(ks, k)
-		}
-	}
-	for _, k := range ks {
+	for _, k := range faultSweep(1, 2, 5) {
 		t.Run(fmt.Sprintf("fsync %d fails", k), func(t *testing.T) {
 			faultRun(t, k, newWALFailure(faultIsSync, syscall.EIO), "input/output error")
 		})

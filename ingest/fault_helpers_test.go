@@ -27,6 +27,19 @@ import (
 // (WEARHOUSE_LONG_TESTS=1).
 func longFaultTests() bool { return os.Getenv("WEARHOUSE_LONG_TESTS") == "1" }
 
+// faultSweep is the values of k a fault test tries: the given few, or 1 to
+// 40 with the long tests.
+func faultSweep(few ...int64) []int64 {
+	if !longFaultTests() {
+		return few
+	}
+	var ks []int64
+	for k := int64(1); k <= 40; k++ {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
 // faultBody is a valid sync body, different for every n, with the given
 // number of heart rate records (about 150 bytes each).
 func faultBody(n int, records int) []byte {

@@ -14,9 +14,23 @@ import (
 const body = `{"provider":"apple","sdkVersion":"1","syncTimestamp":"2026-01-01T00:00:00Z","data":{"records":[` +
 	`{"id":"r","type":"HKQuantityTypeIdentifierHeartRate","startDate":"2026-01-01T00:00:00Z","endDate":"2026-01-01T00:00:00Z","value":60,"unit":"bpm"}]}}`
 
+// newService opens a write path that creates users, over a store in a
+// temporary directory, and closes both when the test ends.
 func newService(t testing.TB, o Options) (*Service, *pebblestore.Store) {
 	t.Helper()
-	store, err := pebblestore.Open(pebblestore.Options{Dir: t.TempDir(), Logger: zerolog.Nop()})
+	s, store := openService(t, t.TempDir(), o)
+	t.Cleanup(func() {
+		s.Close()
+		store.Close()
+	})
+	return s, store
+}
+
+// openService opens the store in dir and a write path over it that creates
+// users; the test closes both, and may open them again.
+func openService(t testing.TB, dir string, o Options) (*Service, *pebblestore.Store) {
+	t.Helper()
+	store, err := pebblestore.Open(pebblestore.Options{Dir: dir, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,10 +39,6 @@ func newService(t testing.TB, o Options) (*Service, *pebblestore.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		s.Close()
-		store.Close()
-	})
 	return s, store
 }
 
@@ -107,14 +117,7 @@ func TestWatermarkWaitsForInflightWrites(t *testing.T) {
 func TestSequenceResumesAfterRestart(t *testing.T) {
 	dir := t.TempDir()
 	for round := 1; round <= 2; round++ {
-		store, err := pebblestore.Open(pebblestore.Options{Dir: dir, Logger: zerolog.Nop()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := New(store, Options{AutoCreateUsers: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, store := openService(t, dir, Options{})
 		res, err := s.Submit(&Request{UserID: "u", Body: []byte(strings.Replace(body, `"r"`, `"r`+string(rune('0'+round))+`"`, 1))})
 		if err != nil {
 			t.Fatal(err)

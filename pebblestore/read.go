@@ -18,6 +18,14 @@ type SourcedPoint struct {
 	Point
 }
 
+// seriesIter iterates the blocks of a series whose hours meet [from, to),
+// with to > from.
+func (s *Store) seriesIter(user uint32, series uint16, from, to int64) (*pebble.Iterator, error) {
+	lo := blockKey{user: user, series: series, hour: hourOf(from)}.bytes()
+	hi := blockKey{user: user, series: series, hour: hourOf(to-1) + 1}.bytes()
+	return s.db.NewIter(&pebble.IterOptions{LowerBound: lo[:11], UpperBound: hi[:11]})
+}
+
 // SeriesRange calls fn with the points of one (user, series) whose Start is
 // in [from, to), in time order (then data source), until fn returns false.
 // Times are Unix microseconds. The point is valid until fn returns: the
@@ -28,9 +36,7 @@ func (s *Store) SeriesRange(user uint32, series uint16, from, to int64, fn func(
 		return nil
 	}
 	prefix := seriesPrefix(user, series)
-	lo := blockKey{user: user, series: series, hour: hourOf(from)}.bytes()
-	hi := blockKey{user: user, series: series, hour: hourOf(to-1) + 1}.bytes()
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo[:11], UpperBound: hi[:11]})
+	it, err := s.seriesIter(user, series, from, to)
 	if err != nil {
 		return err
 	}
@@ -243,9 +249,7 @@ func (s *Store) SeriesCount(user uint32, series uint16, from, to int64) (int, er
 	if to <= from {
 		return 0, nil
 	}
-	lo := blockKey{user: user, series: series, hour: hourOf(from)}.bytes()
-	hi := blockKey{user: user, series: series, hour: hourOf(to-1) + 1}.bytes()
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo[:11], UpperBound: hi[:11]})
+	it, err := s.seriesIter(user, series, from, to)
 	if err != nil {
 		return 0, err
 	}

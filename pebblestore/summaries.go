@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
-
-	"github.com/cockroachdb/pebble/v2"
 )
 
 // Reads for the summaries: a lean scan of a series that decodes only what
@@ -62,9 +60,7 @@ func (s *Store) ScanSeries(user uint32, series uint16, from, to int64, fn func(b
 	if to <= from {
 		return nil
 	}
-	lo := blockKey{user: user, series: series, hour: hourOf(from)}.bytes()
-	hi := blockKey{user: user, series: series, hour: hourOf(to-1) + 1}.bytes()
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo[:11], UpperBound: hi[:11]})
+	it, err := s.seriesIter(user, series, from, to)
 	if err != nil {
 		return err
 	}
@@ -266,9 +262,7 @@ func (s *Store) LatestPoints(user uint32, series uint16, from, to int64) ([]Sour
 		return nil, nil
 	}
 	prefix := seriesPrefix(user, series)
-	lo := blockKey{user: user, series: series, hour: hourOf(from)}.bytes()
-	hi := blockKey{user: user, series: series, hour: hourOf(to-1) + 1}.bytes()
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo[:11], UpperBound: hi[:11]})
+	it, err := s.seriesIter(user, series, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -326,9 +320,7 @@ func (s *Store) SeriesCountBySource(user uint32, series uint16, from, to int64) 
 	if to <= from {
 		return out, nil
 	}
-	lo := blockKey{user: user, series: series, hour: hourOf(from)}.bytes()
-	hi := blockKey{user: user, series: series, hour: hourOf(to-1) + 1}.bytes()
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo[:11], UpperBound: hi[:11]})
+	it, err := s.seriesIter(user, series, from, to)
 	if err != nil {
 		return nil, err
 	}

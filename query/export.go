@@ -88,23 +88,7 @@ func decimal(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 // timestamp keeps its place after the point sent before it, without a
 // time. ErrNotFound for no such workout, ErrNoRoute when no point is left.
 func (q *Service) WorkoutGPX(userID, id string) ([]byte, error) {
-	u, ok, err := q.lookup(userID)
-	if err != nil {
-		return nil, err
-	}
-	ref, valid := parseWorkoutID(id)
-	if !ok || !valid {
-		return nil, ErrNotFound
-	}
-	iid := u.IID
-	v, err := q.store.WorkoutPart(iid, ref, pebblestore.PartWorkout)
-	if errors.Is(err, pebblestore.ErrNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	rec, err := pebblestore.DecodeWorkout(v)
+	iid, ref, rec, err := q.storedWorkout(userID, id)
 	if err != nil {
 		return nil, err
 	}

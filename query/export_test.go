@@ -42,11 +42,6 @@ func openStore(t testing.TB) (*pebblestore.Store, *Service) {
 // (nil for none) and returns its id.
 func putWorkout(t *testing.T, s *pebblestore.Store, start time.Time, route string) string {
 	t.Helper()
-	ib := s.NewIndexBatch()
-	sid, err := ib.DataSource(pebblestore.SourceRecord{UserIID: 1, Provider: "apple", DeviceModel: "Watch7,1"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	main, err := pebblestore.EncodeWorkout(&pebblestore.WorkoutRecord{Type: "running", Title: "Park <loop> & back", DurationSeconds: 1800})
 	if err != nil {
 		t.Fatal(err)
@@ -56,14 +51,7 @@ func putWorkout(t *testing.T, s *pebblestore.Store, start time.Time, route strin
 	if route != "" {
 		parts[pebblestore.PartRoute] = []byte(route)
 	}
-	end := start.Add(30 * time.Minute)
-	if err := ib.PutWorkout(1, sid, start.UnixMicro(), end.UnixMicro(), parts); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ib.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	return workoutID(pebblestore.WorkoutRef{SID: sid, Start: start.UnixMicro(), End: end.UnixMicro()})
+	return putRawWorkout(t, s, start, parts)
 }
 
 // gpxTrackOf is the part of a GPX file the tests look at.

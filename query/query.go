@@ -72,6 +72,16 @@ type Page[T any] struct {
 	Metadata   Metadata   `json:"metadata"`
 }
 
+// emptyPage is the answer of a window [start, end) before anything is
+// read: no data, a total count of 0.
+func emptyPage[T any](start, end time.Time) *Page[T] {
+	total := 0
+	page := &Page[T]{Data: []T{}}
+	page.Metadata.StartTime, page.Metadata.EndTime = &start, &end
+	page.Pagination.TotalCount = &total
+	return page
+}
+
 // SourceMetadata says where a value came from.
 type SourceMetadata struct {
 	Provider   string  `json:"provider"`

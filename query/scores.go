@@ -195,19 +195,11 @@ type scoreNight struct {
 func (q *Service) scoreNights(iid uint32, from, to time.Time) ([]scoreNight, error) {
 	var out []scoreNight
 	for _, prov := range health.ProviderCodes() {
-		var stages []health.SleepInterval
-		err := q.store.SleepStages(iid, prov, from.Add(-sessionMargin).UnixMicro(), to.Add(sessionMargin).UnixMicro(),
-			func(r *pebblestore.SleepStageRecord) bool {
-				stages = append(stages, health.SleepInterval{
-					Stage: health.Stage(r.Stage), Start: fromMicro(r.Start), End: fromMicro(r.End),
-					Source: strconv.FormatUint(uint64(r.SID), 10), ZoneOffset: r.Zone,
-				})
-				return true
-			})
+		sessions, err := q.providerSessions(iid, prov, from, to)
 		if err != nil {
 			return nil, err
 		}
-		for _, s := range health.BuildSessions(stages) {
+		for _, s := range sessions {
 			off := time.Duration(zoneOffsetUsec(s.ZoneOffset)) * time.Microsecond
 			out = append(out, scoreNight{provider: prov, Session: s, offset: off,
 				bedtime: s.Start.In(time.FixedZone("", int(off/time.Second)))})

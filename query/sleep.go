@@ -58,19 +58,11 @@ const sessionMargin = 36 * time.Hour
 func (q *Service) sleepSessions(iid uint32, start, end time.Time) ([]SleepSession, error) {
 	var out []SleepSession
 	for _, prov := range health.ProviderCodes() {
-		var stages []health.SleepInterval
-		err := q.store.SleepStages(iid, prov, start.Add(-sessionMargin).UnixMicro(), end.Add(sessionMargin).UnixMicro(),
-			func(r *pebblestore.SleepStageRecord) bool {
-				stages = append(stages, health.SleepInterval{
-					Stage: health.Stage(r.Stage), Start: fromMicro(r.Start), End: fromMicro(r.End),
-					Source: strconv.FormatUint(uint64(r.SID), 10), ZoneOffset: r.Zone,
-				})
-				return true
-			})
+		sessions, err := q.providerSessions(iid, prov, start, end)
 		if err != nil {
 			return nil, err
 		}
-		for _, s := range health.BuildSessions(stages) {
+		for _, s := range sessions {
 			if s.Start.Before(start) || !s.End.Before(end) {
 				continue
 			}
@@ -84,6 +76,24 @@ func (q *Service) sleepSessions(iid uint32, start, end time.Time) ([]SleepSessio
 		return out[i].ID > out[j].ID
 	})
 	return out, nil
+}
+
+// providerSessions builds the sessions of one provider of a user from the
+// stages that start in [from, to) and sessionMargin around it.
+func (q *Service) providerSessions(iid uint32, prov byte, from, to time.Time) ([]health.Session, error) {
+	var stages []health.SleepInterval
+	err := q.store.SleepStages(iid, prov, from.Add(-sessionMargin).UnixMicro(), to.Add(sessionMargin).UnixMicro(),
+		func(r *pebblestore.SleepStageRecord) bool {
+			stages = append(stages, health.SleepInterval{
+				Stage: health.Stage(r.Stage), Start: fromMicro(r.Start), End: fromMicro(r.End),
+				Source: strconv.FormatUint(uint64(r.SID), 10), ZoneOffset: r.Zone,
+			})
+			return true
+		})
+	if err != nil {
+		return nil, err
+	}
+	return health.BuildSessions(stages), nil
 }
 
 func (q *Service) session(prov byte, s *health.Session) SleepSession {
@@ -126,11 +136,7 @@ type SleepParams struct {
 // Sleep answers GET /users/{id}/events/sleep, newest first; an unknown
 // user has an empty page.
 func (q *Service) Sleep(userID string, p SleepParams) (*Page[SleepSession], error) {
-	page := &Page[SleepSession]{Data: []SleepSession{}}
-	st, et := p.Start, p.End
-	page.Metadata.StartTime, page.Metadata.EndTime = &st, &et
-	total := 0
-	page.Pagination.TotalCount = &total
+	page := emptyPage[SleepSession](p.Start, p.End)
 	u, ok, err := q.lookup(userID)
 	if err != nil {
 		return nil, err

@@ -76,11 +76,8 @@ func (q *Service) Timeseries(userID string, p TimeseriesParams) (*Page[Sample], 
 		return nil, badf("end_time must be after start_time.")
 	}
 	res := p.Resolution
-	page := &Page[Sample]{Data: []Sample{}, Metadata: Metadata{Resolution: &res}}
-	st, et := p.Start, p.End
-	page.Metadata.StartTime, page.Metadata.EndTime = &st, &et
-	zero := 0
-	page.Pagination.TotalCount = &zero
+	page := emptyPage[Sample](p.Start, p.End)
+	page.Metadata.Resolution = &res
 	u, ok, err := q.lookup(userID)
 	if err != nil {
 		return nil, err

@@ -117,11 +117,7 @@ func (q *Service) workout(iid uint32, ref pebblestore.WorkoutRef, rec *pebblesto
 // Workouts answers the workout list: workouts that start at or after Start
 // and end before End, newest first; an unknown user has an empty page.
 func (q *Service) Workouts(userID string, p WorkoutParams) (*Page[Workout], error) {
-	page := &Page[Workout]{Data: []Workout{}}
-	st, et := p.Start, p.End
-	page.Metadata.StartTime, page.Metadata.EndTime = &st, &et
-	total := 0
-	page.Pagination.TotalCount = &total
+	page := emptyPage[Workout](p.Start, p.End)
 	u, ok, err := q.lookup(userID)
 	if err != nil {
 		return nil, err
@@ -177,25 +173,35 @@ func (q *Service) Workouts(userID string, p WorkoutParams) (*Page[Workout], erro
 	return page, nil
 }
 
-// WorkoutByID answers GET /users/{id}/events/workouts/{workout_id}:
-// ErrNotFound for an unknown user or workout.
-func (q *Service) WorkoutByID(userID, id string) (*WorkoutDetail, error) {
+// storedWorkout reads a user's workout by its id, with the user's internal
+// id and the workout's key: ErrNotFound for an unknown user, a malformed id
+// or no such workout.
+func (q *Service) storedWorkout(userID, id string) (uint32, pebblestore.WorkoutRef, *pebblestore.WorkoutRecord, error) {
 	u, ok, err := q.lookup(userID)
 	if err != nil {
-		return nil, err
+		return 0, pebblestore.WorkoutRef{}, nil, err
 	}
 	ref, valid := parseWorkoutID(id)
 	if !ok || !valid {
-		return nil, ErrNotFound
+		return 0, pebblestore.WorkoutRef{}, nil, ErrNotFound
 	}
-	iid := u.IID
-	v, err := q.store.WorkoutPart(iid, ref, pebblestore.PartWorkout)
+	v, err := q.store.WorkoutPart(u.IID, ref, pebblestore.PartWorkout)
 	if errors.Is(err, pebblestore.ErrNotFound) {
-		return nil, ErrNotFound
+		return 0, pebblestore.WorkoutRef{}, nil, ErrNotFound
 	} else if err != nil {
-		return nil, err
+		return 0, pebblestore.WorkoutRef{}, nil, err
 	}
 	rec, err := pebblestore.DecodeWorkout(v)
+	if err != nil {
+		return 0, pebblestore.WorkoutRef{}, nil, err
+	}
+	return u.IID, ref, rec, nil
+}
+
+// WorkoutByID answers GET /users/{id}/events/workouts/{workout_id}:
+// ErrNotFound for an unknown user or workout.
+func (q *Service) WorkoutByID(userID, id string) (*WorkoutDetail, error) {
+	iid, ref, rec, err := q.storedWorkout(userID, id)
 	if err != nil {
 		return nil, err
 	}
