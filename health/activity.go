@@ -1,43 +1,18 @@
 package health
 
-import "time"
-
 // Activity rules of the daily summaries (fact sheet §5.3): the maximum
 // heart rate, the heart-rate intensity zones that follow from it, and the
 // step count that makes a minute active.
 
 const (
 	// DefaultMaxHeartRate is the maximum heart rate, in bpm, of a user
-	// whose age is not known.
+	// whose age is not known: every user here, as Open Wearables' SDK
+	// users (its ages come from cloud providers' personal records).
 	DefaultMaxHeartRate = 190
 	// MinMaxHeartRate is the lowest maximum heart rate, in bpm, the zones
 	// are ever computed from.
 	MinMaxHeartRate = 100
 )
-
-// MaxHeartRate is the maximum heart rate in bpm of a user of an age in
-// whole years: 220 − age, never below MinMaxHeartRate;
-// DefaultMaxHeartRate when the age is not known.
-func MaxHeartRate(age int, known bool) int {
-	if !known {
-		return DefaultMaxHeartRate
-	}
-	return max(220-age, MinMaxHeartRate)
-}
-
-// AgeAt is the age in whole years, at a time, of someone born on a date;
-// false when the birth date is after the time. Both are taken as
-// calendar dates in their own locations.
-func AgeAt(birth, at time.Time) (int, bool) {
-	if birth.After(at) {
-		return 0, false
-	}
-	age := at.Year() - birth.Year()
-	if at.Month() < birth.Month() || at.Month() == birth.Month() && at.Day() < birth.Day() {
-		age--
-	}
-	return age, true
-}
 
 // Intensity is the heart-rate zone of a minute.
 type Intensity uint8

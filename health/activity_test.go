@@ -1,59 +1,6 @@
 package health
 
-import (
-	"testing"
-	"time"
-)
-
-func TestMaxHeartRate(t *testing.T) {
-	for _, c := range []struct {
-		age   int
-		known bool
-		want  int
-	}{
-		{0, false, 190},  // no birth date
-		{70, false, 190}, // the age is ignored when not known
-		{0, true, 220},   // born today: the ceiling
-		{30, true, 190},
-		{119, true, 101},
-		{120, true, 100}, // 220 − 120: exactly the floor
-		{121, true, 100}, // below the floor
-		{200, true, 100},
-	} {
-		if got := MaxHeartRate(c.age, c.known); got != c.want {
-			t.Errorf("MaxHeartRate(%d, %v) = %d, want %d", c.age, c.known, got, c.want)
-		}
-	}
-}
-
-func TestAgeAt(t *testing.T) {
-	d := func(s string) time.Time {
-		t, err := time.Parse("2006-01-02", s)
-		if err != nil {
-			panic(err)
-		}
-		return t
-	}
-	for _, c := range []struct {
-		birth, at string
-		want      int
-		ok        bool
-	}{
-		{"1990-06-15", "2026-06-14", 35, true}, // the day before the birthday
-		{"1990-06-15", "2026-06-15", 36, true}, // the birthday
-		{"1990-06-15", "2026-05-31", 35, true}, // an earlier month
-		{"1990-06-15", "2026-07-01", 36, true}, // a later month
-		{"2000-02-29", "2026-02-28", 25, true}, // a leap-day birth before 1 March
-		{"2000-02-29", "2026-03-01", 26, true},
-		{"2026-06-15", "2026-06-15", 0, true},  // born that day
-		{"2026-06-16", "2026-06-15", 0, false}, // born after
-	} {
-		got, ok := AgeAt(d(c.birth), d(c.at))
-		if got != c.want || ok != c.ok {
-			t.Errorf("AgeAt(%s, %s) = %d, %v; want %d, %v", c.birth, c.at, got, ok, c.want, c.ok)
-		}
-	}
-}
+import "testing"
 
 func TestZonesFor(t *testing.T) {
 	for _, c := range []struct {

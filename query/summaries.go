@@ -16,7 +16,6 @@ package query
 // offset counts as UTC.
 
 import (
-	"encoding/json"
 	"math"
 	"time"
 
@@ -36,8 +35,10 @@ const (
 	// may have started.
 	workoutMargin = 7 * dayUsec
 
-	// defaultMaxHR is the maximum heart rate used without a birth date.
-	defaultMaxHR = health.DefaultMaxHeartRate
+	// maxHR is the maximum heart rate of the heart-rate zones: users have
+	// no birth date here (Open Wearables has one only from cloud
+	// providers' personal records), as for its SDK users.
+	maxHR = health.DefaultMaxHeartRate
 )
 
 // Series ids the summaries read.
@@ -267,25 +268,6 @@ func paginate[T any](page *Page[T], rows []T, limit int, hasCursor, back bool, c
 
 // ---------------------------------------------------------------------------
 // Profile, averages and bounds
-
-// age is the user's age in whole years at a time, from the birth_date of
-// the user's profile.
-func age(u *pebblestore.User, at time.Time) (int, bool) {
-	if len(u.Profile) == 0 {
-		return 0, false
-	}
-	var prof struct {
-		BirthDate string `json:"birth_date"`
-	}
-	if json.Unmarshal(u.Profile, &prof) != nil || len(prof.BirthDate) < 10 {
-		return 0, false
-	}
-	b, err := time.Parse("2006-01-02", prof.BirthDate[:10])
-	if err != nil {
-		return 0, false
-	}
-	return health.AgeAt(b, at)
-}
 
 func strValue(s *string) string {
 	if s == nil {

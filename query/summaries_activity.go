@@ -624,8 +624,9 @@ func decodeActivityCursor(c string) (day int64, back bool, err error) {
 
 // ActivitySummaries answers GET /users/{id}/summaries/activity: one summary
 // per local date of [Start, End) that has data, from the best-ranked data
-// source of that date; the heart-rate zones follow the birth date of the
-// user's profile. An unknown user has an empty page.
+// source of that date; the heart-rate zones are those of a maximum heart
+// rate of 190 (health.DefaultMaxHeartRate). An unknown user has an empty
+// page.
 func (q *Service) ActivitySummaries(userID string, p ActivityParams) (*Page[ActivitySummary], error) {
 	page, err := datePage[ActivitySummary](p.Start, p.End)
 	if err != nil {
@@ -659,7 +660,7 @@ func (q *Service) ActivitySummaries(userID string, p ActivityParams) (*Page[Acti
 	if back {
 		desc = !desc
 	}
-	rows, err := q.activityRows(u.IID, d0, d1, desc, p.Limit+1, health.MaxHeartRate(age(u, p.Start)))
+	rows, err := q.activityRows(u.IID, d0, d1, desc, p.Limit+1, maxHR)
 	if err != nil {
 		return nil, err
 	}

@@ -137,9 +137,6 @@ func (q *Service) BodySummary(userID string, p BodyParams) (*BodySummary, error)
 		m := *sc.HeightCm / 100
 		sc.BMI = valPtr(roundTo(*sc.WeightKg/(m*m), 1))
 	}
-	if age, ok := age(u, now); ok {
-		sc.Age = &age
-	}
 	// Averaged over [now - period, now).
 	from := now.Add(-time.Duration(p.AveragePeriodDays) * 24 * time.Hour)
 	b.Averaged = BodyAveraged{PeriodDays: p.AveragePeriodDays, PeriodStart: from, PeriodEnd: now}

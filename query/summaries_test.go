@@ -63,7 +63,7 @@ func block(sid uint32, zone string, pts ...[3]int64) *pebblestore.LeanBlock {
 }
 
 func TestStepMinutes(t *testing.T) {
-	a := newActivityAcc(0, 10, defaultMaxHR)
+	a := newActivityAcc(0, 10, maxHR)
 	m := minuteUsec
 	a.addSteps(block(1, "",
 		[3]int64{0, m, 30},                     // minute 0: 30, active
@@ -103,7 +103,7 @@ func TestIntensityZones(t *testing.T) {
 func TestActivityDaysFollowZones(t *testing.T) {
 	// 23:30Z on day 0 in +01:00 is day 1; in -01:00 day 0.
 	at := 23*hourUsec + 30*minuteUsec
-	a := newActivityAcc(0, 2, defaultMaxHR)
+	a := newActivityAcc(0, 2, maxHR)
 	a.addSum(serEnergy, fEnergy, block(1, "+01:00", [3]int64{at, at, 5}))
 	a.addSum(serEnergy, fEnergy, block(1, "-01:00", [3]int64{at, at, 7}))
 	a.addSum(serEnergy, fEnergy, block(1, "+14:00", [3]int64{2*dayUsec + at, 2*dayUsec + at, 9})) // day 3: outside
