@@ -296,7 +296,11 @@ func (q *Service) writeCSV(w io.Writer, iid uint32, series []uint16, from, to in
 		c := cursors[best]
 		sp := c.head()
 		if lastSrc == nil || sp.SID != lastSID {
-			lastSID, lastSrc = sp.SID, q.source(sp.SID)
+			src, err := q.source(sp.SID)
+			if err != nil {
+				return err
+			}
+			lastSID, lastSrc = sp.SID, src
 		}
 		if rows == 0 || sp.Start != lastAt {
 			lastAt, rec[0] = sp.Start, fromMicro(sp.Start).Format(time.RFC3339Nano)

@@ -183,13 +183,23 @@ func pageNewestFirst[T any](page *Page[T], all []T, cursor string, limit int, ke
 // source returns the metadata of a data source. A source's metadata is
 // never rewritten and its id never reused (an erased source is not read
 // again), so it is cached.
-func (q *Service) source(sid uint32) *SourceMetadata {
+//
+// A read of the record that fails is the request's error. A record that
+// is not there reads as provider "unknown", not as an error, for a stored
+// point can name a source without one: DeleteProviderData deletes a
+// provider's sources with its points while a read may still be iterating
+// over those points, and the compactor's dictionary cache keeps handing
+// out the id of a source so erased to the provider's next points.
+func (q *Service) source(sid uint32) (*SourceMetadata, error) {
 	if m, ok := q.sources.get(sid); ok {
-		return m
+		return m, nil
 	}
 	r, err := q.store.Source(sid)
+	if errors.Is(err, pebblestore.ErrNotFound) {
+		return &SourceMetadata{Provider: "unknown"}, nil
+	}
 	if err != nil {
-		return &SourceMetadata{Provider: "unknown"}
+		return nil, fmt.Errorf("query: data source %d: %w", sid, err)
 	}
 	m := &SourceMetadata{Provider: r.Provider, Source: strPtr(r.SourceName), Device: strPtr(r.DeviceModel),
 		DeviceType: strPtr(r.DeviceType), DeviceName: strPtr(r.DeviceModel)}
@@ -197,7 +207,7 @@ func (q *Service) source(sid uint32) *SourceMetadata {
 		m.DeviceType = nil
 	}
 	q.sources.put(sid, m)
-	return m
+	return m, nil
 }
 
 // seriesInfo resolves a series id of a user to its code and unit, for

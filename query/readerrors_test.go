@@ -2,6 +2,7 @@ package query
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/rs/zerolog"
 
+	"wearhouse/health"
 	"wearhouse/pebblestore"
 )
 
@@ -112,5 +114,163 @@ func TestWorkoutReadErrorsReachTheCaller(t *testing.T) {
 			t.Errorf("read again once the disk reads: %v", err)
 		}
 		s.Close()
+	}
+}
+
+// TestSourceReadErrorsReachTheCaller: a data source record that the disk
+// fails to read fails the reads that name its source (a 500), instead of
+// answering them with provider "unknown".
+func TestSourceReadErrorsReachTheCaller(t *testing.T) {
+	var failing atomic.Bool // reads of the tables fail
+	fs := errorfs.Wrap(vfs.NewMem(), errorfs.InjectorFunc(func(op errorfs.Op) error {
+		if failing.Load() && op.Kind.ReadOrWrite() == errorfs.OpIsRead && strings.HasSuffix(op.Path, ".sst") {
+			return errorfs.ErrInjected
+		}
+		return nil
+	}))
+	s, err := pebblestore.Open(pebblestore.Options{Dir: "/data", Logger: zerolog.Nop(), FS: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// The data source alone goes to a table; the user and the data that
+	// names the source stay in the memtable, so that the read of the
+	// source record is the only read of a table.
+	ib := s.NewIndexBatch()
+	sid, err := ib.DataSource(pebblestore.SourceRecord{UserIID: 1, Provider: "apple", DeviceModel: "Watch7,1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ib.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	b := s.NewBatch()
+	if u, err := b.CreateUser("u1", time.Now(), nil); err != nil || u.IID != 1 {
+		t.Fatalf("user u1: %v", err)
+	}
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	ib = s.NewIndexBatch()
+	steps, _ := health.SeriesByCode("steps")
+	for i := range 10 {
+		at := day.Add(8*time.Hour + time.Duration(i)*time.Minute).UnixMicro()
+		ib.AddPoint(1, steps.ID, sid, pebblestore.Point{Start: at, End: at + 60e6, Value: 100})
+	}
+	main, err := pebblestore.EncodeWorkout(&pebblestore.WorkoutRecord{Type: "running", DurationSeconds: 1800})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts [5][]byte
+	parts[pebblestore.PartWorkout] = main
+	start := day.Add(9 * time.Hour)
+	if err := ib.PutWorkout(1, sid, start.UnixMicro(), start.Add(30*time.Minute).UnixMicro(), parts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ib.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	q := New(s)
+	win := TimeseriesParams{Start: day, End: day.AddDate(0, 0, 1), Limit: 100}
+	hourly := win
+	hourly.Resolution = "1hour"
+	reads := []struct {
+		what string
+		read func() (providers []string, err error)
+	}{
+		{"raw time series", func() ([]string, error) { return samples(q.Timeseries("u1", win)) }},
+		{"hourly time series", func() ([]string, error) { return samples(q.Timeseries("u1", hourly)) }},
+		{"workouts", func() ([]string, error) {
+			p, err := q.Workouts("u1", WorkoutParams{Start: day, End: day.AddDate(0, 0, 1), Limit: 10})
+			if err != nil {
+				return nil, err
+			}
+			var out []string
+			for _, w := range p.Data {
+				out = append(out, w.Source.Provider)
+			}
+			return out, nil
+		}},
+		{"activity summaries", func() ([]string, error) {
+			p, err := q.ActivitySummaries("u1", ActivityParams{Start: day, End: day.AddDate(0, 0, 1), Limit: 10})
+			if err != nil {
+				return nil, err
+			}
+			var out []string
+			for _, a := range p.Data {
+				out = append(out, a.Source.Provider)
+			}
+			return out, nil
+		}},
+		{"data summary", func() ([]string, error) {
+			d, err := q.DataSummary("u1", DataParams{})
+			if err != nil {
+				return nil, err
+			}
+			var out []string
+			for _, pc := range d.ByProvider {
+				out = append(out, pc.Provider)
+			}
+			return out, nil
+		}},
+	}
+	for _, r := range reads {
+		failing.Store(true)
+		got, err := r.read()
+		failing.Store(false)
+		if err == nil {
+			t.Errorf("%s, source unreadable: providers %v, no error", r.what, got)
+		}
+	}
+	// Once the disk reads, the same reads answer the source's provider.
+	for _, r := range reads {
+		got, err := r.read()
+		if err != nil || len(got) == 0 || slices.ContainsFunc(got, func(p string) bool { return p != "apple" }) {
+			t.Errorf("%s, read again: providers %v, %v", r.what, got, err)
+		}
+	}
+}
+
+// samples returns the providers of the samples of a page.
+func samples(p *Page[Sample], err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, s := range p.Data {
+		out = append(out, s.Source.Provider)
+	}
+	return out, nil
+}
+
+// TestSourceWithoutRecordReadsUnknown: points that name a data source
+// whose record is gone (erased with its provider's data, then named again
+// by the provider's next points) read as of provider "unknown", not as an
+// error of every read of the user.
+func TestSourceWithoutRecordReadsUnknown(t *testing.T) {
+	s, q := openStore(t)
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	putRawWorkout(t, s, day.Add(8*time.Hour), [5][]byte{})
+	if err := s.DeleteProviderData(1, "apple"); err != nil {
+		t.Fatal(err)
+	}
+	main, err := pebblestore.EncodeWorkout(&pebblestore.WorkoutRecord{Type: "running", DurationSeconds: 1800})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts [5][]byte
+	parts[pebblestore.PartWorkout] = main
+	id := putRawWorkout(t, s, day.Add(9*time.Hour), parts)
+	w, err := q.WorkoutByID("u1", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Source.Provider != "unknown" {
+		t.Skipf("the source has its record again (provider %q): the case this test covers is gone", w.Source.Provider)
 	}
 }

@@ -66,7 +66,11 @@ func (q *Service) sleepSessions(iid uint32, start, end time.Time) ([]SleepSessio
 			if s.Start.Before(start) || !s.End.Before(end) {
 				continue
 			}
-			out = append(out, q.session(prov, &s))
+			ss, err := q.session(prov, &s)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ss)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -96,14 +100,18 @@ func (q *Service) providerSessions(iid uint32, prov byte, from, to time.Time) ([
 	return health.BuildSessions(stages), nil
 }
 
-func (q *Service) session(prov byte, s *health.Session) SleepSession {
+func (q *Service) session(prov byte, s *health.Session) (SleepSession, error) {
 	sid, _ := strconv.ParseUint(s.Source, 10, 32)
+	src, err := q.source(uint32(sid))
+	if err != nil {
+		return SleepSession{}, err
+	}
 	out := SleepSession{
 		ID:                   hexID(uint64(prov), uint64(s.Start.UnixMicro()), uint64(s.End.UnixMicro())),
 		StartTime:            s.Start,
 		EndTime:              s.End,
 		ZoneOffset:           strPtr(s.ZoneOffset),
-		Source:               q.source(uint32(sid)),
+		Source:               src,
 		DurationSeconds:      int64(s.End.Sub(s.Start) / time.Second),
 		SleepDurationSeconds: int64(math.Floor(s.TotalSleepMinutes)) * 60,
 		TimeInBedMinutes:     int64(math.Floor(s.TimeInBedMinutes)),
@@ -123,7 +131,7 @@ func (q *Service) session(prov byte, s *health.Session) SleepSession {
 	for _, st := range s.Stages {
 		out.Intervals = append(out.Intervals, StageInterval{Stage: st.Stage.String(), StartTime: st.Start, EndTime: st.End})
 	}
-	return out
+	return out, nil
 }
 
 // SleepParams are the parameters of the sleep session list.

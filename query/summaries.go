@@ -165,10 +165,14 @@ type sourceRank struct {
 	sid              uint32
 }
 
-func (q *Service) rank(sid uint32) sourceRank {
-	r := metaRank(q.source(sid))
+func (q *Service) rank(sid uint32) (sourceRank, error) {
+	m, err := q.source(sid)
+	if err != nil {
+		return sourceRank{}, err
+	}
+	r := metaRank(m)
 	r.sid = sid
-	return r
+	return r, nil
 }
 
 func metaRank(m *SourceMetadata) sourceRank {
@@ -202,15 +206,22 @@ func (a sourceRank) before(b sourceRank) bool {
 }
 
 // best returns the best-ranked of several data sources.
-func (q *Service) best(sids []uint32) uint32 {
+func (q *Service) best(sids []uint32) (uint32, error) {
 	b := sids[0]
-	br := q.rank(b)
+	br, err := q.rank(b)
+	if err != nil {
+		return 0, err
+	}
 	for _, s := range sids[1:] {
-		if r := q.rank(s); r.before(br) {
+		r, err := q.rank(s)
+		if err != nil {
+			return 0, err
+		}
+		if r.before(br) {
 			b, br = s, r
 		}
 	}
-	return b
+	return b, nil
 }
 
 // ---------------------------------------------------------------------------

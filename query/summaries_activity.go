@@ -515,8 +515,15 @@ func (q *Service) activityChunk(iid uint32, d0, d1 int64, maxHR int) ([]Activity
 		for sid := range m {
 			sids = append(sids, sid)
 		}
-		sid := q.best(sids)
-		out = append(out, m[sid].summary(q.source(sid)))
+		sid, err := q.best(sids)
+		if err != nil {
+			return nil, err
+		}
+		src, err := q.source(sid)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m[sid].summary(src))
 	}
 	return out, nil
 }

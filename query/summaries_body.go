@@ -81,7 +81,10 @@ func (q *Service) latest(iid uint32, series uint16, from, to int64) (*pebblestor
 	for i := range pts {
 		sids[i] = pts[i].SID
 	}
-	b := q.best(sids)
+	b, err := q.best(sids)
+	if err != nil {
+		return nil, err
+	}
 	for i := range pts {
 		if pts[i].SID == b {
 			return &pts[i], nil
@@ -130,7 +133,11 @@ func (q *Service) BodySummary(userID string, p BodyParams) (*BodySummary, error)
 		}
 	}
 	if newest != nil {
-		b.Source = q.source(newest.SID)
+		src, err := q.source(newest.SID)
+		if err != nil {
+			return nil, err
+		}
+		b.Source = src
 	}
 	sc := &b.SlowChanging
 	if sc.BMI == nil && sc.WeightKg != nil && sc.HeightCm != nil && *sc.HeightCm > 0 {

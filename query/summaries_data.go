@@ -86,12 +86,16 @@ func (q *Service) DataSummary(userID string, p DataParams) (*DataSummary, error)
 			}
 			out.TotalDataPoints += n
 			out.SeriesTypeCounts[code] += n
-			pc := prov(q.source(sid).Provider)
+			src, err := q.source(sid)
+			if err != nil {
+				return nil, err
+			}
+			pc := prov(src.Provider)
 			pc.DataPoints += n
 			pc.SeriesCounts[code] += n
 		}
 	}
-	var readErr error // a stored workout that cannot be read fails the summary
+	var readErr error // a stored workout or source that cannot be read fails the summary
 	err = q.store.Workouts(iid, from, to, func(ref pebblestore.WorkoutRef, v []byte) bool {
 		rec, err := pebblestore.DecodeWorkout(v)
 		if err != nil {
@@ -102,9 +106,14 @@ func (q *Service) DataSummary(userID string, p DataParams) (*DataSummary, error)
 		if rec.Type != "" {
 			typ = rec.Type
 		}
+		src, err := q.source(ref.SID)
+		if err != nil {
+			readErr = err
+			return false
+		}
 		out.TotalWorkouts++
 		out.WorkoutTypeCounts[typ]++
-		prov(q.source(ref.SID).Provider).WorkoutCount++
+		prov(src.Provider).WorkoutCount++
 		return true
 	})
 	if err == nil {

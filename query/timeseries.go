@@ -211,6 +211,7 @@ func (q *Service) rawSamples(iid uint32, series uint16, code, unit string, agg h
 	var (
 		lastSID uint32
 		lastSrc *SourceMetadata
+		srcErr  error
 	)
 	err := q.store.SeriesRange(iid, series, from, to, func(sp *pebblestore.SourcedPoint) bool {
 		t := fromMicro(sp.Start)
@@ -218,7 +219,12 @@ func (q *Service) rawSamples(iid uint32, series uint16, code, unit string, agg h
 			return true
 		}
 		if lastSrc == nil || sp.SID != lastSID {
-			lastSID, lastSrc = sp.SID, q.source(sp.SID)
+			src, err := q.source(sp.SID)
+			if err != nil {
+				srcErr = err
+				return false
+			}
+			lastSID, lastSrc = sp.SID, src
 		}
 		out = append(out, Sample{
 			Timestamp: t, ZoneOffset: zs.get(sp.Zone), Type: code, Value: sp.Value, Unit: unit,
@@ -226,7 +232,13 @@ func (q *Service) rawSamples(iid uint32, series uint16, code, unit string, agg h
 		})
 		return len(out) < limit
 	})
-	return out, err
+	if err == nil {
+		err = srcErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // buckets aggregates one series into buckets of width, per data source.
@@ -270,9 +282,13 @@ func (q *Service) buckets(iid uint32, series uint16, code, unit string, agg heal
 			v = a.max
 		}
 		mn, mx := a.min, a.max
+		src, err := q.source(k.sid)
+		if err != nil {
+			return nil, err
+		}
 		out = append(out, Sample{
 			Timestamp: fromMicro(k.bucket), ZoneOffset: strPtr(a.zone), Type: code, Value: v, Unit: unit,
-			Source: q.source(k.sid), IsDailyTotal: dailyTotal(agg), Min: &mn, Max: &mx, Count: a.n,
+			Source: src, IsDailyTotal: dailyTotal(agg), Min: &mn, Max: &mx, Count: a.n,
 			series: series, sid: k.sid,
 		})
 	}

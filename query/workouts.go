@@ -78,9 +78,13 @@ func detail(rec *pebblestore.WorkoutRecord, f string) *float64 {
 // is the statistic when sent, else the average of the heart rate series of
 // the same data source during the workout.
 func (q *Service) workout(iid uint32, ref pebblestore.WorkoutRef, rec *pebblestore.WorkoutRecord) (Workout, error) {
+	src, err := q.source(ref.SID)
+	if err != nil {
+		return Workout{}, err
+	}
 	w := Workout{
 		ID: workoutID(ref), Type: rec.Type, StartTime: fromMicro(ref.Start), EndTime: fromMicro(ref.End),
-		ZoneOffset: strPtr(rec.Zone), DurationSeconds: rec.DurationSeconds, Source: q.source(ref.SID),
+		ZoneOffset: strPtr(rec.Zone), DurationSeconds: rec.DurationSeconds, Source: src,
 		CaloriesKcal: nonZero(rec.EnergyKcal), DistanceMeters: nonZero(detail(rec, health.DetailDistance)),
 		ElevationGainMeters: nonZero(detail(rec, health.DetailTotalElevationGain)),
 	}
