@@ -280,8 +280,11 @@ func serve(args []string) error {
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.get}
 	}
 
-	// SIGHUP is taken before the server answers anything, so that a
-	// reload sent as soon as it answers never kills it.
+	// The signals are taken before the server answers anything, so that
+	// one sent as soon as it answers (a reload, a stop) is handled as
+	// such rather than killing it.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	ln, err := net.Listen("tcp", c.listen)
@@ -323,8 +326,6 @@ func serve(args []string) error {
 		Str("json", jsonPath).Bool("tls", tlsConfig != nil).Dur("startup", a.StartupTime()).
 		Msg("wearhouse listening")
 
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 wait:
 	for {
 		select {

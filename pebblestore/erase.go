@@ -131,10 +131,32 @@ func (s *Store) forgetSources(iid uint32) {
 	}
 }
 
+// forgetProviderSources drops one provider's data sources of a user from
+// the dictionary's cache.
+func (s *Store) forgetProviderSources(iid uint32, provider string) {
+	prefix := string(key(prefixSource, be32(iid), []byte{byte(len(provider))}, []byte(provider)))
+	d := &s.dict
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for k := range d.sources {
+		if strings.HasPrefix(k, prefix) {
+			delete(d.sources, k)
+		}
+	}
+}
+
 // DeleteProviderData erases the data of one provider of a user: the series
 // points, workouts and sleep stages of that provider's data sources, and
 // the data sources themselves.
+//
+// It waits for the compactor's batch in progress, as DeleteUser does, and
+// forgets the provider's data sources from the dictionary's cache, so that
+// the provider's next points get their data source again, with its
+// record, rather than the id of one erased.
 func (s *Store) DeleteProviderData(iid uint32, provider string) error {
+	s.eraseMu.Lock()
+	defer s.eraseMu.Unlock()
+	defer s.forgetProviderSources(iid, provider)
 	sids := map[uint32]bool{}
 	b := s.db.NewBatch()
 	defer b.Close()
