@@ -88,6 +88,18 @@
 // auth's records, which the store does not read: DeleteUser erases a
 // user's refresh tokens through the hook auth registers (OnDeleteUser).
 //
+// # Backups
+//
+// Every store has a random id, the meta key store_id, made with the store
+// (or at the first open of a store of an earlier release) and copied to
+// StoreIDFile in the data directory for readers that cannot open the
+// store. NewCheckpoint makes a consistent copy in a temporary directory
+// inside the data directory (Open removes those a stopped process left);
+// WriteArchive streams it as a tar archive whose last entry is its
+// manifest; ReadArchive writes one into a backup directory, and Restore
+// makes a data directory of that, with the same store id (archive.go,
+// backup.go, storeid.go).
+//
 // # Reads
 //
 // A value the disk fails to read, or that does not decode, is an error of
