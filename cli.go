@@ -43,7 +43,7 @@ func commands() []command {
 	return []command{
 		{"serve", "[flags]", "run the server (the default command)", serve},
 		{"bench", "[flags]", "measure ingest throughput and latency", benchCmd},
-		{"backup", "[flags] <dir>", "copy the store consistently into a new directory (online, through the server)", backupCmd},
+		{"backup", "[flags] <dir>", "download a consistent copy of the store into a new directory (the server may run)", backupCmd},
 		{"restore", "[flags] <dir>", "put a backup in place as a new data directory (server stopped)", restoreCmd},
 		{"version", "", "print the version, the commit and the build date", func(args []string) error {
 			if len(args) > 0 {

@@ -55,7 +55,6 @@ func invalid(detail string) error      { return errStatus(fasthttp.StatusBadRequ
 func unauthorized(detail string) error { return errStatus(fasthttp.StatusUnauthorized, detail) }
 func forbidden(detail string) error    { return errStatus(fasthttp.StatusForbidden, detail) }
 func notFound(detail string) error     { return errStatus(fasthttp.StatusNotFound, detail) }
-func conflict(detail string) error     { return errStatus(fasthttp.StatusConflict, detail) }
 func timedOut(detail string) error     { return errStatus(fasthttp.StatusRequestTimeout, detail) }
 func oversize(detail string) error     { return errStatus(fasthttp.StatusRequestEntityTooLarge, detail) }
 func unavailable(detail string) error  { return errStatus(fasthttp.StatusServiceUnavailable, detail) }

@@ -435,10 +435,6 @@ type applicationCreate struct {
 	Name string `json:"name" doc:"1 to 100 characters."`
 }
 
-type backupRequest struct {
-	Dir string `json:"dir" doc:"The absolute path, on the server's machine, of a directory that does not exist yet."`
-}
-
 type refreshRequest struct {
 	RefreshToken string `json:"refresh_token" doc:"rt-…"`
 }
@@ -509,7 +505,6 @@ var requestRequired = map[reflect.Type][]string{
 	reflect.TypeFor[apiKeyCreate]():      {"scope"},
 	reflect.TypeFor[apiKeyRename]():      {"name"},
 	reflect.TypeFor[applicationCreate](): {"name"},
-	reflect.TypeFor[backupRequest]():     {"dir"},
 	reflect.TypeFor[refreshRequest]():    {"refresh_token"},
 }
 

@@ -364,13 +364,19 @@ var operations = []operation{
 	{method: "GET", path: "/metrics", id: "metrics", tag: "System", summary: "Prometheus metrics",
 		desc: "Requests are labelled by route pattern, never by path.", access: accessNone,
 		replies: []reply{{status: 200, desc: "The Prometheus text format.", media: "text/plain"}}},
-	{method: "POST", path: "/api/v1/admin/backup", id: "backup", tag: "System", summary: "Write a backup",
-		desc: "A consistent checkpoint of the running store, with the admin key file beside it, into a new directory " +
-			"on the server's machine; it holds everything acknowledged before the request.",
-		access:  accessAdmin,
-		body:    &reqBody{shape: backupRequest{}, required: true, desc: "At most 16 KiB."},
-		replies: []reply{{status: 200, desc: "Written.", shape: codec.BackupResult{}}},
-		errs:    []int{400, 403, 409}},
+	{method: "GET", path: "/api/v1/admin/backup", id: "backup", tag: "System", summary: "Download a backup",
+		desc: "A consistent checkpoint of the running store, with the admin key file, streamed as a tar archive whose last entry, " +
+			"backup.json, lists every file with its size and SHA-256 (an archive without it was cut off); `wearhouse backup <dir>` " +
+			"writes it where it runs. It holds everything acknowledged before the request. The checkpoint is made in a temporary " +
+			"directory inside the data directory (tables are hard-linked, the WAL and MANIFEST copied) and removed once sent or " +
+			"when the client goes away. One backup at a time. HEAD answers the store id alone.",
+		access: accessAdmin,
+		replies: []reply{{status: 200, desc: "The archive.", media: "application/x-tar", headers: map[string]string{
+			"X-Wearhouse-Store-Id":     "The id of the store: random, made with it, kept by its backups and restores.",
+			"X-Wearhouse-Backup-Files": "The number of files in the archive, its manifest aside.",
+			"X-Wearhouse-Backup-Bytes": "The bytes of those files.",
+		}}},
+		errs: []int{403, 503, 507}},
 	{method: "GET", path: "/openapi.json", id: "openapi", tag: "System", summary: "This OpenAPI 3.1 document", access: accessNone,
 		replies: []reply{{status: 200, desc: "The document.", shape: map[string]any{}}}},
 	{method: "GET", path: "/docs", id: "docs", tag: "System", summary: "This document, for people", access: accessNone,

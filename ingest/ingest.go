@@ -16,6 +16,8 @@
 // workout or sleep session deleted) go through the same per-user locks and
 // deadline as a sync, and DeleteUser erases a user in one order with the
 // user's writes and the compactor (users.go, profiles.go, deletes.go).
+// Backups are admitted one at a time, their checkpoint counted against the
+// disk reserve (backup.go).
 package ingest
 
 import (
@@ -149,6 +151,7 @@ type Service struct {
 	inflightBytes atomic.Int64
 	backlog       atomic.Int64 // body bytes queued and not yet indexed (since start)
 	concurrent    atomic.Int64
+	backingUp     atomic.Bool      // a backup's checkpoint is held (backup.go)
 	appended      chan struct{}    // wakes the compactor
 	stripes       [256]sync.Mutex  // serialise replays of one body or key
 	usersMu       sync.Mutex       // serialise user creation

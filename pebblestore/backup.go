@@ -1,61 +1,158 @@
 package pebblestore
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
-// Checkpoint writes a consistent copy of the store to dir, which must not
-// exist, while the store keeps serving: table files are hard-linked where
-// the file system allows and the WAL is flushed and copied, so the copy
-// holds every write acknowledged before the call. It returns the bytes of
-// the copy. dir is on the store's filesystem (Options.FS).
-func (s *Store) Checkpoint(dir string) (int64, error) {
-	fs := s.opts.fs()
-	if _, err := fs.Stat(dir); err == nil {
-		return 0, fmt.Errorf("pebblestore: backup directory %s already exists", dir)
-	}
-	if err := s.db.Checkpoint(dir, pebble.WithFlushedWAL()); err != nil {
-		return 0, fmt.Errorf("pebblestore: checkpoint to %s: %w", dir, err)
-	}
-	return dirSize(fs, dir)
+// checkpointPrefix names the temporary checkpoints in the data directory;
+// Open removes those that a stopped process left behind.
+const checkpointPrefix = "checkpoint-"
+
+// Checkpoint is a consistent copy of the store in a private temporary
+// directory inside the data directory, made while the store keeps
+// serving: table and blob files are hard-linked (they never change), the
+// MANIFEST, OPTIONS and WAL are copied, and the WAL is flushed first, so
+// the copy holds every write acknowledged before NewCheckpoint. It also
+// holds the StoreIDFile. The caller may add files of its own to Dir (the
+// admin key) before it writes the archive, and must Remove it: while it
+// exists, its links keep the tables that compactions replace on the disk.
+type Checkpoint struct {
+	fs  vfs.FS
+	dir string
+	// StoreID is the id of the store it copies.
+	StoreID string
 }
 
-func dirSize(fs vfs.FS, dir string) (int64, error) {
-	names, err := fs.List(dir)
+// NewCheckpoint makes a checkpoint. The data directory's filesystem
+// (Options.FS) holds it.
+func (s *Store) NewCheckpoint() (*Checkpoint, error) {
+	fs := s.opts.fs()
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	dir := fs.PathJoin(s.opts.Dir, checkpointPrefix+hex.EncodeToString(b[:]))
+	if err := s.db.Checkpoint(dir, pebble.WithFlushedWAL()); err != nil {
+		return nil, fmt.Errorf("pebblestore: checkpoint: %w", err)
+	}
+	c := &Checkpoint{fs: fs, dir: dir, StoreID: s.id}
+	if err := writeFileSynced(fs, fs.PathJoin(dir, StoreIDFile), []byte(s.id+"\n")); err != nil {
+		_ = c.Remove()
+		return nil, fmt.Errorf("pebblestore: checkpoint: %w", err)
+	}
+	if err := syncDir(fs, dir); err != nil {
+		_ = c.Remove()
+		return nil, fmt.Errorf("pebblestore: checkpoint: %w", err)
+	}
+	return c, nil
+}
+
+// CheckpointCost is about the bytes a checkpoint adds to the disk: those of
+// the files it copies (MANIFEST, OPTIONS, WAL). The tables and blob files
+// are hard links, which cost no space when they are made, but keep the
+// files that compactions replace meanwhile until the checkpoint is removed.
+func (s *Store) CheckpointCost() (int64, error) {
+	fs := s.opts.fs()
+	names, err := fs.List(s.opts.Dir)
 	if err != nil {
 		return 0, err
 	}
 	var n int64
 	for _, name := range names {
-		p := fs.PathJoin(dir, name)
-		fi, err := fs.Stat(p)
-		if err != nil {
-			return 0, err
-		}
-		if fi.IsDir() {
-			sub, err := dirSize(fs, p)
-			if err != nil {
-				return 0, err
-			}
-			n += sub
+		if !strings.HasPrefix(name, "MANIFEST-") && !strings.HasPrefix(name, "OPTIONS-") && !strings.HasSuffix(name, ".log") {
 			continue
 		}
-		n += fi.Size()
+		if fi, err := fs.Stat(fs.PathJoin(s.opts.Dir, name)); err == nil {
+			n += fi.Size()
+		}
 	}
 	return n, nil
 }
 
-// Restore copies a checkpoint into dataDir, which must not exist or be
-// empty, and opens the result once to prove it is a readable store. Both
-// are on the filesystem of o (Options.FS). Every file is fsynced, and the
-// directory after it. Nothing is ever deleted or overwritten.
+// removeCheckpoints removes the temporary checkpoints of a process that
+// stopped while it sent a backup.
+func (s *Store) removeCheckpoints() error {
+	fs := s.opts.fs()
+	names, err := fs.List(s.opts.Dir)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if !strings.HasPrefix(name, checkpointPrefix) {
+			continue
+		}
+		if err := fs.RemoveAll(fs.PathJoin(s.opts.Dir, name)); err != nil {
+			return fmt.Errorf("pebblestore: remove the stale checkpoint %s: %w", name, err)
+		}
+		s.log.Info().Str("checkpoint", name).Msg("removed a temporary checkpoint left by an earlier process")
+	}
+	return nil
+}
+
+// Dir is the checkpoint's directory.
+func (c *Checkpoint) Dir() string { return c.dir }
+
+// Size is the number of files of the checkpoint and their bytes.
+func (c *Checkpoint) Size() (files int, bytes int64, err error) {
+	names, err := c.names()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, name := range names {
+		fi, err := c.fs.Stat(c.fs.PathJoin(c.dir, name))
+		if err != nil {
+			return 0, 0, err
+		}
+		bytes += fi.Size()
+	}
+	return len(names), bytes, nil
+}
+
+// names are the checkpoint's files, sorted. A checkpoint is flat: anything
+// but a regular file in it is an error, so that no archive leaves it out.
+func (c *Checkpoint) names() ([]string, error) {
+	names, err := c.fs.List(c.dir)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fi, err := c.fs.Stat(c.fs.PathJoin(c.dir, name))
+		if err != nil {
+			return nil, err
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("pebblestore: the checkpoint holds %s, which is not a regular file", name)
+		}
+	}
+	return names, nil
+}
+
+// Remove deletes the checkpoint. It may be called more than once.
+func (c *Checkpoint) Remove() error { return c.fs.RemoveAll(c.dir) }
+
+// Restore copies a backup directory (as ReadArchive writes it) into
+// dataDir, which must not exist or be empty, and opens the result once to
+// prove it is a readable store with the backup's store id. It refuses a
+// backup that is not complete: no BackupManifestFile, a file it lists
+// missing or of another size or checksum. Both directories are on the
+// filesystem of o (Options.FS). Every file is fsynced, and the directory
+// after it. Nothing that was there before is deleted or overwritten; the
+// files of a restore that fails are removed.
+//
+// The restored store keeps the backup's store id: it is the same store,
+// and its backups are that store's. (A restore with a new id, for a copy
+// meant to live beside the original, would write a new id into the meta
+// key and StoreIDFile after the copy; there is none yet.)
 func Restore(backupDir, dataDir string, o Options) error {
 	fs := o.fs()
 	if _, err := fs.Stat(dataDir); err == nil {
@@ -69,27 +166,28 @@ func Restore(backupDir, dataDir string, o Options) error {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	names, err := fs.List(backupDir)
+	m, err := readBackupManifest(fs, backupDir)
 	if err != nil {
 		return err
 	}
-	if !hasManifest(names) {
-		return fmt.Errorf("pebblestore: %s holds no store (no MANIFEST file)", backupDir)
+	for _, f := range m.Files {
+		fi, err := fs.Stat(fs.PathJoin(backupDir, f.Name))
+		if err != nil {
+			return fmt.Errorf("pebblestore: the backup %s is not complete: %w", backupDir, err)
+		}
+		if fi.Size() != f.Size {
+			return fmt.Errorf("pebblestore: the backup %s is not complete: %s has %d bytes, its manifest says %d", backupDir, f.Name, fi.Size(), f.Size)
+		}
 	}
 	if err := makeDataDir(fs, dataDir); err != nil {
 		return err
 	}
-	for _, name := range names {
-		src := fs.PathJoin(backupDir, name)
-		fi, err := fs.Stat(src)
-		if err != nil {
-			return err
-		}
-		if !fi.Mode().IsRegular() {
-			continue
-		}
-		if err := copyFile(fs, src, fs.PathJoin(dataDir, name)); err != nil {
-			return err
+	for i, f := range m.Files {
+		if err := copyFile(fs, fs.PathJoin(backupDir, f.Name), fs.PathJoin(dataDir, f.Name), f.SHA256); err != nil {
+			for _, done := range m.Files[:i+1] {
+				_ = fs.Remove(fs.PathJoin(dataDir, done.Name))
+			}
+			return fmt.Errorf("pebblestore: restore %s: %w", f.Name, err)
 		}
 	}
 	if err := syncDir(fs, dataDir); err != nil {
@@ -100,20 +198,19 @@ func Restore(backupDir, dataDir string, o Options) error {
 	if err != nil {
 		return fmt.Errorf("pebblestore: the restored store does not open: %w", err)
 	}
-	return st.Close()
-}
-
-func hasManifest(names []string) bool {
-	for _, n := range names {
-		if strings.HasPrefix(n, "MANIFEST-") {
-			return true
-		}
+	id := st.ID()
+	if err := st.Close(); err != nil {
+		return err
 	}
-	return false
+	if id != m.StoreID {
+		return fmt.Errorf("pebblestore: the restored store has the id %s, its backup says %s", id, m.StoreID)
+	}
+	return nil
 }
 
-// copyFile copies src to dst, which must not exist, and fsyncs it.
-func copyFile(fs vfs.FS, src, dst string) error {
+// copyFile copies src to dst, which must not exist, checks that what it
+// copied has the SHA-256 sum (hex), and fsyncs it.
+func copyFile(fs vfs.FS, src, dst, sum string) error {
 	if _, err := fs.Stat(dst); err == nil {
 		return fmt.Errorf("pebblestore: %s already exists", dst)
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -128,9 +225,14 @@ func copyFile(fs vfs.FS, src, dst string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(out, h), in); err != nil {
 		out.Close()
 		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+		out.Close()
+		return fmt.Errorf("pebblestore: %s is damaged: its SHA-256 is %s, the backup's manifest says %s", src, got, sum)
 	}
 	if err := out.Sync(); err != nil {
 		out.Close()

@@ -10,7 +10,7 @@
 // microseconds with the sign bit flipped, so byte order is time order.
 // "user" is the user's internal id (u32), "sid" a data source's id (u32).
 //
-//	'm' name                                 meta: store-wide values (JWT secret, compactor position, id counters)
+//	'm' name                                 meta: store-wide values (store id, JWT secret, compactor position, id counters)
 //	'q' seq:u64                              write-ahead queue: one entry per acknowledged batch
 //	'Z' seq:u64                              batches set aside: queue entries that could not be indexed
 //	'd' user hash:16                         byte-identical replay guard: hash of (user id, body)
@@ -88,6 +88,18 @@
 // auth's records, which the store does not read: DeleteUser erases a
 // user's refresh tokens through the hook auth registers (OnDeleteUser).
 //
+// # Backups
+//
+// Every store has a random id, the meta key store_id, made with the store
+// (or at the first open of a store of an earlier release) and copied to
+// StoreIDFile in the data directory for readers that cannot open the
+// store. NewCheckpoint makes a consistent copy in a temporary directory
+// inside the data directory (Open removes those a stopped process left);
+// WriteArchive streams it as a tar archive whose last entry is its
+// manifest; ReadArchive writes one into a backup directory, and Restore
+// makes a data directory of that, with the same store id (archive.go,
+// backup.go, storeid.go).
+//
 // # Reads
 //
 // A value the disk fails to read, or that does not decode, is an error of
@@ -164,6 +176,10 @@ type Options struct {
 	// with runtime.Goexit); if it does return, the process exits as
 	// without it. The store is then unusable and must be abandoned.
 	OnFatal func(msg string)
+	// MustExist makes Open refuse a data directory that holds no store,
+	// rather than create one there (the offline backup: a mistyped data
+	// directory is an error, not a new empty store). Default false.
+	MustExist bool
 }
 
 // EnsureDefaults fills in zero fields.
@@ -222,6 +238,7 @@ type Store struct {
 	log     zerolog.Logger
 	stalled atomic.Bool
 	stats   storeStats
+	id      string // the store id (storeid.go)
 
 	mu      sync.Mutex // guards the user dictionary's counter
 	nextIID uint32
@@ -233,14 +250,26 @@ type Store struct {
 	eraseHooks []EraseHook
 }
 
-// Open opens (or creates) the store in o.Dir.
+// Open opens (or creates, unless o.MustExist) the store in o.Dir. It
+// gives the store its id when it has none, and removes the temporary
+// checkpoints that a process stopped in a backup left behind.
 func Open(o Options) (*Store, error) {
 	o.EnsureDefaults()
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	fs := o.fs()
-	if err := makeDataDir(fs, o.Dir); err != nil {
+	if o.MustExist {
+		desc, err := pebble.Peek(o.Dir, fs)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return nil, fmt.Errorf("pebblestore: data directory %s does not exist", o.Dir)
+		case err != nil:
+			return nil, fmt.Errorf("pebblestore: %s: %w", o.Dir, err)
+		case !desc.Exists:
+			return nil, fmt.Errorf("pebblestore: %s holds no store", o.Dir)
+		}
+	} else if err := makeDataDir(fs, o.Dir); err != nil {
 		return nil, fmt.Errorf("pebblestore: create data directory: %w", err)
 	}
 	if err := checkManifest(fs, o.Dir); err != nil {
@@ -297,6 +326,14 @@ func Open(o Options) (*Store, error) {
 		return nil, err
 	}
 	if err := s.loadDictionaries(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadStoreID(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.removeCheckpoints(); err != nil {
 		db.Close()
 		return nil, err
 	}
