@@ -2,11 +2,13 @@
 // as SHA-256 hashes only), the admin key created on first start,
 // applications (their secrets hashed), SDK tokens (HS256 JWTs signed with a
 // secret kept in the store), refresh tokens (hashed, rotating, expiring when
-// unused) and the slowing down of repeated bad credentials. It knows no
-// HTTP: the caller hands it the raw credential and maps its errors. Its
-// records are its own: the store keeps them without reading them, and the
-// store's erasure of a user erases the user's refresh tokens through a hook
-// that auth registers.
+// unused, revoked by a sign-out), invitation codes that pair a phone with a
+// user (hashed, single-use, invitations.go) and the slowing down of
+// repeated bad credentials. It knows no HTTP: the caller hands it the raw
+// credential and maps its errors. Its records are its own: the store keeps
+// them without reading them, and the store's erasure of a user erases the
+// user's refresh tokens through a hook that auth registers (and the user's
+// invitation codes through their per-user index).
 //
 // Every credential event (created, rotated, revoked, refused) is logged
 // with ids only, never with a secret.
@@ -73,6 +75,9 @@ type Principal struct {
 	// when it was minted.
 	UserIID uint32
 	Issued  time.Time
+	// Session is, for SDK tokens, the sign-in the token belongs to (see
+	// SignOut); empty in tokens of earlier releases.
+	Session string
 }
 
 // Namespace identifies the principal for per-credential records such as
@@ -118,6 +123,10 @@ type Options struct {
 	// BadCredentialAddrs bounds the addresses the limiter remembers (about
 	// 150 bytes each). Default 65,536.
 	BadCredentialAddrs int
+	// RedeemFailures bounds the wrong invitation codes of all addresses
+	// together in a minute; past it wrong codes get 429 until the minute
+	// ends (invitations.go has the arithmetic). Default 60.
+	RedeemFailures int
 	// Announce receives the new admin key, once, on first start.
 	Announce io.Writer
 	Logger   zerolog.Logger
@@ -141,6 +150,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.BadCredentialAddrs == 0 {
 		o.BadCredentialAddrs = 1 << 16
+	}
+	if o.RedeemFailures == 0 {
+		o.RedeemFailures = 60
 	}
 	if o.Announce == nil {
 		o.Announce = os.Stderr
@@ -168,6 +180,9 @@ func (o *Options) Validate() error {
 	if o.BadCredentialAddrs < 1 {
 		errs = append(errs, errors.New("auth: the bad-credential limiter must remember at least one address"))
 	}
+	if o.RedeemFailures < 1 {
+		errs = append(errs, errors.New("auth: the cap on wrong invitation codes must be positive"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -180,6 +195,8 @@ type Service struct {
 
 	// Limiter slows down repeated bad credentials from one address.
 	Limiter *Limiter
+	// redeemCap bounds the wrong invitation codes of all addresses.
+	redeemCap *failureCap
 
 	// mu guards the caches of what makes an SDK token valid: the
 	// generation of each application's secret and the ids of live API
@@ -187,7 +204,8 @@ type Service struct {
 	mu sync.RWMutex
 	// writeMu serialises the changes that read before they write: key
 	// deletion and rotation (the last admin key), refresh rotation (a
-	// refresh token is exchanged once).
+	// refresh token is exchanged once), invitation codes (one per user,
+	// redeemed once).
 	writeMu sync.Mutex
 	appGen  map[string]int
 	keyIDs  map[string]bool
@@ -212,6 +230,7 @@ func Open(store *pebblestore.Store, o Options) (*Service, error) {
 	s := &Service{store: store, opts: o, log: o.Logger, appGen: map[string]int{}, keyIDs: map[string]bool{},
 		keyByID: map[string][32]byte{}}
 	s.Limiter = newLimiter(o.BadCredentials, o.BadCredentialWindow, o.BadCredentialAddrs, o.Now, o.Logger)
+	s.redeemCap = s.newRedeemCap()
 	secret, err := store.Meta(metaSecret)
 	if errors.Is(err, pebblestore.ErrNotFound) {
 		secret = make([]byte, 32)

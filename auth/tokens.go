@@ -22,6 +22,10 @@ type sdkClaims struct {
 	// write path refuses the token (ingest.Grant). Tokens of earlier
 	// releases carry none.
 	UID uint32 `json:"uid,omitempty"`
+	// Sid names the sign-in the token belongs to: the refresh token minted
+	// with it and those it rotated into carry the same (see SignOut).
+	// Tokens of earlier releases carry none.
+	Sid string `json:"sid,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -32,6 +36,7 @@ type refreshRecord struct {
 	UserIID    uint32    `json:"user_iid,omitempty"`
 	AppID      string    `json:"app_id"`
 	Gen        int       `json:"gen,omitempty"`
+	Session    string    `json:"session,omitempty"` // see sdkClaims.Sid
 	CreatedAt  time.Time `json:"created_at"`
 	LastUsedAt time.Time `json:"last_used_at"`
 }
@@ -45,6 +50,10 @@ type TokenPair struct {
 
 // AdminAppID is the app_id of tokens minted with an admin API key.
 func AdminAppID(keyID string) string { return "admin:" + keyID }
+
+// InviteAppID is the app_id of tokens redeemed from an invitation code
+// that an API key created, as Open Wearables names them.
+func InviteAppID(keyID string) string { return "invite:" + keyID }
 
 // SDKToken resolves a Bearer token. Only a valid, unexpired token with
 // scope "sdk", whose application (or minting API key) still exists with
@@ -73,7 +82,7 @@ func (s *Service) SDKToken(raw string) (*Principal, error) {
 	if expired {
 		return nil, ErrTokenExpired
 	}
-	p := &Principal{Kind: KindSDKToken, UserID: c.Subject, AppID: c.AppID, UserIID: c.UID}
+	p := &Principal{Kind: KindSDKToken, UserID: c.Subject, AppID: c.AppID, UserIID: c.UID, Session: c.Sid}
 	if c.IssuedAt != nil {
 		p.Issued = c.IssuedAt.Time
 	}
@@ -81,11 +90,15 @@ func (s *Service) SDKToken(raw string) (*Principal, error) {
 }
 
 // minterAlive reports whether what minted a token still exists: the API
-// key for "admin:<key id>", else the application with the same secret.
+// key for "admin:<key id>" and for "invite:<key id>" (the key that created
+// the invitation code), else the application with the same secret.
 func (s *Service) minterAlive(appID string, gen int) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if kid, ok := strings.CutPrefix(appID, "admin:"); ok {
+		return s.keyIDs[kid]
+	}
+	if kid, ok := strings.CutPrefix(appID, "invite:"); ok {
 		return s.keyIDs[kid]
 	}
 	g, ok := s.appGen[appID]
@@ -109,7 +122,7 @@ func (s *Service) MintSDKToken(userID, appID string, gen int) (*TokenPair, error
 	} else if err != nil {
 		return nil, err
 	}
-	pair, rec, err := s.mint(userID, u.IID, appID, gen)
+	pair, rec, err := s.mint(userID, u.IID, appID, gen, "")
 	if err != nil {
 		return nil, err
 	}
@@ -124,10 +137,18 @@ func (s *Service) MintSDKToken(userID, appID string, gen int) (*TokenPair, error
 	return pair, nil
 }
 
-func (s *Service) mint(userID string, iid uint32, appID string, gen int) (*TokenPair, *refreshRecord, error) {
+// mint makes a token pair of a sign-in: session names it, and a new one
+// is started when it is empty.
+func (s *Service) mint(userID string, iid uint32, appID string, gen int, session string) (*TokenPair, *refreshRecord, error) {
 	now := s.opts.Now()
+	if session == "" {
+		var err error
+		if session, err = randomHex(12); err != nil {
+			return nil, nil, err
+		}
+	}
 	c := sdkClaims{
-		Scope: "sdk", AppID: appID, Gen: gen, UID: iid,
+		Scope: "sdk", AppID: appID, Gen: gen, UID: iid, Sid: session,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   userID,
 			IssuedAt:  jwt.NewNumericDate(now),
@@ -142,7 +163,8 @@ func (s *Service) mint(userID string, iid uint32, appID string, gen int) (*Token
 	if err != nil {
 		return nil, nil, err
 	}
-	rec := &refreshRecord{UserID: userID, UserIID: iid, AppID: appID, Gen: gen, CreatedAt: now.UTC(), LastUsedAt: now.UTC()}
+	rec := &refreshRecord{UserID: userID, UserIID: iid, AppID: appID, Gen: gen, Session: session,
+		CreatedAt: now.UTC(), LastUsedAt: now.UTC()}
 	return &TokenPair{AccessToken: tok, RefreshToken: rt, ExpiresIn: int(s.opts.TokenTTL / time.Second)}, rec, nil
 }
 
@@ -195,7 +217,7 @@ func (s *Service) Refresh(raw string) (*TokenPair, string, error) {
 		s.event("refused", "refresh_token").Str("user_id", r.UserID).Str("app_id", r.AppID).Msg("refresh token of an erased user")
 		return nil, "", ErrInvalidRefreshToken
 	}
-	pair, rec, err := s.mint(r.UserID, u.IID, r.AppID, r.Gen)
+	pair, rec, err := s.mint(r.UserID, u.IID, r.AppID, r.Gen, r.Session)
 	if err != nil {
 		return nil, "", err
 	}
@@ -226,6 +248,29 @@ func (s *Service) Revoke(raw string) error {
 	}
 	s.event("revoked", "refresh_token").Str("user_id", r.UserID).Str("app_id", r.AppID).Msg("refresh token revoked")
 	return nil
+}
+
+// SignOut revokes the refresh tokens of the sign-in an SDK token belongs
+// to: the one minted with it and the one it rotated into, which the app
+// throws away as it signs out. Other sign-ins of the user (another phone)
+// keep theirs. The SDK token itself holds until it expires, as a JWT
+// does; the app has thrown it away too. Tokens of earlier releases name no
+// sign-in, and API keys none: nothing is revoked. It returns how many
+// refresh tokens were.
+func (s *Service) SignOut(p *Principal) (int, error) {
+	if p.Kind != KindSDKToken || p.Session == "" {
+		return 0, nil
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	n, err := s.revokeRefreshTokens(func(r *refreshRecord) bool {
+		return r.Session == p.Session && r.UserID == p.UserID
+	})
+	if err == nil {
+		s.event("revoked", "refresh_token").Str("user_id", p.UserID).Str("app_id", p.AppID).Int("count", n).
+			Msg("refresh tokens of a sign-in revoked at sign-out")
+	}
+	return n, err
 }
 
 // mintedFor reports whether a refresh token was minted for the user as it

@@ -213,7 +213,8 @@ func matrixRoutes() map[string]mroute {
 
 		"GET /api/v1/users/{user_id}/data-sources": {policy: pRead, ok: 200, showsOwn: true, req: userPath("/data-sources")},
 		"GET /api/v1/users/{user_id}/connections":  {policy: pRead, ok: 200, showsOwn: true, req: userPath("/connections")},
-		"DELETE /api/v1/users/{user_id}/connections/{provider}": {policy: pWrite, ok: 204, foreign: true, destructive: true,
+		// An SDK token of the user signs out with it.
+		"DELETE /api/v1/users/{user_id}/connections/{provider}": {policy: pSDKWrite, ok: 204, foreign: true, destructive: true,
 			req: func(w *world, o int, f bool) (string, []byte) {
 				return "/api/v1/users/" + w.users[o] + "/connections/" + owners[sub(o, f)].provider, nil
 			}},
@@ -260,6 +261,12 @@ func matrixRoutes() map[string]mroute {
 		"POST /api/v1/token/revoke": {policy: pBody, ok: 204, noUserData: true, req: func(w *world, o int, _ bool) (string, []byte) {
 			return "/api/v1/token/revoke", refreshBody(w.spareRefresh(o))
 		}},
+		"POST /api/v1/users/{user_id}/invitation-code": {policy: pWrite, ok: 201, showsOwn: true, req: userPath("/invitation-code")},
+		// The code in the body is the credential; the answer names its user.
+		"POST /api/v1/invitation-code/redeem": {policy: pBody, ok: 200, noUserData: true, showsOwn: true,
+			req: func(w *world, o int, _ bool) (string, []byte) {
+				return "/api/v1/invitation-code/redeem", codeBody(w.spareCode(o))
+			}},
 	}
 }
 
@@ -414,6 +421,12 @@ func (w *world) spareRefresh(o int) string {
 	w.t.Helper()
 	r := w.asAdmin("POST", "/api/v1/users/"+w.users[o]+"/token", nil, 200)
 	return r.json(w.t)["refresh_token"].(string)
+}
+
+func (w *world) spareCode(o int) string {
+	w.t.Helper()
+	r := w.asAdmin("POST", "/api/v1/users/"+w.users[o]+"/invitation-code", nil, 201)
+	return r.json(w.t)["code"].(string)
 }
 
 func (w *world) mint(o int, appID, secret string) string {

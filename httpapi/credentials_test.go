@@ -29,8 +29,10 @@ var (
 	appSecretRE = regexp.MustCompile(`^secret_[0-9a-f]{64}$`)
 	refreshRE   = regexp.MustCompile(`^rt-[0-9a-f]{32}$`)
 	// secretsRE finds every credential in an answer: keys, application
-	// secrets, refresh tokens and JWTs.
-	secretsRE = regexp.MustCompile(`sk-[0-9a-f]{32}|secret_[0-9a-f]{64}|rt-[0-9a-f]{32}|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
+	// secrets, refresh tokens, JWTs and invitation codes (the code of a
+	// "code" member).
+	secretsRE = regexp.MustCompile(`sk-[0-9a-f]{32}|secret_[0-9a-f]{64}|rt-[0-9a-f]{32}|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+|` +
+		codeMember + `[A-HJ-NP-Z2-9]{8}"`)
 )
 
 // manualClock is the credential service's clock in these tests.
@@ -84,6 +86,9 @@ func (s *secretSet) harvest(b []byte) {
 		s.seen = map[string]bool{}
 	}
 	for _, m := range secretsRE.FindAll(b, -1) {
+		if code, ok := bytes.CutPrefix(m, []byte(codeMember)); ok {
+			m = code[:len(code)-1]
+		}
 		s.seen[string(m)] = true
 	}
 }
@@ -254,6 +259,9 @@ func (cs *credServer) syncAs(user, bearerToken string) resp {
 }
 
 func refreshBody(rt string) []byte { return []byte(`{"refresh_token":"` + rt + `"}`) }
+
+// codeMember is how an answer holds an invitation code.
+const codeMember = `"code":"`
 
 func TestAPIKeyRoutes(t *testing.T) {
 	cs := startCredServer(t, nil)

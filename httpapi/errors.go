@@ -94,6 +94,8 @@ var sentinels = []struct {
 	{auth.ErrInvalidApp, answer{status: fasthttp.StatusUnauthorized, detail: "Invalid app credentials", guess: true}},
 	{auth.ErrInvalidRefreshToken, answer{status: fasthttp.StatusUnauthorized, detail: "Invalid or revoked refresh token",
 		bearer: true, guess: true}},
+	// A wrong invitation code was counted by auth already (RedeemInvitation).
+	{auth.ErrInvalidInvitation, answer{status: fasthttp.StatusNotFound, detail: "Invalid or expired invitation code"}},
 	{auth.ErrLastAdminKey, answer{status: fasthttp.StatusConflict,
 		detail: "The last admin key cannot be deleted; create another admin key first."}},
 	{auth.ErrNotFound, answer{status: fasthttp.StatusNotFound, detail: "Not Found"}},
@@ -120,6 +122,7 @@ func answerOf(err error) answer {
 		cerr *codec.Error
 		ierr *ingest.Error
 		qerr *query.Error
+		terr *auth.ThrottledError
 	)
 	switch {
 	case errors.As(err, &herr):
@@ -127,6 +130,12 @@ func answerOf(err error) answer {
 			guess: herr.status == fasthttp.StatusUnauthorized && !herr.notGuess}
 	case errors.As(err, &qerr):
 		return answer{status: fasthttp.StatusBadRequest, detail: qerr.Detail}
+	case errors.As(err, &terr):
+		detail := errTooManyGuesses
+		if terr.Everyone {
+			detail = "Too many wrong invitation codes from all addresses; retry later."
+		}
+		return answer{status: fasthttp.StatusTooManyRequests, detail: detail, retryAfter: terr.RetryAfter}
 	case errors.As(err, &cerr):
 		if cerr.Kind == codec.KindTooLarge {
 			return answer{status: fasthttp.StatusRequestEntityTooLarge, detail: cerr.Detail}
@@ -150,6 +159,8 @@ func answerOf(err error) answer {
 	return answer{status: fasthttp.StatusInternalServerError, detail: "Internal server error.", log: true}
 }
 
+const errTooManyGuesses = "Too many requests with bad credentials from this address; retry later."
+
 // writeError answers an error as the table says: the only place where an
 // error becomes a status and a {"detail": ...} body. A refused credential
 // from an address that has sent too many is answered 429 instead.
@@ -160,8 +171,7 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 	}
 	if a.guess {
 		if left, ok := s.limited(ctx); ok {
-			a = answer{status: fasthttp.StatusTooManyRequests, retryAfter: left,
-				detail: "Too many requests with bad credentials from this address; retry later."}
+			a = answer{status: fasthttp.StatusTooManyRequests, retryAfter: left, detail: errTooManyGuesses}
 		}
 	}
 	if a.bearer {
@@ -195,11 +205,19 @@ func presentedCredential(ctx *fasthttp.RequestCtx) bool {
 		return true
 	}
 	path := string(ctx.Path())
-	if _, ok := bearer(ctx.Request.Header.Peek("Authorization")); ok && strings.Contains(path, "/sdk/") {
-		// Only the SDK routes take tokens: a token elsewhere is a wrong
-		// door, not a guess.
+	if _, ok := bearer(ctx.Request.Header.Peek("Authorization")); ok && (strings.Contains(path, "/sdk/") || signOut(ctx, path)) {
+		// Only the SDK routes and the sign-out take tokens: a token
+		// elsewhere is a wrong door, not a guess.
 		return true
 	}
 	// Application credentials and refresh tokens travel in the body.
 	return strings.HasSuffix(strings.TrimSuffix(path, "/"), "/token") || strings.Contains(path, "/token/")
+}
+
+// signOut reports whether a request is the revocation of a connection
+// without its data, the one route besides the SDK routes that takes SDK
+// tokens (the app signs out with it).
+func signOut(ctx *fasthttp.RequestCtx, path string) bool {
+	return string(ctx.Method()) == "DELETE" && strings.Contains(path, "/connections/") &&
+		!strings.HasSuffix(strings.TrimSuffix(path, "/"), "/data")
 }

@@ -72,6 +72,7 @@ const (
 	accessAdmin                    // an admin key
 	accessMint                     // application credentials in the body, or an admin key
 	accessRefresh                  // the refresh token in the body
+	accessCode                     // the invitation code in the body
 )
 
 const (
@@ -111,6 +112,10 @@ func (a access) credentials() credentials {
 			"app credentials, or key: admin", true}
 	case accessRefresh:
 		return credentials{[]any{map[string]any{}}, "The refresh token in the body is the credential.", "refresh token", false}
+	case accessCode:
+		return credentials{[]any{map[string]any{}}, "The invitation code in the body is the credential: a wrong one counts " +
+			"as a bad credential of the client address (429 past the limit, or past the cap on wrong codes of all addresses).",
+			"invitation code", false}
 	}
 	return credentials{[]any{}, "No credential: this route holds no user data.", "", false}
 }
@@ -437,6 +442,10 @@ type applicationCreate struct {
 
 type refreshRequest struct {
 	RefreshToken string `json:"refresh_token" doc:"rt-…"`
+}
+
+type invitationRedeem struct {
+	Code string `json:"code" doc:"The 8 letters and digits of the code, in any case, spaces and dashes allowed."`
 }
 
 // syncRequest is Open Wearables' SyncRequest, as codec.DecodeSync reads it.

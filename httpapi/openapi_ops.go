@@ -23,7 +23,7 @@ var tagOrder = []string{
 }
 
 var tagSays = map[string]string{
-	"External: Mobile SDK":    "What the Open Wearables mobile SDKs send: batches of health data, telemetry, and the SDK tokens they send them with.",
+	"External: Mobile SDK":    "What the Open Wearables mobile SDKs send: batches of health data, telemetry, the SDK tokens they send them with, and the invitation codes that pair a phone.",
 	"External: Token":         "Refresh tokens: rotate and revoke.",
 	"External: Users":         "Users: listed, created, changed and erased.",
 	"External: Timeseries":    "Time series samples, raw or aggregated, as JSON pages or streamed CSV.",
@@ -97,6 +97,24 @@ var operations = []operation{
 		replies: []reply{{status: 200, desc: "The tokens.", shape: codec.TokenResponse{},
 			headers: map[string]string{"Cache-Control": "no-store"}}},
 		errs: []int{400, 403, 404}},
+
+	{method: "POST", path: "/api/v1/users/{user_id}/invitation-code", id: "generate_invitation_code", tag: "External: Mobile SDK",
+		summary: "Create an invitation code that pairs a phone",
+		desc: "A single-use code of 8 letters and digits (ABCDEFGHJKLMNPQRSTUVWXYZ23456789), valid 7 days, that the " +
+			"Open Wearables app redeems for tokens; the user's earlier codes stop. A user that does not exist yet is " +
+			"created, as by its first sync (404 when the server runs with --auto-create-users=false). The code is shown " +
+			"once and stored only as its hash; the tokens redeemed from it stop with the API key that created it.",
+		access:  accessWrite,
+		replies: []reply{{status: 201, desc: "The code.", shape: auth.Invitation{}, headers: map[string]string{"Cache-Control": "no-store"}}},
+		errs:    []int{400, 403, 404, 503, 507}},
+	{method: "POST", path: "/api/v1/invitation-code/redeem", id: "redeem_invitation_code", tag: "External: Mobile SDK",
+		summary: "Redeem an invitation code for an SDK token and a refresh token",
+		desc: "Once per code. The code may be typed in any case, with spaces or dashes. A code that is wrong, used, " +
+			"revoked by a newer one or expired is 404.",
+		access:  accessCode,
+		body:    &reqBody{shape: invitationRedeem{}, required: true, desc: "At most 4 KiB."},
+		replies: []reply{{status: 200, desc: "The tokens and their user.", shape: redeemed{}, headers: map[string]string{"Cache-Control": "no-store"}}},
+		errs:    []int{400, 404, 429}},
 
 	// External: Token
 	{method: "POST", path: "/api/v1/token/refresh", id: "refresh_token", tag: "External: Token",
@@ -266,7 +284,10 @@ var operations = []operation{
 		replies: []reply{{status: 200, desc: "The connections.", shape: []query.ConnectionView{}}},
 		errs:    []int{400, 403}},
 	{method: "DELETE", path: "/api/v1/users/{user_id}/connections/{provider}", id: "disconnect_provider_endpoint", tag: "External: Connections",
-		summary: "Revoke a connection", desc: "A later sync from the provider makes it active again.", access: accessWrite,
+		summary: "Revoke a connection",
+		desc: "A later sync from the provider makes it active again. The iOS SDK signs out with it: sent with an SDK " +
+			"token, it also revokes the refresh tokens of that token's sign-in (another user's token is 403).",
+		access:  accessSDKWrite,
 		replies: []reply{{status: 204, desc: "Revoked."}},
 		errs:    []int{400, 403, 404}},
 	{method: "DELETE", path: "/api/v1/users/{user_id}/connections/{provider}/data", id: "delete_provider_data_endpoint", tag: "External: Connections",

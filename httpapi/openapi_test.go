@@ -588,6 +588,13 @@ func TestOpenAPIAnswersMatchTheirSchemas(t *testing.T) {
 		headers: []string{"Authorization", "Bearer " + refreshed["access_token"].(string)}, want: 202})
 	check(exchange{method: "POST", path: "/api/v1/token/revoke", headers: []string{},
 		body: []byte(`{"refresh_token":"` + refreshed["refresh_token"].(string) + `"}`), want: 204})
+	code := obj(check(exchange{method: "POST", path: u + "/invitation-code", want: 201}))["code"].(string)
+	paired := obj(check(exchange{method: "POST", path: "/api/v1/invitation-code/redeem", headers: []string{},
+		body: []byte(`{"code":"` + code + `"}`), want: 200}))
+	check(exchange{method: "POST", path: "/api/v1/invitation-code/redeem", headers: []string{},
+		body: []byte(`{"code":"` + code + `"}`), want: 404})
+	check(exchange{method: "POST", path: "/api/v1/invitation-code/redeem", headers: []string{}, body: []byte(`{"code":"nope"}`), want: 400})
+	check(exchange{method: "POST", path: "/api/v1/users/paired-phone/invitation-code", want: 201}) // a user created by it
 
 	key := obj(check(exchange{method: "POST", path: "/api/v1/developer/api-keys", body: []byte(`{"name":"docs","scope":"read"}`), want: 201}))
 	kid := key["id"].(string)
@@ -611,6 +618,7 @@ func TestOpenAPIAnswersMatchTheirSchemas(t *testing.T) {
 	}
 	check(exchange{method: "DELETE", path: u + "/events/sleep/" + obj(sleep[0])["id"].(string), want: 204})
 	check(exchange{method: "DELETE", path: u + "/events/workouts/" + routed, want: 204})
+	check(exchange{method: "DELETE", path: u + "/connections/apple", headers: []string{"Authorization", "Bearer " + paired["access_token"].(string)}, want: 204})
 	check(exchange{method: "DELETE", path: u + "/connections/apple", want: 204})
 	check(exchange{method: "DELETE", path: u + "/connections/apple/data", want: 204})
 	check(exchange{method: "DELETE", path: u, want: 200})

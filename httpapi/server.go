@@ -151,6 +151,7 @@ func New(o Options, d Deps) (*Server, error) {
 		s.scoreRoutes,
 		s.exportRoutes,
 		s.credentialRoutes,
+		s.invitationRoutes,
 		s.adminRoutes,
 		s.staticRoutes,
 		s.docRoutes,

@@ -220,20 +220,57 @@ func (s *Server) connections(ctx *fasthttp.RequestCtx, a []string) error {
 
 // deleteConnection revokes a user's connection to a provider and, with
 // data, erases that provider's data. A later sync makes it active again.
+//
+// Without data it is also the sign-out of the iOS SDK, which sends it
+// with its own SDK token and then throws its tokens away: a token of the
+// path's user may revoke the user's connection (403 for another user's),
+// and the refresh tokens of its sign-in are revoked with it (auth.SignOut),
+// so that nothing it threw away stays alive. A token never erases data.
+// API keys (admin, write) are answered as before.
 func (s *Server) deleteConnection(ctx *fasthttp.RequestCtx, a []string, data bool) error {
-	if _, err := s.apiKey(ctx, auth.ScopeAdmin, auth.ScopeWrite); err != nil {
+	p, err := s.revoker(ctx, a[0], data)
+	if err != nil {
 		return err
 	}
-	if !validUserID(a[0]) {
-		return errBadUserID
-	}
 	provider := a[1]
-	if err := s.deps.Ingest.RevokeConnection(a[0], provider, data); err != nil {
+	if err := s.deps.Ingest.RevokeConnection(a[0], provider, data, grant(p)); err != nil {
 		return notFoundAs(err, "Connection with ID: "+a[0]+" not found.")
 	}
-	s.log.Info().Str("event", "connection.revoked").Str("user_id", a[0]).Str("provider", provider).Bool("data_erased", data).Msg("connection revoked")
+	signedOut, err := s.deps.Auth.SignOut(p)
+	if err != nil {
+		return err
+	}
+	s.log.Info().Str("event", "connection.revoked").Str("user_id", a[0]).Str("provider", provider).Bool("data_erased", data).
+		Bool("sdk_token", p.Kind == auth.KindSDKToken).Int("refresh_tokens_revoked", signedOut).Msg("connection revoked")
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
 	return nil
+}
+
+// revoker is the credential check of deleteConnection: an API key of the
+// admin or write scope, or, without data, an SDK token of the path's user;
+// a valid token wins over a key, as on the SDK routes.
+func (s *Server) revoker(ctx *fasthttp.RequestCtx, userID string, data bool) (*auth.Principal, error) {
+	if data {
+		p, err := s.apiKey(ctx, auth.ScopeAdmin, auth.ScopeWrite)
+		if err == nil && !validUserID(userID) {
+			err = errBadUserID
+		}
+		return p, err
+	}
+	p, err := s.sdkPrincipal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !validUserID(userID) {
+		return nil, errBadUserID
+	}
+	switch {
+	case p.Kind == auth.KindSDKToken && !auth.SameUser(p.UserID, userID):
+		return nil, forbidden("Token does not match user_id")
+	case p.Kind == auth.KindAPIKey && p.Scope == auth.ScopeRead:
+		return nil, forbidden("This API key has the read scope and may not change data.")
+	}
+	return p, nil
 }
 
 func (s *Server) deleteWorkout(ctx *fasthttp.RequestCtx, a []string) error {

@@ -92,6 +92,9 @@ func TestDeleteUserErasesEverything(t *testing.T) {
 		ts.post(user, "sleep_service__DETAILED_STAGES_PAYLOAD.json")
 		ts.asAdmin(user, fixture(t, "malformed_payload_debug__valid.json"), "Idempotency-Key", "k1")
 		ts.token(user)
+		if r := ts.admin("POST", "/api/v1/users/"+user+"/invitation-code", ""); r.status != 201 {
+			t.Fatalf("invitation code: %d %s", r.status, r.body)
+		}
 	}
 	ts.indexed()
 	// A batch still queued when the user is deleted must not come back.
@@ -111,7 +114,7 @@ func TestDeleteUserErasesEverything(t *testing.T) {
 	defer store.Close()
 	var left []string
 	keptKeys := 0
-	iidKeyed := map[byte]bool{'p': true, 'w': true, 'l': true, 'X': true, 'D': true, 'd': true, 'i': true, 'L': true, 'C': true, 'U': true}
+	iidKeyed := map[byte]bool{'p': true, 'w': true, 'l': true, 'X': true, 'D': true, 'd': true, 'i': true, 'L': true, 'C': true, 'U': true, 'I': true}
 	err = store.Each(func(k, v []byte) error {
 		switch {
 		case iidKeyed[k[0]] && len(k) >= 5 && binary.BigEndian.Uint32(k[1:5]) == goneIID:
@@ -120,7 +123,7 @@ func TestDeleteUserErasesEverything(t *testing.T) {
 			keptKeys++
 		case k[0] == 'u' && string(k[1:]) == "gone":
 			left = append(left, "user record")
-		case k[0] == 'q' || k[0] == 'E' || k[0] == 'R' || k[0] == 'r':
+		case k[0] == 'q' || k[0] == 'E' || k[0] == 'R' || k[0] == 'r' || k[0] == 'c':
 			if bytes.Contains(v, []byte(`"user_id":"gone"`)) || (k[0] == 'q' && bytes.Contains(v, []byte("gone"))) {
 				left = append(left, string(k[:1])+" record naming the user")
 			}

@@ -18,11 +18,17 @@ import (
 // RevokeConnection marks the user's connection to a provider revoked and,
 // with data, erases that provider's data; the next sync from the provider
 // makes the connection active again. It returns ErrNotFound when there is
-// no such user, or the user never synced from that provider.
-func (s *Service) RevokeConnection(userID, provider string, data bool) error {
+// no such user, or the user never synced from that provider. g is the
+// grant of the SDK token it is sent with (nil for an API key), refused as
+// a sync refuses it when it no longer holds for the user.
+func (s *Service) RevokeConnection(userID, provider string, data bool, g *Grant) error {
 	deadline := time.Now().Add(s.opts.CommitTimeout)
 	u, unlock, err := s.lockExisting(userID, deadline)
 	if err != nil {
+		return err
+	}
+	if err := s.checkGrant(userID, g); err != nil {
+		unlock()
 		return err
 	}
 	if !lockBy(&s.connMu, deadline) {

@@ -13,11 +13,12 @@
 // Service only through the small writePath interface. Run changes are
 // published to the sync status stream (events.go). The writes of the user
 // routes (a user created, a profile changed, a connection revoked, a
-// workout or sleep session deleted) go through the same per-user locks and
-// deadline as a sync, and DeleteUser erases a user in one order with the
-// user's writes and the compactor (users.go, profiles.go, deletes.go).
-// Backups are admitted one at a time, their checkpoint counted against the
-// disk reserve (backup.go).
+// workout or sleep session deleted, a user made sure of before an
+// invitation code is written for it) go through the same per-user locks
+// and deadline as a sync, and DeleteUser erases a user in one order with
+// the user's writes and the compactor (users.go, profiles.go, deletes.go,
+// ensure.go). Backups are admitted one at a time, their checkpoint counted
+// against the disk reserve (backup.go).
 package ingest
 
 import (

@@ -11,7 +11,7 @@ import (
 )
 
 // userRanges are the keyspaces whose keys start with prefix + user iid.
-var userRanges = []byte{prefixPoints, prefixWorkout, prefixSleep, prefixUserRun, prefixSource, prefixDedup, prefixIdem, prefixSDKLog, prefixConnection, prefixUserType, prefixUserTypeID}
+var userRanges = []byte{prefixPoints, prefixWorkout, prefixSleep, prefixUserRun, prefixSource, prefixDedup, prefixIdem, prefixSDKLog, prefixConnection, prefixUserType, prefixUserTypeID, prefixUserInvitation}
 
 func userSpan(prefix byte, iid uint32) (lo, hi []byte) {
 	lo = key(prefix, be32(iid))
@@ -23,12 +23,13 @@ func userSpan(prefix byte, iid uint32) (lo, hi []byte) {
 
 // DeleteUser erases a user and everything of theirs in one synced write:
 // series points, workouts and their parts, sleep stages, runs, data
-// sources, replay guards, Idempotency-Keys, SDK logs, connections, dead
-// letters, the queued batches not yet indexed (with their runs), and what
-// the hooks registered with OnDeleteUser add (refresh tokens). It returns the request bytes of those queued batches, which leave
-// the index backlog. The internal id is never reused: a batch queued for
-// the erased user can never be indexed for a user created again under the
-// same id.
+// sources, replay guards, Idempotency-Keys, SDK logs, connections,
+// invitation codes, dead letters, the queued batches not yet indexed (with
+// their runs), and what the hooks registered with OnDeleteUser add
+// (refresh tokens). It returns the request bytes of those queued batches,
+// which leave the index backlog. The internal id is never reused: a batch
+// queued for the erased user can never be indexed for a user created again
+// under the same id.
 //
 // It waits for the compactor's batch in progress (see NewIndexBatch), so
 // that no index write of the user lands after it. The caller keeps the
@@ -38,7 +39,8 @@ func (s *Store) DeleteUser(u *User) (queuedBytes int, err error) {
 	defer s.eraseMu.Unlock()
 	b := s.db.NewBatch()
 	defer b.Close()
-	// Runs and data sources are found through per-user indexes.
+	// Runs, data sources and invitation codes are found through per-user
+	// indexes.
 	if err := s.eachInRange(prefixUserRun, u.IID, func(k, _ []byte) error {
 		return b.Delete(key(prefixRun, k[5:13]), nil)
 	}); err != nil {
@@ -47,6 +49,9 @@ func (s *Store) DeleteUser(u *User) (queuedBytes int, err error) {
 	if err := s.eachInRange(prefixSource, u.IID, func(_, v []byte) error {
 		return b.Delete(key(prefixSourceByID, v), nil)
 	}); err != nil {
+		return 0, err
+	}
+	if err := s.deleteInvitationsOf(b, u.IID); err != nil {
 		return 0, err
 	}
 	for _, p := range userRanges {

@@ -143,6 +143,7 @@ func TestKeyPrefixesAreDistinct(t *testing.T) {
 		"user type": prefixUserType, "user type id": prefixUserTypeID, "connection": prefixConnection, "app": prefixApp,
 		"points": prefixPoints, "workout": prefixWorkout, "sleep": prefixSleep, "run": prefixRun,
 		"user run": prefixUserRun, "dead letter": prefixDeadLetter, "sdk log": prefixSDKLog,
+		"invitation": prefixInvitation, "user invitation": prefixUserInvitation,
 	}
 	seen := map[byte]string{}
 	for name, p := range prefixes {

@@ -6,11 +6,12 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 )
 
-// Secret records (API keys, refresh tokens, application secrets) are
-// stored under or with the SHA-256 of the secret; the secret itself is
-// never stored. Their values are JSON records owned by package auth, which
-// alone reads them: it also erases an erased user's refresh tokens, through
-// a hook of DeleteUser (OnDeleteUser).
+// Secret records (API keys, refresh tokens, application secrets, and the
+// invitation codes of invitations.go) are stored under or with the SHA-256
+// of the secret; the secret itself is never stored. Their values are JSON
+// records owned by package auth, which alone reads them: it also erases an
+// erased user's refresh tokens, through a hook of DeleteUser
+// (OnDeleteUser).
 
 const prefixApp = 'a' // 'a' app_id -> application record (JSON, secret hashed)
 

@@ -21,6 +21,8 @@
 //	'k' sha256(key):32                       API keys, stored by hash only
 //	'r' sha256(token):32                     refresh tokens, stored by hash only
 //	'a' app_id                               applications, their secrets stored by hash only
+//	'c' sha256(code):32                      invitation codes, stored by hash only
+//	'I' user sha256(code):32                 a user's invitation codes (empty values)
 //	'D' user provider model name             data source dictionary -> sid (each string u8 length + bytes)
 //	'E' sid                                  data source records
 //	'V' user type                            a user's unmapped SDK types -> series id:u16 (from 1000) and unit
@@ -84,9 +86,11 @@
 // User by iid ('U'): the user id. Sleep stage ('l'): zone, external id,
 // parent id, each u8 length + bytes. SDK log ('L'): see sdklogs.go.
 // Connections, API keys, refresh tokens, data sources, runs and workout
-// records are JSON. API keys, refresh tokens and applications are package
-// auth's records, which the store does not read: DeleteUser erases a
-// user's refresh tokens through the hook auth registers (OnDeleteUser).
+// records are JSON. API keys, refresh tokens, applications and invitation
+// codes are package auth's records, which the store does not read:
+// DeleteUser erases a user's refresh tokens through the hook auth
+// registers (OnDeleteUser), and a user's invitation codes through their
+// per-user index ('I').
 //
 // # Backups
 //
