@@ -130,7 +130,7 @@ func (c *Checkpoint) writeFile(tw *tar.Writer, name string) (BackupFile, error) 
 		return BackupFile{}, err
 	}
 	h := sha256.New()
-	if _, err := io.CopyN(io.MultiWriter(tw, h), f, fi.Size()); err != nil {
+	if _, err := io.CopyN(io.MultiWriter(h, tw), f, fi.Size()); err != nil {
 		return BackupFile{}, err
 	}
 	return BackupFile{Name: name, Size: fi.Size(), SHA256: hex.EncodeToString(h.Sum(nil))}, nil
@@ -275,7 +275,7 @@ func writeDiskFile(path string, r io.Reader) (BackupFile, error) {
 		return BackupFile{}, err
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), r)
+	n, err := io.Copy(io.MultiWriter(h, f), r)
 	if err == nil {
 		err = f.Sync()
 	}

@@ -226,7 +226,10 @@ func copyFile(fs vfs.FS, src, dst, sum string) error {
 		return err
 	}
 	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(out, h), in); err != nil {
+	// The hash is fed first: a filesystem may reuse or scribble over a
+	// buffer once written (Pebble's in-memory one does, in its invariant
+	// builds, to catch callers that keep it).
+	if _, err := io.Copy(io.MultiWriter(h, out), in); err != nil {
 		out.Close()
 		return err
 	}
