@@ -252,6 +252,12 @@ func (s *Store) eachPrefix(prefix byte, fn func(k, v []byte) error) error {
 // each calls fn with the keys and values of [lo, hi), in order, until fn
 // returns an error; the slices are Pebble's and valid until fn returns.
 func (s *Store) each(lo, hi []byte, fn func(k, v []byte) error) error {
+	return s.eachWhile(lo, hi, func(k, v []byte) (bool, error) { return true, fn(k, v) })
+}
+
+// eachWhile is each for a fn that can also stop the walk early, by
+// returning false; the slices are Pebble's and valid until fn returns.
+func (s *Store) eachWhile(lo, hi []byte, fn func(k, v []byte) (bool, error)) error {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return err
@@ -262,7 +268,7 @@ func (s *Store) each(lo, hi []byte, fn func(k, v []byte) error) error {
 		if err != nil {
 			return err
 		}
-		if err := fn(it.Key(), v); err != nil {
+		if more, err := fn(it.Key(), v); err != nil || !more {
 			return err
 		}
 	}
