@@ -126,6 +126,15 @@ func (f *fixture) app(name string) (*App, string) {
 	return a, secret
 }
 
+// appToken registers the application "app" and mints an SDK token of it
+// for user, creating the user first when there is none. It returns the
+// application, its secret and the token pair.
+func (f *fixture) appToken(user string) (*App, string, *TokenPair) {
+	f.t.Helper()
+	app, secret := f.app("app")
+	return app, secret, f.mint(user, app.AppID, app.Generation)
+}
+
 // mint mints an SDK token, creating its user first when there is none.
 func (f *fixture) mint(user, appID string, gen int) *TokenPair {
 	f.t.Helper()
@@ -513,9 +522,7 @@ func sign(t *testing.T, m jwt.SigningMethod, claims jwt.Claims, key any) string 
 func TestSDKTokenValidation(t *testing.T) {
 	f := newFixture(t, nil)
 	s := f.svc
-	f.user("u1")
-	app, _ := f.app("app")
-	pair := f.mint("u1", app.AppID, app.Generation)
+	app, _, pair := f.appToken("u1")
 
 	p, err := s.SDKToken(pair.AccessToken)
 	if err != nil || p.Kind != KindSDKToken || p.UserID != "u1" || p.AppID != app.AppID || p.Namespace() != "t:u1" {
@@ -604,9 +611,7 @@ func TestSDKTokenValidation(t *testing.T) {
 func TestSDKTokenDiesWithItsMinter(t *testing.T) {
 	f := newFixture(t, nil)
 	s := f.svc
-	f.user("u1")
-	app, secret := f.app("app")
-	before := f.mint("u1", app.AppID, app.Generation)
+	app, secret, before := f.appToken("u1")
 
 	// Rotating the secret refuses tokens of the older generation only.
 	rotated, _, err := s.RotateSecret(app.AppID)
@@ -700,9 +705,7 @@ func TestAdminMintedTokenAfterEnvKeyComesBack(t *testing.T) {
 func TestRefreshRotation(t *testing.T) {
 	f := newFixture(t, nil)
 	s := f.svc
-	f.user("u1")
-	app, _ := f.app("app")
-	first := f.mint("u1", app.AppID, app.Generation)
+	app, _, first := f.appToken("u1")
 
 	second, uid, err := s.Refresh(first.RefreshToken)
 	if err != nil || uid != "u1" {
@@ -836,23 +839,10 @@ func TestRefreshIsSingleUse(t *testing.T) {
 	const rounds, racers = 10, 8
 	for i := 0; i < rounds; i++ {
 		rt := f.mint("u1", app.AppID, app.Generation).RefreshToken
-		var (
-			wg sync.WaitGroup
-			mu sync.Mutex
-			ok int
-		)
-		for j := 0; j < racers; j++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, _, err := f.svc.Refresh(rt); err == nil {
-					mu.Lock()
-					ok++
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
+		ok := race(racers, func() bool {
+			_, _, err := f.svc.Refresh(rt)
+			return err == nil
+		})
 		if ok == 0 {
 			t.Fatalf("round %d: no refresh succeeded", i)
 		}
@@ -865,6 +855,29 @@ func TestRefreshIsSingleUse(t *testing.T) {
 			"rounds: the lookup and the rotation are not one atomic step, so a stolen token can fork a second live chain",
 			forked, rounds)
 	}
+}
+
+// race runs try on n goroutines at once and returns how many of them it
+// reported success on.
+func race(n int, try func() bool) int {
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex
+		ok int
+	)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if try() {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return ok
 }
 
 func TestSameUser(t *testing.T) {
@@ -945,8 +958,7 @@ func TestTokensNameTheUserIncarnation(t *testing.T) {
 	f := newFixture(t, nil)
 	s := f.svc
 	u1 := f.user("u1")
-	app, _ := f.app("app")
-	pair := f.mint("u1", app.AppID, app.Generation)
+	app, _, pair := f.appToken("u1")
 	other := f.mint("u2", app.AppID, app.Generation)
 	p, err := s.SDKToken(pair.AccessToken)
 	if err != nil || p.UserIID != u1.IID || p.Issued.IsZero() {

@@ -136,10 +136,8 @@ func newUUID() (string, error) {
 func (s *Service) CreateInvitation(userID, by string) (*Invitation, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	u, err := s.store.User(userID)
-	if errors.Is(err, pebblestore.ErrNotFound) {
-		return nil, ErrNotFound
-	} else if err != nil {
+	u, err := s.user(userID)
+	if err != nil {
 		return nil, err
 	}
 	code, h, err := s.freeCode()

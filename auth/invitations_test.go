@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -158,26 +157,13 @@ func TestInvitationRedeemedOnce(t *testing.T) {
 	const rounds, racers = 10, 8
 	for i := 0; i < rounds; i++ {
 		code := f.invite("u1", "key_admin_env").Code
-		var (
-			wg sync.WaitGroup
-			mu sync.Mutex
-			ok int
-		)
-		for j := 0; j < racers; j++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, _, err := f.redeem(code)
-				if err == nil {
-					mu.Lock()
-					ok++
-					mu.Unlock()
-				} else if !errors.Is(err, ErrInvalidInvitation) {
-					t.Errorf("a racing redemption: %v", err)
-				}
-			}()
-		}
-		wg.Wait()
+		ok := race(racers, func() bool {
+			_, _, err := f.redeem(code)
+			if err != nil && !errors.Is(err, ErrInvalidInvitation) {
+				t.Errorf("a racing redemption: %v", err)
+			}
+			return err == nil
+		})
 		if ok != 1 {
 			t.Fatalf("round %d: %d redemptions of one code succeeded, want 1", i, ok)
 		}

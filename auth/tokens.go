@@ -105,6 +105,15 @@ func (s *Service) minterAlive(appID string, gen int) bool {
 	return ok && g == gen
 }
 
+// user is the stored user with this id, or ErrNotFound when there is none.
+func (s *Service) user(id string) (*pebblestore.User, error) {
+	u, err := s.store.User(id)
+	if errors.Is(err, pebblestore.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	return u, err
+}
+
 // MintSDKToken issues an SDK token for a user, and a refresh token for it.
 // appID is the application it is minted for (AdminAppID when an admin key
 // minted it) and gen the generation of that application's secret. It
@@ -116,10 +125,8 @@ func (s *Service) minterAlive(appID string, gen int) bool {
 func (s *Service) MintSDKToken(userID, appID string, gen int) (*TokenPair, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	u, err := s.store.User(userID)
-	if errors.Is(err, pebblestore.ErrNotFound) {
-		return nil, ErrNotFound
-	} else if err != nil {
+	u, err := s.user(userID)
+	if err != nil {
 		return nil, err
 	}
 	pair, rec, err := s.mint(userID, u.IID, appID, gen, "")

@@ -157,7 +157,7 @@ func ReadArchive(r io.Reader, dir string) (*BackupManifest, error) {
 	}
 	m, err := extract(r, partial)
 	if err == nil {
-		err = syncDiskDir(partial)
+		err = syncDir(vfs.Default, partial)
 	}
 	if err == nil {
 		// An empty directory in the way goes (os.Rename will not replace
@@ -173,7 +173,7 @@ func ReadArchive(r io.Reader, dir string) (*BackupManifest, error) {
 		_ = os.RemoveAll(partial)
 		return nil, err
 	}
-	return m, syncDiskDir(parent)
+	return m, syncDir(vfs.Default, parent)
 }
 
 // CheckBackupDir refuses a directory that ReadArchive would refuse to
@@ -283,18 +283,6 @@ func writeDiskFile(path string, r io.Reader) (BackupFile, error) {
 		err = cerr
 	}
 	return BackupFile{Name: filepath.Base(path), Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, err
-}
-
-func syncDiskDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // readBackupManifest reads and checks a backup directory's manifest.

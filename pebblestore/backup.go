@@ -244,6 +244,7 @@ func copyFile(fs vfs.FS, src, dst, sum string) error {
 	return out.Close()
 }
 
+// syncDir fsyncs directory dir of fs, so that the entries made in it last.
 func syncDir(fs vfs.FS, dir string) error {
 	d, err := fs.OpenDir(dir)
 	if err != nil {

@@ -178,21 +178,20 @@ func (s *Store) DeleteProviderData(iid uint32, provider string) error {
 	}); err != nil {
 		return err
 	}
-	if err := s.eachInRange(prefixPoints, iid, func(k, _ []byte) error {
-		if len(k) == 15 && sids[binary.BigEndian.Uint32(k[11:15])] {
-			return b.Delete(bytes.Clone(k), nil)
+	// Points and workouts carry the source id at a fixed offset of a
+	// fixed-length key: 15 bytes with it at 11, 26 bytes with it at 13.
+	for _, kind := range []struct {
+		prefix        byte
+		keyLen, sidAt int
+	}{{prefixPoints, 15, 11}, {prefixWorkout, 26, 13}} {
+		if err := s.eachInRange(kind.prefix, iid, func(k, _ []byte) error {
+			if len(k) == kind.keyLen && sids[binary.BigEndian.Uint32(k[kind.sidAt:kind.sidAt+4])] {
+				return b.Delete(bytes.Clone(k), nil)
+			}
+			return nil
+		}); err != nil {
+			return err
 		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	if err := s.eachInRange(prefixWorkout, iid, func(k, _ []byte) error {
-		if len(k) == 26 && sids[binary.BigEndian.Uint32(k[13:17])] {
-			return b.Delete(bytes.Clone(k), nil)
-		}
-		return nil
-	}); err != nil {
-		return err
 	}
 	if code := ProviderCode(provider); code != 0 {
 		lo := key(prefixSleep, be32(iid), []byte{code})
@@ -253,6 +252,12 @@ func (s *Store) eachPrefix(prefix byte, fn func(k, v []byte) error) error {
 // each calls fn with the keys and values of [lo, hi), in order, until fn
 // returns an error; the slices are Pebble's and valid until fn returns.
 func (s *Store) each(lo, hi []byte, fn func(k, v []byte) error) error {
+	return s.eachWhile(lo, hi, func(k, v []byte) (bool, error) { return true, fn(k, v) })
+}
+
+// eachWhile is each for a fn that can also stop the walk early, by
+// returning false; the slices are Pebble's and valid until fn returns.
+func (s *Store) eachWhile(lo, hi []byte, fn func(k, v []byte) (bool, error)) error {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return err
@@ -263,7 +268,7 @@ func (s *Store) each(lo, hi []byte, fn func(k, v []byte) error) error {
 		if err != nil {
 			return err
 		}
-		if err := fn(it.Key(), v); err != nil {
+		if more, err := fn(it.Key(), v); err != nil || !more {
 			return err
 		}
 	}

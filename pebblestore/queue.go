@@ -109,26 +109,13 @@ func decodeQueueEntry(k, v []byte) (*QueueEntry, error) {
 // least from, in order, until fn returns false or an error. fn may keep the
 // entries.
 func (s *Store) ScanQueue(from uint64, fn func(*QueueEntry) (bool, error)) error {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: queueKey(from), UpperBound: []byte{prefixQueue + 1}})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
-		v, err := it.ValueAndErr()
+	return s.eachWhile(queueKey(from), []byte{prefixQueue + 1}, func(k, v []byte) (bool, error) {
+		e, err := decodeQueueEntry(k, v)
 		if err != nil {
-			return err
+			return false, err
 		}
-		e, err := decodeQueueEntry(it.Key(), v)
-		if err != nil {
-			return err
-		}
-		more, err := fn(e)
-		if err != nil || !more {
-			return err
-		}
-	}
-	return it.Error()
+		return fn(e)
+	})
 }
 
 // LastQueueSeq is the highest sequence number in the queue, or 0 when the
@@ -167,23 +154,14 @@ func (s *Store) SetAsideCount() (int, error) {
 // SetAside calls fn for each batch set aside, in sequence order, until fn
 // returns false. fn may keep the entries.
 func (s *Store) SetAside(fn func(*QueueEntry) bool) error {
-	err := s.eachPrefix(prefixDeadLetter, func(k, v []byte) error {
+	return s.eachWhile([]byte{prefixDeadLetter}, []byte{prefixDeadLetter + 1}, func(k, v []byte) (bool, error) {
 		e, err := decodeQueueEntry(key(prefixQueue, k[1:]), v)
 		if err != nil {
-			return err
+			return false, err
 		}
-		if !fn(e) {
-			return errStop
-		}
-		return nil
+		return fn(e), nil
 	})
-	if errors.Is(err, errStop) {
-		return nil
-	}
-	return err
 }
-
-var errStop = errors.New("pebblestore: stop")
 
 // deleteSetAside adds the deletion of a user's set-aside batches to b.
 func (s *Store) deleteSetAside(b *pebble.Batch, iid uint32) error {

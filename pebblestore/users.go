@@ -109,26 +109,13 @@ func (s *Store) PutUserProfile(u *User, profile []byte) error {
 // Users calls fn for every user, in id order, until fn returns false. fn
 // may keep the users.
 func (s *Store) Users(fn func(*User) bool) error {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixUser}, UpperBound: []byte{prefixUser + 1}})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return err
-		}
+	return s.eachWhile([]byte{prefixUser}, []byte{prefixUser + 1}, func(k, v []byte) (bool, error) {
 		if len(v) < 12 {
-			return fmt.Errorf("pebblestore: malformed user %q", it.Key()[1:])
+			return false, fmt.Errorf("pebblestore: malformed user %q", k[1:])
 		}
-		u := &User{
-			IID: binary.BigEndian.Uint32(v), ID: string(it.Key()[1:]),
+		return fn(&User{
+			IID: binary.BigEndian.Uint32(v), ID: string(k[1:]),
 			Created: time.Unix(0, int64(binary.BigEndian.Uint64(v[4:]))).UTC(), Profile: bytes.Clone(v[12:]),
-		}
-		if !fn(u) {
-			break
-		}
-	}
-	return it.Error()
+		}), nil
+	})
 }

@@ -183,40 +183,27 @@ func TestSourceReadErrorsReachTheCaller(t *testing.T) {
 		what string
 		read func() (providers []string, err error)
 	}{
-		{"raw time series", func() ([]string, error) { return samples(q.Timeseries("u1", win)) }},
-		{"hourly time series", func() ([]string, error) { return samples(q.Timeseries("u1", hourly)) }},
+		{"raw time series", func() ([]string, error) {
+			return providers(q.Timeseries("u1", win))(func(s Sample) string { return s.Source.Provider })
+		}},
+		{"hourly time series", func() ([]string, error) {
+			return providers(q.Timeseries("u1", hourly))(func(s Sample) string { return s.Source.Provider })
+		}},
 		{"workouts", func() ([]string, error) {
-			p, err := q.Workouts("u1", WorkoutParams{Start: day, End: day.AddDate(0, 0, 1), Limit: 10})
-			if err != nil {
-				return nil, err
-			}
-			var out []string
-			for _, w := range p.Data {
-				out = append(out, w.Source.Provider)
-			}
-			return out, nil
+			return providers(q.Workouts("u1", WorkoutParams{Start: day, End: day.AddDate(0, 0, 1), Limit: 10}))(
+				func(w Workout) string { return w.Source.Provider })
 		}},
 		{"activity summaries", func() ([]string, error) {
-			p, err := q.ActivitySummaries("u1", ActivityParams{Start: day, End: day.AddDate(0, 0, 1), Limit: 10})
-			if err != nil {
-				return nil, err
-			}
-			var out []string
-			for _, a := range p.Data {
-				out = append(out, a.Source.Provider)
-			}
-			return out, nil
+			return providers(q.ActivitySummaries("u1", ActivityParams{Start: day, End: day.AddDate(0, 0, 1), Limit: 10}))(
+				func(a ActivitySummary) string { return a.Source.Provider })
 		}},
 		{"data summary", func() ([]string, error) {
 			d, err := q.DataSummary("u1", DataParams{})
 			if err != nil {
 				return nil, err
 			}
-			var out []string
-			for _, pc := range d.ByProvider {
-				out = append(out, pc.Provider)
-			}
-			return out, nil
+			return providers(&Page[ProviderCounts]{Data: d.ByProvider}, nil)(
+				func(pc ProviderCounts) string { return pc.Provider })
 		}},
 	}
 	for _, r := range reads {
@@ -236,16 +223,21 @@ func TestSourceReadErrorsReachTheCaller(t *testing.T) {
 	}
 }
 
-// samples returns the providers of the samples of a page.
-func samples(p *Page[Sample], err error) ([]string, error) {
-	if err != nil {
-		return nil, err
+// providers takes what a read returned, a page and an error, and gives a
+// function that lists the provider of each item of the page (as provider
+// reads it off the item), or returns the read's error. (Go cannot pass a
+// call's two results along with a third argument, hence the two steps.)
+func providers[T any](p *Page[T], err error) func(provider func(T) string) ([]string, error) {
+	return func(provider func(T) string) ([]string, error) {
+		if err != nil {
+			return nil, err
+		}
+		var out []string
+		for _, item := range p.Data {
+			out = append(out, provider(item))
+		}
+		return out, nil
 	}
-	var out []string
-	for _, s := range p.Data {
-		out = append(out, s.Source.Provider)
-	}
-	return out, nil
 }
 
 // TestProviderDataErasedThenSentAgain: after a provider's data is erased,
