@@ -95,6 +95,16 @@ func saneRequestID(id []byte) bool {
 	return true
 }
 
+// bytesIn is the size of the body as sent: what was read of it, or its
+// declared length when it was refused unread.
+func bytesIn(ctx *fasthttp.RequestCtx) int {
+	n := max(ctx.Request.Header.ContentLength(), 0)
+	if p, ok := ctx.UserValue(bodyProgressKey).(*bodyProgress); ok && p.read > n {
+		n = p.read
+	}
+	return n
+}
+
 // logged runs a request with its access entry and writes its line.
 func (s *Server) logged(ctx *fasthttp.RequestCtx, next fasthttp.RequestHandler) {
 	start := time.Now()
@@ -111,7 +121,7 @@ func (s *Server) logged(ctx *fasthttp.RequestCtx, next fasthttp.RequestHandler) 
 
 	ev := s.log.Info().Str("event", "request").Bytes("method", ctx.Method()).Str("route", e.route).
 		Int("status", ctx.Response.StatusCode()).Float64("ms", float64(time.Since(start).Microseconds())/1000).
-		Int("bytes_in", max(ctx.Request.Header.ContentLength(), 0)).
+		Int("bytes_in", bytesIn(ctx)).
 		Str("request_id", id).Str("client", s.clientAddr(ctx).String())
 	if !ctx.Response.IsBodyStream() {
 		// A stream's Body would run it here; an event stream's size is

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -92,5 +93,34 @@ func TestAccessLog(t *testing.T) {
 		if bytes.Contains(all, []byte(secret)) {
 			t.Errorf("the access log holds %q: %s", secret, all)
 		}
+	}
+}
+
+// A body sent in chunks (Android's SDK does) has no Content-Length: the
+// line counts what was read of it.
+func TestAccessLogCountsAChunkedBody(t *testing.T) {
+	var logs lockedBuffer
+	ts := startServer(t, func(o *app.Options) { o.Logger = zerolog.New(&logs).Level(zerolog.InfoLevel) })
+	body := fixture(t, "sync_request__SyncRequest_json_schema_example.json")
+	req, err := http.NewRequest("POST", ts.base+"/api/v1/sdk/users/chunked-user/sync",
+		io.MultiReader(bytes.NewReader(body))) // a reader of unknown length: chunked
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Open-Wearables-API-Key", adminKey)
+	res, err := ts.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 202 || req.ContentLength != 0 {
+		t.Fatalf("chunked sync: %d, declared length %d", res.StatusCode, req.ContentLength)
+	}
+	var lines []map[string]any
+	for deadline := time.Now().Add(5 * time.Second); len(lines) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		lines = requestLines(t, &logs)
+	}
+	if len(lines) != 1 || lines[0]["bytes_in"] != float64(len(body)) {
+		t.Fatalf("lines %v, want one with bytes_in %d", lines, len(body))
 	}
 }
