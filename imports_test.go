@@ -18,6 +18,7 @@ import (
 var allowedImports = map[string][]string{
 	"health":      {},
 	"codec":       {"health"},
+	"applehealth": {"health"},
 	"pebblestore": {"health"},
 	"auth":        {"pebblestore", "health"},
 	"ingest":      {"codec", "health", "pebblestore"},
