@@ -45,13 +45,22 @@ const (
 type Error struct {
 	Offset int64
 	Detail string
+	limit  bool
+}
+
+// Unwrap gives ErrTooLarge for an input over a limit.
+func (e *Error) Unwrap() error {
+	if e.limit {
+		return ErrTooLarge
+	}
+	return nil
 }
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("applehealth: export.xml at byte %d: %s", e.Offset, e.Detail)
 }
 
-// ErrTooLarge is wrapped by the Error of a tag over MaxToken, a nesting over
+// ErrTooLarge is what errors.Is finds in the Error of a tag over MaxToken, a nesting over
 // MaxDepth or an item with more than MaxChildren children.
 var ErrTooLarge = errors.New("over a limit")
 
@@ -110,7 +119,7 @@ func (s *Scanner) errorf(format string, args ...any) error {
 }
 
 func (s *Scanner) tooLarge(format string, args ...any) error {
-	return &Error{Offset: s.off, Detail: fmt.Sprintf(format, args...) + ": " + ErrTooLarge.Error()}
+	return &Error{Offset: s.off, Detail: fmt.Sprintf(format, args...) + ": " + ErrTooLarge.Error(), limit: true}
 }
 
 // depth is the number of open elements.

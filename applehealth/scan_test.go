@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -73,5 +74,30 @@ func TestHostile(t *testing.T) {
 		if !errors.As(err, &e) {
 			t.Errorf("%s: error %v, want an *Error", name, err)
 		}
+	}
+}
+
+type repeat byte
+
+func (r repeat) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r)
+	}
+	return len(p), nil
+}
+
+// TestHugeAttributeBounded: an endless attribute is refused after MaxToken
+// bytes, having allocated a few MiB at most.
+func TestHugeAttributeBounded(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	in := io.MultiReader(strings.NewReader(`<HealthData><Record type="`), io.LimitReader(repeat('a'), 1<<30))
+	_, err := scanAll(t, in)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("error %v, want one over a limit", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 8<<20 {
+		t.Errorf("allocated %d bytes", got)
 	}
 }
