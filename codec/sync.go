@@ -233,6 +233,22 @@ func DecodeSync(body []byte, maxItems int) (*Batch, error) {
 	return b, nil
 }
 
+// NewBatch validates items built in Go rather than decoded from a body (an
+// import of another format) by the rules DecodeSync applies to a body's
+// items: bad items are dropped and counted, and only the items that passed
+// remain. The raw fields are read as DecodeSync reads them, and may also hold
+// a time.Time (StartRaw, EndRaw) or a float64 (ValueRaw). provider must be
+// one of Providers. The slices are reused.
+func NewBatch(provider string, records []Record, sleep []SleepStage, workouts []Workout) (*Batch, error) {
+	b := &Batch{}
+	if err := b.envelope(provider, "", nil); err != nil {
+		return nil, err
+	}
+	b.Warnings = nil // an import has no envelope to warn about
+	b.keep(records, sleep, workouts)
+	return b, nil
+}
+
 // strictJSON decodes as the JSON grammar and the anchor's schema say: keys
 // match case-sensitively, and control characters in strings are errors.
 var strictJSON = sonic.Config{CaseSensitive: true, ValidateString: true}.Froze()

@@ -182,6 +182,8 @@ var timeLayouts = []string{
 // milliseconds when it is too large to be seconds, as pydantic does).
 func parseTime(v any) (time.Time, error) {
 	switch x := v.(type) {
+	case time.Time: // an item built in Go (NewBatch), not decoded
+		return x.UTC(), nil
 	case string:
 		if n := len(x); n > 0 && x[n-1] == 'z' {
 			x = x[:n-1] + "Z"
