@@ -21,7 +21,7 @@ var allowedImports = map[string][]string{
 	"applehealth": {"health"},
 	"pebblestore": {"health"},
 	"auth":        {"pebblestore", "health"},
-	"ingest":      {"codec", "health", "pebblestore"},
+	"ingest":      {"applehealth", "codec", "health", "pebblestore"},
 	"query":       {"health", "pebblestore"},
 	"httpapi":     {"auth", "codec", "ingest", "query"},
 	"app":         {"auth", "codec", "health", "httpapi", "ingest", "pebblestore", "query"},

@@ -778,3 +778,10 @@ func ExportWorkoutMetadata(key, value string) (statType, unit string, v float64,
 	}
 	return "", "", 0, false
 }
+
+// ExportRecordUnit returns the unit the iOS SDK sends for a record type of
+// the export, false for a type ExportUnit does not convert.
+func ExportRecordUnit(recordType string) (string, bool) {
+	t, ok := exportTargets[recordType]
+	return t.Label, ok
+}

@@ -88,9 +88,21 @@ func TestExportUnitTargetsAreSeries(t *testing.T) {
 		if _, ok := MapMetric(row.Type); !ok && !strings.HasPrefix(row.Type, "HKQuantityTypeIdentifierDietary") {
 			t.Errorf("%s: not a metric of the sync path", row.Type)
 		}
+		if u, ok := ExportRecordUnit(row.Type); !ok || u != row.Target.Label {
+			t.Errorf("ExportRecordUnit(%s) = %q %v", row.Type, u, ok)
+		}
 		if _, ok := ExportConvert(1, row.Target.Unit, row.Target.Unit); !ok {
 			t.Errorf("%s: unit %q unknown to the converter", row.Type, row.Target.Unit)
 		}
+	}
+}
+
+func TestExportRecordUnit(t *testing.T) {
+	if u, ok := ExportRecordUnit("HKQuantityTypeIdentifierHeartRate"); u != "bpm" || !ok {
+		t.Errorf("heart rate: %q %v", u, ok)
+	}
+	if u, ok := ExportRecordUnit("HKQuantityTypeIdentifierDietaryCaffeine"); u != "" || ok {
+		t.Errorf("caffeine: %q %v", u, ok)
 	}
 }
 

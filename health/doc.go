@@ -29,6 +29,12 @@
 //   - deviceRules (device.go): how a device model string is classified;
 //     deviceTypePriority and providerTable: the default preference between
 //     data sources, and each SDK provider's persisted one-byte key code.
+//   - exportTargetTable, exportUnits (appleexport.go): the unit the iOS SDK
+//     sends for each record type of the Apple Health export, and the export's
+//     units with their exact factors; exportWorkoutTypeTable, the SDK's names
+//     of the workout activity types; exportCategoryValues, HealthKit's raw
+//     values of the category value names; exportWorkoutStatTable and
+//     exportMetadataStatTable, the workout statistics the SDK reads.
 //
 // The tables follow Open Wearables (the SDKs' own server), so that data
 // indexed here reads back like it does there. The tests hold the same rows,
