@@ -21,7 +21,7 @@ var (
 // TestWriteExportFile writes a file of the size asked when -apple-export is
 // given:
 //
-//	go test ./bench -run TestWriteExportFile -apple-export /tmp/export.xml -apple-export-bytes 2000000000
+//	go test ./bench -run TestWriteExportFile -apple-export export.xml -apple-export-bytes 2000000000
 func TestWriteExportFile(t *testing.T) {
 	if *appleExportFile == "" {
 		t.Skip("no -apple-export file")
