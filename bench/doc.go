@@ -2,7 +2,8 @@
 // sync bodies, a load driver, its report, and the ceiling (decoding alone of
 // the same bodies). The workloads are Config structs and Run functions, so
 // that `wearhouse bench` binds its flags into them and the Go benchmarks run
-// the same workloads in-process.
+// the same workloads in-process. WriteExport writes Apple Health exports
+// (export.xml or export.zip, any size, from a seed) for the importer.
 //
 // # Bodies
 //
