@@ -72,7 +72,7 @@ func backupCmd(args []string) error {
 	}
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return refused(res)
+		return refusedBy("backup", res)
 	}
 	if dataDirGiven {
 		if err := sameStore(*dataDir, *target, res.Header.Get(storeIDHeader)); err != nil {
@@ -85,7 +85,7 @@ func backupCmd(args []string) error {
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return refused(res)
+		return refusedBy("backup", res)
 	}
 	m, err := pebblestore.ReadArchive(res.Body, dir)
 	if err != nil {
@@ -104,8 +104,9 @@ func request(c *http.Client, method, url, key string) (*http.Response, error) {
 	return c.Do(req)
 }
 
-// refused is the error of a server's refusal, with its detail.
-func refused(res *http.Response) error {
+// refusedBy is the error of a server's refusal of a command, with its
+// detail.
+func refusedBy(what string, res *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(res.Body, 4<<10))
 	msg := strings.TrimSpace(string(b))
 	if after := res.Header.Get("Retry-After"); after != "" {
@@ -114,7 +115,7 @@ func refused(res *http.Response) error {
 	if msg == "" {
 		msg = http.StatusText(res.StatusCode)
 	}
-	return fmt.Errorf("backup refused by the server (%d): %s", res.StatusCode, msg)
+	return fmt.Errorf("%s refused by the server (%d): %s", what, res.StatusCode, msg)
 }
 
 // sameStore refuses a server whose store is not the data directory's, when

@@ -30,6 +30,8 @@ func benchCmd(args []string) error {
 		pauseComp  bool
 		memLimit   = size(232 << 20)
 		connsUsage = "keep-alive connections (requests in flight at most)"
+		imp        bench.ImportConfig
+		importSize size
 	)
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.StringVar(&cfg.Target, "target", "", "base URL of a running server on a loopback address, e.g. http://127.0.0.1:8080 (default: start one in this process)")
@@ -56,6 +58,10 @@ func benchCmd(args []string) error {
 	fs.StringVar(&logLevel, "log-level", "warn", "log level of the in-process server, to stderr")
 	fs.BoolVar(&pauseComp, "pause-compactor", false, "in-process server: do not index the queue, to measure the write path alone")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (pool generation, ceiling and load) to this file")
+	fs.Var(&importSize, "import", "instead of syncs, import a generated Apple Health export of about this much XML (e.g. 2GiB), and report MB/s and the server's memory")
+	fs.StringVar(&imp.File, "import-file", "", "instead of syncs, import this export.zip or export.xml")
+	fs.BoolVar(&imp.Zip, "import-zip", false, "--import: generate export.zip (with its workout routes) rather than export.xml")
+	fs.StringVar(&imp.Dir, "import-dir", "", "--import: directory of the generated export (default: the system's temporary directory)")
 	fs.Var(&memLimit, "memory-limit", "Go soft memory limit of the in-process run, as serve sets it (GOMEMLIMIT wins; 0 for none)")
 	pos, err := parseArgs(fs, "[flags]", args)
 	if err != nil {
@@ -100,6 +106,11 @@ func benchCmd(args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if importSize > 0 || imp.File != "" {
+		imp.Target, imp.APIKey, imp.ServerPID, imp.XMLBytes, imp.Seed = cfg.Target, cfg.APIKey, cfg.ServerPID, int64(importSize), int64(seed)
+		imp.Ceiling = cfg.Ceiling > 0
+		return runImportBench(ctx, imp, asJSON)
+	}
 	r, err := bench.Run(ctx, cfg)
 	if err != nil {
 		return err
@@ -115,6 +126,27 @@ func benchCmd(args []string) error {
 	}
 	if r.Verify != nil && !r.Verify.OK() {
 		return errors.New("verify failed: not every acknowledged record reads back")
+	}
+	return nil
+}
+
+// runImportBench is `wearhouse bench --import`.
+func runImportBench(ctx context.Context, cfg bench.ImportConfig, asJSON bool) error {
+	r, err := bench.RunImport(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		out, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Println(string(out))
+	} else {
+		fmt.Print(r.String())
+	}
+	if r.State != "completed" {
+		return errors.New("the import did not complete")
 	}
 	return nil
 }

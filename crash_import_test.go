@@ -54,6 +54,7 @@ func TestCrashDuringImportResumes(t *testing.T) {
 	mid := waitImportState(t, c, p.base, user, id, "reading", want.XMLBytes/4)
 	p.kill()
 	p.waitKilled(t)
+	t.Logf("killed with %d of %d bytes of XML indexed", mid.XMLRead, want.XMLBytes)
 	if mid.XMLRead >= want.XMLBytes {
 		t.Fatalf("the import was done before the kill (%d of %d bytes): the test did not interrupt it", mid.XMLRead, want.XMLBytes)
 	}

@@ -53,6 +53,7 @@ type config struct {
 	tlsCert         string
 	tlsKey          string
 	maxBody         size
+	maxImport       size
 	maxItems        int
 	maxInflight     size
 	maxConcurrent   int
@@ -95,7 +96,7 @@ func parseFlags(args []string) (*config, error) {
 	au.EnsureDefaults()
 	in.EnsureDefaults()
 	ht.EnsureDefaults()
-	c := &config{maxBody: size(ht.MaxBody), maxInflight: size(in.MaxInflightBytes), diskReserve: size(in.DiskReserve),
+	c := &config{maxBody: size(ht.MaxBody), maxImport: size(in.MaxImportBytes), maxInflight: size(in.MaxInflightBytes), diskReserve: size(in.DiskReserve),
 		ballastSize: size(in.BallastSize), maxBacklog: size(in.MaxBacklogBytes), memoryLimit: 232 << 20,
 		cacheSize: size(st.CacheSize), memtableSize: size(st.MemTableSize)}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -104,6 +105,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serves HTTPS with --tls-key")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.Var(&c.maxBody, "max-body", "largest request body, after decompression (e.g. 32MiB)")
+	fs.Var(&c.maxImport, "max-import", "largest upload to the import routes (an Apple Health export), before and after decompression")
 	fs.IntVar(&c.maxItems, "max-items", in.MaxItems, "most items in one sync batch")
 	fs.Var(&c.maxInflight, "max-inflight-bytes", "memory held by the sync requests in flight, bodies and their decoding, before 503")
 	fs.IntVar(&c.maxConcurrent, "max-concurrent", in.MaxConcurrent, "sync batches being written at once before 503")
@@ -304,10 +306,11 @@ func serve(args []string) error {
 			MaxItems: c.maxItems, MaxInflightBytes: int64(c.maxInflight), MaxConcurrent: c.maxConcurrent,
 			DiskReserve: uint64(c.diskReserve), AutoCreateUsers: c.autoCreateUsers, CommitTimeout: c.commitTimeout,
 			BallastSize: ballast(c.ballastSize), MaxBacklogBytes: int64(c.maxBacklog),
+			MaxImportBytes: int64(c.maxImport),
 		},
 		Compactor: ingest.CompactorOptions{Paused: c.pauseCompactor},
 		HTTP: httpapi.Options{
-			MaxBody: int(c.maxBody), ReadTimeout: c.readTimeout, WriteTimeout: c.writeTimeout,
+			MaxBody: int(c.maxBody), MaxImport: int64(c.maxImport), ReadTimeout: c.readTimeout, WriteTimeout: c.writeTimeout,
 			IdleTimeout: c.idleTimeout, MaxConnections: c.maxConnections, TrustedProxies: c.trustedProxies,
 			DisableAccessLog: !c.accessLog, CORSOrigins: c.corsOrigins,
 		},

@@ -119,6 +119,7 @@ func Start(o Options, ln net.Listener) (_ *App, err error) {
 		return nil, err
 	}
 	a.Compactor.Start()
+	a.Ingest.StartImports()
 	go func() { a.served <- a.HTTP.Serve(ln, o.TLS) }()
 	a.started = time.Since(t0)
 	return a, nil

@@ -32,7 +32,7 @@ func BenchmarkStartupWith10MillionPoints(b *testing.B) {
 			ib.AddPoint(1, 1, 1, pebblestore.Point{Start: t, End: t, Value: float64(60 + done%50), Zone: "+01:00"})
 			done++
 		}
-		if _, err := ib.Commit(); err != nil {
+		if err := ib.Commit(); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -32,6 +32,30 @@ type SyncRun struct {
 	RejectedCount int
 	// Items is every item of the batch, dropped ones included.
 	Items int
+	// Source is SyncSourceImport for an import's run, else the run is an
+	// SDK batch's; Import is then the import's progress.
+	Source string
+	Import *ImportMetadata
+}
+
+// SyncSourceImport is the source of an import's run.
+const SyncSourceImport = "import"
+
+// ImportMetadata is what an import's events add to their metadata: what
+// was read of the export (bytes, and the items queued by kind), the
+// samples found already stored, and the items dropped, by reason. The
+// saved counts are the run's.
+type ImportMetadata struct {
+	BytesTotal  int64            `json:"bytes_total"`
+	BytesRead   int64            `json:"bytes_read"`
+	Records     int64            `json:"records_read"`
+	SleepStages int64            `json:"sleep_stages_read"`
+	Workouts    int64            `json:"workouts_read"`
+	Routes      int64            `json:"routes_read"`
+	Summaries   int64            `json:"activity_summaries_read"`
+	Unconverted int64            `json:"kept_unconverted"`
+	Duplicates  int64            `json:"duplicates_skipped"`
+	Dropped     map[string]int64 `json:"dropped_by_reason,omitempty"`
 }
 
 // SyncEventMetadata is the metadata object of a sync status event. Open
@@ -50,6 +74,8 @@ type SyncEventMetadata struct {
 	UnmappedCount *int   `json:"unmapped_count,omitempty"`
 	RejectedCount *int   `json:"rejected_count,omitempty"`
 	StatusCode    *int   `json:"status_code,omitempty"`
+	// Import is set on the events of an import's run.
+	Import *ImportMetadata `json:"import,omitempty"`
 }
 
 // SyncStatusEvent is Open Wearables' SyncStatusEvent: one state transition
@@ -156,16 +182,20 @@ const (
 func SyncEvents(r *SyncRun) []SyncStatusEvent {
 	out := make([]SyncStatusEvent, 0, 3)
 	items := r.Items
+	source, what, done := SyncSourceSDK, r.Provider+" SDK batch", capitalize(r.Provider)+" batch"
+	if r.Source == SyncSourceImport {
+		source, what, done = SyncSourceImport, "Apple Health import", "Apple Health import"
+	}
 	base := func(stage, status string, at time.Time) SyncStatusEvent {
 		return SyncStatusEvent{
 			EventID: eventID(r.BatchID, stage),
 			SyncRunState: SyncRunState{RunID: r.BatchID, UserID: r.UserID, Provider: r.Provider,
-				Source: SyncSourceSDK, Stage: stage, Status: status, ItemsTotal: &items},
-			Metadata: SyncEventMetadata{BatchID: r.BatchID}, Timestamp: formatEventTime(at), at: at,
+				Source: source, Stage: stage, Status: status, ItemsTotal: &items},
+			Metadata: SyncEventMetadata{BatchID: r.BatchID, Import: r.Import}, Timestamp: formatEventTime(at), at: at,
 		}
 	}
 	q := base(StageQueued, StatusRunning, r.QueuedAt)
-	q.Message = ptr("Queued " + r.Provider + " SDK batch")
+	q.Message = ptr("Queued " + what)
 	q.Metadata.DroppedCount = ptr(r.DroppedCount)
 	out = append(out, q)
 	if r.Status == StageQueued || r.StartedAt == nil {
@@ -173,8 +203,15 @@ func SyncEvents(r *SyncRun) []SyncStatusEvent {
 	}
 	started := formatEventTime(*r.StartedAt)
 	s := base(StageStarted, StatusRunning, *r.StartedAt)
-	s.Message = ptr("Processing " + r.Provider + " SDK batch")
+	s.Message = ptr("Processing " + what)
 	s.StartedAt = &started
+	if r.Import != nil && r.Import.BytesTotal > 0 {
+		s.Progress = ptr(min(float64(r.Import.BytesRead)/float64(r.Import.BytesTotal), 1))
+		s.ItemsProcessed = ptr(r.RecordsSaved + r.WorkoutsSaved + r.SleepSaved + int(r.Import.Duplicates))
+		s.Metadata.RecordsSaved, s.Metadata.WorkoutsSaved, s.Metadata.SleepSaved = ptr(r.RecordsSaved), ptr(r.WorkoutsSaved), ptr(r.SleepSaved)
+		// Each step of an import's progress is an event of its own.
+		s.EventID = eventID(r.BatchID, StageStarted+":"+strconv.FormatInt(r.Import.BytesRead, 10))
+	}
 	out = append(out, s)
 	if r.CompletedAt == nil || (r.Status != StageCompleted && r.Status != StageFailed) {
 		return out
@@ -183,10 +220,11 @@ func SyncEvents(r *SyncRun) []SyncStatusEvent {
 	counts := SyncEventMetadata{
 		BatchID: r.BatchID, RecordsSaved: ptr(r.RecordsSaved), WorkoutsSaved: ptr(r.WorkoutsSaved),
 		SleepSaved: ptr(r.SleepSaved), DroppedCount: ptr(r.DroppedCount), UnmappedCount: ptr(r.UnmappedCount),
+		Import: r.Import,
 	}
 	if r.Status == StageFailed {
 		f := base(StageFailed, StatusFailed, *r.CompletedAt)
-		f.Message = ptr(capitalize(r.Provider) + " batch failed")
+		f.Message = ptr(done + " failed")
 		msg := r.Error
 		if msg == "" {
 			msg = "batch failed"
@@ -198,10 +236,13 @@ func SyncEvents(r *SyncRun) []SyncStatusEvent {
 		return append(out, f)
 	}
 	c := base(StageCompleted, StatusSuccess, *r.CompletedAt)
-	msg := capitalize(r.Provider) + " batch saved"
+	msg := done + " saved"
 	var notes []string
 	if r.DroppedCount > 0 {
 		notes = append(notes, strconv.Itoa(r.DroppedCount)+" record(s) dropped by validation")
+	}
+	if r.Import != nil && r.Import.Duplicates > 0 {
+		notes = append(notes, strconv.FormatInt(r.Import.Duplicates, 10)+" sample(s) already stored")
 	}
 	if r.RejectedCount > 0 {
 		notes = append(notes, strings.TrimSuffix(r.Error, "."))

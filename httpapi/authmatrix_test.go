@@ -121,6 +121,9 @@ type mroute struct {
 	// that the search for the other's can see data).
 	showsOwn bool
 	sse      bool
+	// headers are sent with every call of the route, before the
+	// credential's.
+	headers []string
 	// wholeStore: a success is a copy of the whole store, every user's
 	// data with it, for the admin key alone; the leak check does not
 	// apply to it.
@@ -261,6 +264,21 @@ func matrixRoutes() map[string]mroute {
 		"POST /api/v1/token/revoke": {policy: pBody, ok: 204, noUserData: true, req: func(w *world, o int, _ bool) (string, []byte) {
 			return "/api/v1/token/revoke", refreshBody(w.spareRefresh(o))
 		}},
+		"POST /api/v1/users/{user_id}/import/apple-health": {policy: pWrite, ok: 202, showsOwn: true, destructive: true,
+			req: func(w *world, o int, _ bool) (string, []byte) {
+				return "/api/v1/users/" + w.users[o] + "/import/apple-health", w.export(o)
+			}},
+		"POST /api/v1/users/{user_id}/import/apple/xml/direct": {policy: pWrite, ok: 202, showsOwn: true, destructive: true,
+			headers: []string{"Content-Type", "multipart/form-data; boundary=matrixboundary"},
+			req: func(w *world, o int, _ bool) (string, []byte) {
+				body := "--matrixboundary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"export.xml\"\r\n" +
+					"Content-Type: text/xml\r\n\r\n" + string(w.export(o)) + "\r\n--matrixboundary--\r\n"
+				return "/api/v1/users/" + w.users[o] + "/import/apple/xml/direct", []byte(body)
+			}},
+		"GET /api/v1/users/{user_id}/import/apple-health/{import_id}": {policy: pWrite, ok: 200, showsOwn: true, foreign: true,
+			req: func(w *world, o int, f bool) (string, []byte) {
+				return "/api/v1/users/" + w.users[o] + "/import/apple-health/" + w.importID[sub(o, f)], nil
+			}},
 		"POST /api/v1/users/{user_id}/invitation-code": {policy: pWrite, ok: 201, showsOwn: true, req: userPath("/invitation-code")},
 		// The code in the body is the credential; the answer names its user.
 		"POST /api/v1/invitation-code/redeem": {policy: pBody, ok: 200, noUserData: true, showsOwn: true,
@@ -296,6 +314,7 @@ type world struct {
 	users                    [2]string
 	sdk, expired, revoked    [2]string
 	workoutID, sleepID       [2]string
+	importID                 [2]string
 }
 
 func (w *world) call(method, path string, body []byte, headers ...string) resp {
@@ -377,11 +396,55 @@ func (w *world) seed(o int) {
 		}
 		return page.Data[0].ID
 	}
+	w.importID[o] = w.imported(o)
 	w.workoutID[o] = first("/api/v1/users/" + id + "/events/workouts" + dateWindow)
 	w.sleepID[o] = first("/api/v1/users/" + id + "/events/sleep" + dateWindow)
 	if w.appID != "" {
 		// Deleting the user killed its SDK token.
 		w.sdk[o] = w.mint(o, w.appID, w.appSecret)
+	}
+}
+
+// export is a small Apple Health export.xml of the owner's, carrying its
+// marker.
+func (w *world) export(o int) []byte {
+	m := owners[o].marker
+	return fmt.Appendf(nil, `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE HealthData [
+<!ELEMENT HealthData ANY>
+]>
+<HealthData locale="en_US">
+ <ExportDate value="2026-02-25 10:00:00 +0100"/>
+ <Record type="HKQuantityTypeIdentifierHeartRate" sourceName="Watch %[1]s" sourceVersion="9.1" unit="count/min" creationDate="2026-02-24 08:01:00 +0100" startDate="2026-02-24 08:00:00 +0100" endDate="2026-02-24 08:00:00 +0100" value="61"/>
+</HealthData>
+`, m)
+}
+
+// imported imports the owner's export and waits until it is indexed; it
+// returns the import's id.
+func (w *world) imported(o int) string {
+	w.t.Helper()
+	var acc struct {
+		ImportID string `json:"import_id"`
+	}
+	path := "/api/v1/users/" + w.users[o] + "/import/apple-health"
+	if err := json.Unmarshal(w.asAdmin("POST", path, w.export(o), 202).body, &acc); err != nil {
+		w.t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var st struct {
+			State string `json:"state"`
+		}
+		if err := json.Unmarshal(w.asAdmin("GET", path+"/"+acc.ImportID, nil, 200).body, &st); err != nil {
+			w.t.Fatal(err)
+		}
+		if st.State == "completed" {
+			return acc.ImportID
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("the seed's import is %s after 10 s", st.State)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -637,7 +700,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if cl.head {
 			method = "HEAD"
 		}
-		hs := w.headers(cl.cred, cl.owner)
+		hs := append(append([]string(nil), rt.headers...), w.headers(cl.cred, cl.owner)...)
 		var r resp
 		if rt.sse && !cl.head {
 			r = w.streamed(path, hs)

@@ -34,7 +34,7 @@ func (s *Server) expect(ctx *fasthttp.RequestCtx) int {
 }
 
 func (s *Server) expectRefusal(ctx *fasthttp.RequestCtx) (int, []string) {
-	if ctx.Request.Header.ContentLength() > s.opts.MaxBody {
+	if n := ctx.Request.Header.ContentLength(); n > s.opts.MaxBody && !s.importUpload(ctx, n) {
 		s.writeError(ctx, tooLarge(s.opts.MaxBody))
 		return ctx.Response.StatusCode(), nil
 	}

@@ -43,11 +43,14 @@ type param struct {
 	multi    bool // may be repeated (?types=a&types=b)
 }
 
-// reqBody is a JSON request body: shape is a value of its Go type.
+// reqBody is a JSON request body: shape is a value of its Go type; or,
+// when media is set, a body of those content types (an upload), described
+// as binary, or as a form with a file field "file" for multipart/form-data.
 type reqBody struct {
 	shape    any
 	required bool
 	desc     string
+	media    []string
 }
 
 // reply is an answer that is not an error. shape is a value of the Go type
@@ -266,11 +269,22 @@ func (op *operation) document(g *schemaGen, detail map[string]any) map[string]an
 		params = append(params, map[string]any{"name": "Content-Encoding", "in": "header",
 			"description": "The body's encoding; x-gzip is gzip.",
 			"schema":      map[string]any{"type": "string", "enum": []any{"identity", "gzip", "x-gzip", "deflate", "zstd"}}})
-		t := reflect.TypeOf(op.body.shape)
+		content := map[string]any{}
+		for _, m := range op.body.media {
+			schema := map[string]any{"type": "string", "format": "binary"}
+			if m == "multipart/form-data" {
+				schema = map[string]any{"type": "object", "required": []any{"file"},
+					"properties": map[string]any{"file": schema}}
+			}
+			content[m] = map[string]any{"schema": schema}
+		}
+		if op.body.media == nil {
+			content["application/json"] = map[string]any{"schema": g.schema(reflect.TypeOf(op.body.shape), requestMode)}
+		}
 		out["requestBody"] = map[string]any{
 			"required":    op.body.required,
 			"description": op.body.desc,
-			"content":     map[string]any{"application/json": map[string]any{"schema": g.schema(t, requestMode)}},
+			"content":     content,
 		}
 		errs = append(errs, 413, 415)
 	}
@@ -399,6 +413,7 @@ var pathParams = map[string]pathParam{
 	"app_id":     {"An application's app_id.", str()},
 	"cycle_id":   {"A menstrual cycle's id.", str()},
 	"name":       {"A file name.", str()},
+	"import_id":  {"An import's id, as the import route answered it.", str()},
 }
 
 // Bodies that handlers read or write with types of their own, declared in

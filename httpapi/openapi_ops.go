@@ -19,7 +19,7 @@ import (
 var tagOrder = []string{
 	"External: Mobile SDK", "External: Token", "External: Users", "External: Timeseries", "External: Events",
 	"External: Summaries", "External: Health Scores", "External: Data Sources", "External: Connections", "External: Sync Status",
-	"External: Meta", "Internal: API Keys", "Internal: Applications", "System",
+	"External: Import", "External: Meta", "Internal: API Keys", "Internal: Applications", "System",
 }
 
 var tagSays = map[string]string{
@@ -33,6 +33,7 @@ var tagSays = map[string]string{
 	"External: Data Sources":  "The devices and apps that wrote a user's data.",
 	"External: Connections":   "One connection per SDK provider that synced.",
 	"External: Sync Status":   "What became of each batch: queued, indexed, failed; listed and streamed.",
+	"External: Import":        "A user's history from the Health app's export, imported in the background, exactly once.",
 	"External: Meta":          "What each provider's SDK data feeds.",
 	"Internal: API Keys":      "API keys of the admin, read and write scopes.",
 	"Internal: Applications":  "Applications, whose credentials mint SDK tokens.",
@@ -106,6 +107,34 @@ var operations = []operation{
 			"once and stored only as its hash; the tokens redeemed from it stop with the API key that created it.",
 		access:  accessWrite,
 		replies: []reply{{status: 201, desc: "The code.", shape: auth.Invitation{}, headers: map[string]string{"Cache-Control": "no-store"}}},
+		errs:    []int{400, 403, 404, 503, 507}},
+	{method: "POST", path: "/api/v1/users/{user_id}/import/apple-health", id: "import_apple_health", tag: "External: Import",
+		summary: "Import an Apple Health export (export.zip or export.xml)",
+		desc: "The body is the Health app's export.zip, or its export.xml, told apart by their first bytes, optionally " +
+			"sent with Content-Encoding gzip or zstd; of any size up to --max-import (default 8 GiB; --max-body does not " +
+			"apply). It is written to the data directory and fsynced before the 202: a disk under the reserve is 507 and " +
+			"nothing is kept. The import then runs in the background, resumes from its checkpoint after a restart, and " +
+			"shows as a run with source \"import\" in the sync status routes. A sample already stored (by a sync or an " +
+			"earlier import: same data source, type and start) is not stored again and is counted as a duplicate.",
+		access:  accessWrite,
+		body:    &reqBody{required: true, desc: "export.zip or export.xml.", media: []string{"application/zip", "application/xml", "application/octet-stream"}},
+		replies: []reply{{status: 202, desc: "The upload is on disk; the import is queued.", shape: importAccepted{}}},
+		errs:    []int{400, 403, 404, 503, 507}},
+	{method: "GET", path: "/api/v1/users/{user_id}/import/apple-health/{import_id}", id: "get_import", tag: "External: Import",
+		summary: "An import's state and its run",
+		desc: "state is queued, reading, indexing (every item queued, not all indexed), completed or failed; run is " +
+			"the import's run as the sync status routes list it, with what was read, stored, skipped as duplicate, " +
+			"dropped (by reason) and stored under unmapped types.",
+		access:  accessWrite,
+		replies: []reply{{status: 200, desc: "The import.", shape: importView{}}},
+		errs:    []int{400, 403, 404}},
+	{method: "POST", path: "/api/v1/users/{user_id}/import/apple/xml/direct", id: "import_xml_file", tag: "External: Import",
+		summary: "Import an Apple Health export, as Open Wearables' direct upload",
+		desc: "Open Wearables' route: a multipart/form-data body whose field \"file\" is export.xml (or export.zip). " +
+			"Answered as the route above, with Open Wearables' status \"processing\" and task_id (the import's id).",
+		access:  accessWrite,
+		body:    &reqBody{required: true, desc: "The export in the field \"file\".", media: []string{"multipart/form-data"}},
+		replies: []reply{{status: 202, desc: "The upload is on disk; the import is queued.", shape: importAccepted{}}},
 		errs:    []int{400, 403, 404, 503, 507}},
 	{method: "POST", path: "/api/v1/invitation-code/redeem", id: "redeem_invitation_code", tag: "External: Mobile SDK",
 		summary: "Redeem an invitation code for an SDK token and a refresh token",

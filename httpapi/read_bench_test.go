@@ -38,7 +38,7 @@ func BenchmarkRawDayOverHTTP(b *testing.B) {
 		hr += float64(i%5 - 2)
 		ib.AddPoint(u.IID, 1, sid, pebblestore.Point{Start: t, End: t, Value: hr, Zone: "+01:00"})
 	}
-	if _, err := ib.Commit(); err != nil {
+	if err := ib.Commit(); err != nil {
 		b.Fatal(err)
 	}
 	creds, err := auth.Open(store, auth.Options{DataDir: b.TempDir(), AdminKey: "sk-bench-0000000000000000000000000", Announce: io.Discard, Logger: zerolog.Nop()})

@@ -38,6 +38,10 @@ import (
 type Options struct {
 	// MaxBody bounds a request body, compressed or not, in bytes.
 	MaxBody int
+	// MaxImport bounds an upload to the import routes instead (imports.go),
+	// before and after decompression; it should be the write path's
+	// MaxImportBytes.
+	MaxImport int64
 	// ReadTimeout bounds reading one whole request; it also closes slow
 	// (slowloris) connections.
 	ReadTimeout time.Duration
@@ -66,6 +70,9 @@ type Options struct {
 func (o *Options) EnsureDefaults() {
 	if o.MaxBody == 0 {
 		o.MaxBody = 32 << 20
+	}
+	if o.MaxImport == 0 {
+		o.MaxImport = 8 << 30
 	}
 	if o.ReadTimeout == 0 {
 		o.ReadTimeout = 60 * time.Second
@@ -152,6 +159,7 @@ func New(o Options, d Deps) (*Server, error) {
 		s.exportRoutes,
 		s.credentialRoutes,
 		s.invitationRoutes,
+		s.importRoutes,
 		s.adminRoutes,
 		s.staticRoutes,
 		s.docRoutes,

@@ -91,7 +91,7 @@ func (s *Server) syncAllRuns(ctx *fasthttp.RequestCtx, _ []string) error {
 	l := query.RunListing{UserID: string(args.Peek("user_id")), Provider: strings.ToLower(string(args.Peek("provider"))), Limit: limit}
 	source := string(args.Peek("source"))
 	runs := []codec.SyncRunSummary{}
-	if source == "" || source == codec.SyncSourceSDK {
+	if source == "" || source == codec.SyncSourceSDK || source == codec.SyncSourceImport {
 		runs, err = s.runSummaries(l, string(args.Peek("status")))
 		if errors.Is(err, query.ErrNotFound) {
 			runs, err = []codec.SyncRunSummary{}, nil
@@ -111,6 +111,7 @@ func syncRun(r *query.Run) *codec.SyncRun {
 		QueuedAt: r.QueuedAt, StartedAt: r.StartedAt, CompletedAt: r.CompletedAt,
 		RecordsSaved: r.RecordsSaved, WorkoutsSaved: r.WorkoutsSaved, SleepSaved: r.SleepSaved,
 		DroppedCount: r.DroppedCount, UnmappedCount: r.UnmappedCount, RejectedCount: r.RejectedCount, Items: r.Items,
+		Source: r.Source, Import: importMetadata(r.Import),
 	}
 }
 
@@ -319,4 +320,14 @@ func (t *streamStop) channel() chan struct{} {
 		t.ch = make(chan struct{})
 	}
 	return t.ch
+}
+
+// importMetadata is an import's progress as its events carry it.
+func importMetadata(r *query.ImportResult) *codec.ImportMetadata {
+	if r == nil {
+		return nil
+	}
+	return &codec.ImportMetadata{BytesTotal: r.BytesTotal, BytesRead: r.BytesRead, Records: r.Records,
+		SleepStages: r.Sleep, Workouts: r.Workouts, Routes: r.Routes, Summaries: r.Summaries,
+		Unconverted: r.Unconverted, Duplicates: r.Duplicates, Dropped: r.Dropped}
 }

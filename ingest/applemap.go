@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -89,6 +90,8 @@ type sourceEntry struct {
 // has none: a bare export.xml); it may return an error, which is counted as
 // a dropped route ("route file missing" / the error), never fatal.
 type appleMapper struct {
+	// queued is the buffer of the chunks' queued form, reused (import_run.go).
+	queued []byte
 	routes  func(path string) ([]applehealth.RoutePoint, error)
 	sources map[sourceKey]*sourceEntry
 	// zone is the boxed "+HH:MM" of zoneOff, the last offset seen.
@@ -127,6 +130,24 @@ const (
 	sleepAnalysis  = "HKCategoryTypeIdentifierSleepAnalysis"
 	categoryPrefix = "HKCategoryTypeIdentifier"
 )
+
+// The reasons that name a part left out of an item that was kept, rather
+// than an item dropped, start with these.
+const (
+	partRoute    = "route left out: "
+	partMetadata = "metadata left out: "
+)
+
+// droppedItems counts the items dropped, of the reasons counted.
+func droppedItems(reasons map[string]int64) int {
+	n := 0
+	for r, c := range reasons {
+		if !strings.HasPrefix(r, partRoute) && !strings.HasPrefix(r, partMetadata) {
+			n += int(c)
+		}
+	}
+	return n
+}
 
 func (m *appleMapper) drop(reason string) {
 	if _, ok := m.counts.Dropped[reason]; !ok && len(m.counts.Dropped) >= maxDropReasons {
@@ -548,12 +569,20 @@ func (m *appleMapper) route(c *appleChunk, routes []applehealth.WorkoutRoute) js
 		return nil
 	}
 	if m.routes == nil {
-		m.drop("route file missing")
+		m.drop(partRoute + "the export has no route files (a bare export.xml)")
 		return nil
 	}
 	points, err := m.routes(routes[i].FilePath)
-	if err != nil {
-		m.drop(err.Error())
+	switch {
+	case err == nil:
+	case errors.Is(err, applehealth.ErrNoRoute):
+		m.drop(partRoute + "its file is not in the export")
+		return nil
+	case errors.Is(err, applehealth.ErrTooLarge):
+		m.drop(partRoute + "its file is over a limit")
+		return nil
+	default:
+		m.drop(partRoute + "its file cannot be read")
 		return nil
 	}
 	start := len(c.arena)
@@ -589,7 +618,7 @@ func (m *appleMapper) route(c *appleChunk, routes []applehealth.WorkoutRoute) js
 	c.arena = append(b, ']')
 	if n == 0 {
 		c.arena = c.arena[:start]
-		m.drop("route without points")
+		m.drop(partRoute + "its file has no points")
 		return nil
 	}
 	m.counts.Routes++
@@ -654,7 +683,7 @@ func (m *appleMapper) metadata(c *appleChunk, md []applehealth.Metadata, beats [
 		}
 	}
 	if cut {
-		m.drop("metadata over " + strconv.Itoa(codec.MaxMetadataBytes) + " bytes (entries left out)")
+		m.drop(partMetadata + "over " + strconv.Itoa(codec.MaxMetadataBytes) + " bytes (entries left out)")
 	}
 	c.arena = append(b, '}')
 	return c.arena[start:len(c.arena):len(c.arena)]

@@ -242,7 +242,7 @@ func TestAppleMapOldWorkoutAndRoutes(t *testing.T) {
 	if w.Type != "underwater_hockey" || w.ZoneRaw != "-04:00" || !reflect.DeepEqual(w.Values, want) || w.Route != nil {
 		t.Errorf("workout %q %v %+v route %s", w.Type, w.ZoneRaw, w.Values, w.Route)
 	}
-	if m.counts.Routes != 0 || m.counts.Dropped["route file missing"] != 1 {
+	if m.counts.Routes != 0 || m.counts.Dropped[partRoute+"the export has no route files (a bare export.xml)"] != 1 {
 		t.Errorf("counts %+v", m.counts)
 	}
 
@@ -250,7 +250,7 @@ func TestAppleMapOldWorkoutAndRoutes(t *testing.T) {
 	mapItems(t, m, old(), old())
 	m2 := newAppleMapper(func(string) ([]applehealth.RoutePoint, error) { return nil, nil })
 	c = mapItems(t, m2, old())
-	if m.counts.Dropped["route: bad GPX"] != 2 || m.counts.Workouts != 2 || m2.counts.Dropped["route without points"] != 1 || c.workouts[0].Route != nil {
+	if m.counts.Dropped[partRoute+"its file cannot be read"] != 2 || m.counts.Workouts != 2 || m2.counts.Dropped[partRoute+"its file has no points"] != 1 || c.workouts[0].Route != nil {
 		t.Errorf("counts %+v, %+v", m.counts, m2.counts)
 	}
 }

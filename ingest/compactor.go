@@ -343,6 +343,7 @@ func (c *Compactor) indexRound(entries []*pebblestore.QueueEntry, size int) (int
 	// each decoded batch is dropped once indexed: a round never holds more
 	// than that many decoded bodies.
 	var decoded []decodedEntry
+	imports := &importRuns{byRun: map[uint64]*pebblestore.Run{}}
 	chunk := runtime.GOMAXPROCS(0)
 	for i, e := range entries {
 		if i%chunk == 0 {
@@ -362,6 +363,19 @@ func (c *Compactor) indexRound(entries []*pebblestore.QueueEntry, size int) (int
 			continue
 		} else if err != nil {
 			return 0, nil, err
+		}
+		if e.Import {
+			// A chunk of an import: its counts go to the import's run.
+			fault, err := c.indexChunk(ib, e, d, imports)
+			if fault != nil || err != nil {
+				return 0, fault, err
+			}
+			d.batch = nil
+			if err := ib.DeleteQueue(e.Seq); err != nil {
+				return 0, nil, err
+			}
+			maxSeq = max(maxSeq, e.Seq)
+			continue
 		}
 		run, err := c.newRun(e)
 		if err != nil {
@@ -404,6 +418,20 @@ func (c *Compactor) indexRound(entries []*pebblestore.QueueEntry, size int) (int
 		}
 		maxSeq = max(maxSeq, e.Seq)
 	}
+	if len(imports.order) > 0 {
+		// The imports' duplicate points are known once the points are
+		// merged into their blocks; their runs are written after.
+		dups, err := ib.Merge()
+		if err != nil {
+			return 0, nil, err
+		}
+		n, err := imports.put(ib, dups)
+		if err != nil {
+			return 0, nil, err
+		}
+		records += n
+		runs = append(runs, imports.order...)
+	}
 	if err := ib.SetPosition(maxSeq); err != nil {
 		return 0, nil, err
 	}
@@ -413,7 +441,7 @@ func (c *Compactor) indexRound(entries []*pebblestore.QueueEntry, size int) (int
 		}
 	}
 	committed = true
-	if _, err := ib.Commit(); err != nil {
+	if err := ib.Commit(); err != nil {
 		return 0, nil, err
 	}
 	for _, e := range entries {

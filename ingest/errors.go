@@ -18,6 +18,8 @@ const (
 	KindConflict                     // 422: Idempotency-Key reused with another body
 	KindRevokedToken                 // 401: an SDK token of an erased user
 	KindExists                       // 409: a user with this e-mail exists already
+	KindTooLarge                     // 413: an upload over its limit
+	KindBadUpload                    // 400: an upload that is not what its route takes
 )
 
 // ErrNotFound is a user (or the connection, workout or sleep session of a

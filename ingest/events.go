@@ -136,6 +136,7 @@ func syncRun(r *pebblestore.Run) codec.SyncRun {
 		QueuedAt: r.QueuedAt, StartedAt: r.StartedAt, CompletedAt: r.CompletedAt,
 		RecordsSaved: r.RecordsSaved, WorkoutsSaved: r.WorkoutsSaved, SleepSaved: r.SleepSaved,
 		DroppedCount: r.DroppedCount, UnmappedCount: r.UnmappedCount, RejectedCount: r.RejectedCount, Items: r.Items,
+		Source: r.Source, Import: importMetadata(r.Import),
 	}
 }
 
@@ -155,4 +156,14 @@ func (s *Service) SubscribeUser(id string, buffer int) (*Subscription, error) {
 		return nil, ErrNotFound
 	}
 	return s.events.Subscribe(iid, buffer), nil
+}
+
+// importMetadata is an import's progress as its events carry it.
+func importMetadata(r *pebblestore.ImportResult) *codec.ImportMetadata {
+	if r == nil {
+		return nil
+	}
+	return &codec.ImportMetadata{BytesTotal: r.BytesTotal, BytesRead: r.BytesRead, Records: r.Records,
+		SleepStages: r.Sleep, Workouts: r.Workouts, Routes: r.Routes, Summaries: r.Summaries,
+		Unconverted: r.Unconverted, Duplicates: r.Duplicates, Dropped: r.Dropped}
 }

@@ -117,7 +117,7 @@ func (s *Service) spoolingNone() bool { return len(s.spooling) == 0 }
 // maxChunkJSON bounds the JSON (metadata, laps, routes) of one chunk: the
 // workouts of an export come together, after its records, and their routes
 // are hundreds of KB each.
-const maxChunkJSON = 4 << 20
+const maxChunkJSON = 1 << 20
 
 // importLimits are the bounds of what one export may make the importer
 // hold: a route of at most 200,000 points (more than a day at one a
@@ -134,6 +134,79 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// readAhead reads its source on a goroutine of its own, at most
+// readAheadBlocks blocks of readAheadSize ahead of its reader.
+type readAhead struct {
+	full  chan []byte
+	free  chan []byte
+	done  chan struct{}
+	err   error // set before full is closed
+	cur   []byte
+	spent []byte
+}
+
+const (
+	readAheadSize   = 256 << 10
+	readAheadBlocks = 4
+)
+
+func newReadAhead(r io.Reader) *readAhead {
+	ra := &readAhead{full: make(chan []byte, readAheadBlocks), free: make(chan []byte, readAheadBlocks),
+		done: make(chan struct{})}
+	for range readAheadBlocks {
+		ra.free <- make([]byte, readAheadSize)
+	}
+	go func() {
+		defer close(ra.full)
+		for {
+			var buf []byte
+			select {
+			case buf = <-ra.free:
+			case <-ra.done:
+				return
+			}
+			n, err := io.ReadFull(r, buf[:cap(buf)])
+			if n > 0 {
+				ra.full <- buf[:n]
+			}
+			if err == io.ErrUnexpectedEOF {
+				err = io.EOF
+			}
+			if err != nil {
+				ra.err = err
+				return
+			}
+		}
+	}()
+	return ra
+}
+
+func (ra *readAhead) Read(p []byte) (int, error) {
+	for len(ra.cur) == 0 {
+		if ra.spent != nil {
+			ra.free <- ra.spent[:cap(ra.spent)]
+			ra.spent = nil
+		}
+		buf, ok := <-ra.full
+		if !ok {
+			return 0, ra.err
+		}
+		ra.cur, ra.spent = buf, buf
+	}
+	n := copy(p, ra.cur)
+	ra.cur = ra.cur[n:]
+	return n, nil
+}
+
+// Close stops the reading goroutine; the source is closed by its owner
+// after.
+func (ra *readAhead) Close() error {
+	close(ra.done)
+	for range ra.full { // let a blocked send finish
+	}
+	return nil
 }
 
 // runImport reads a job's export from its checkpoint to its end, queueing
@@ -159,7 +232,15 @@ func (s *Service) runImport(job *pebblestore.ImportJob) error {
 		return s.failImport(job, trimPrefix(err))
 	}
 	defer xr.Close()
-	cr := &countingReader{r: xr}
+	var src io.Reader = xr
+	if exp.Zipped() {
+		// Inflating export.xml costs as much as scanning it: it runs on
+		// the other core, a few blocks ahead.
+		ra := newReadAhead(xr)
+		defer ra.Close()
+		src = ra
+	}
+	cr := &countingReader{r: src}
 	sc := applehealth.NewScanner(cr)
 	if job.Items > 0 {
 		s.log.Info().Str("import_id", formatUUID(job.ID)).Int64("items", job.Items).Msg("import resumes from its checkpoint")
@@ -257,7 +338,8 @@ func (s *Service) queueChunk(job *pebblestore.ImportJob, m *appleMapper, c *appl
 	if err := s.yieldToSyncs(); err != nil {
 		return err
 	}
-	queued := batch.AppendQueued(nil)
+	m.queued = batch.AppendQueued(m.queued[:0])
+	queued := m.queued
 	// The backlog and the compactor's rounds count a chunk by what it
 	// holds: its XML, or its queued form when that is larger (routes).
 	size := max(bytesRead-job.Progress.BytesRead, int64(len(queued)))

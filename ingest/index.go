@@ -18,6 +18,10 @@ import (
 // its run. An item that would pass a dictionary limit of its user is
 // counted in the run and not indexed; an item that cannot be stored for a
 // reason of its own is a *batchFault; any other error is the store's.
+//
+// An import's chunk (e.Import) only fills gaps: a sample already stored
+// stays, and counts in run.Import.Duplicates (for points, once the batch
+// is merged: IndexBatch.Merge).
 func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry, run *pebblestore.Run, batch *codec.Batch) error {
 	if c.indexHook != nil {
 		c.indexHook(e)
@@ -53,15 +57,23 @@ func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry,
 			}
 			run.UnmappedCount++
 		}
-		ib.AddPoint(user, series, sid, pebblestore.Point{
+		p := pebblestore.Point{
 			Start: r.Start.UnixMicro(), End: r.End.UnixMicro(), Value: value, Zone: r.ZoneOffset,
 			ExtID: r.ID, ParentID: r.ParentID, Meta: rawJSON(r.Metadata),
-		})
+		}
+		if e.Import {
+			ib.AddImportedPoint(user, series, sid, p, run.Seq)
+		} else {
+			ib.AddPoint(user, series, sid, p)
+		}
 		run.RecordsSaved++
 	}
 	for i := range batch.Workouts {
 		w := &batch.Workouts[i]
-		if err := c.indexWorkout(ib, user, provider, e.Seq, i, w); rj.add(err) {
+		if err := c.indexWorkout(ib, user, provider, e, i, w); rj.add(err) {
+			continue
+		} else if errors.Is(err, errDuplicate) {
+			run.Import.Duplicates++
 			continue
 		} else if err != nil {
 			return err
@@ -81,11 +93,19 @@ func (c *Compactor) index(ib *pebblestore.IndexBatch, e *pebblestore.QueueEntry,
 			stage = health.StageUnknown
 			run.UnmappedCount++
 		}
-		err = ib.PutSleepStage(user, &pebblestore.SleepStageRecord{
+		rec := &pebblestore.SleepStageRecord{
 			Provider: pebblestore.ProviderCode(provider), Start: s.Start.UnixMicro(), End: s.End.UnixMicro(),
 			SID: sid, Stage: byte(stage), Zone: s.ZoneOffset, ExtID: s.ID, ParentID: s.ParentID,
-		})
-		if err != nil {
+		}
+		if e.Import {
+			if has, err := ib.HasSleepStage(user, rec); err != nil {
+				return err
+			} else if has {
+				run.Import.Duplicates++
+				continue
+			}
+		}
+		if err := ib.PutSleepStage(user, rec); err != nil {
 			return err
 		}
 		run.SleepSaved++
@@ -131,10 +151,20 @@ var workoutDetails = []string{
 	health.DetailTotalElevationGain, health.DetailElevHigh, health.DetailElevLow,
 }
 
-func (c *Compactor) indexWorkout(ib *pebblestore.IndexBatch, user uint32, provider string, seq uint64, i int, w *codec.Workout) error {
+// errDuplicate is an imported workout that is stored already.
+var errDuplicate = errors.New("ingest: stored already")
+
+func (c *Compactor) indexWorkout(ib *pebblestore.IndexBatch, user uint32, provider string, e *pebblestore.QueueEntry, i int, w *codec.Workout) error {
 	sid, err := ib.DataSource(sourceRecord(user, provider, w.Source))
 	if err != nil {
 		return err
+	}
+	if e.Import {
+		if has, err := ib.HasWorkout(user, sid, w.Start.UnixMicro(), w.End.UnixMicro()); err != nil {
+			return err
+		} else if has {
+			return errDuplicate
+		}
 	}
 	var stats []health.Stat
 	if w.Values != nil {
@@ -142,7 +172,7 @@ func (c *Compactor) indexWorkout(ib *pebblestore.IndexBatch, user uint32, provid
 	}
 	rec := &pebblestore.WorkoutRecord{
 		Type: health.WorkoutType(w.Type), SDKType: w.Type, Title: w.Title, Notes: w.Notes, Zone: w.ZoneOffset,
-		ExtID: w.ID, ParentID: w.ParentID, Metadata: rawJSON(w.Metadata), BatchSeq: seq,
+		ExtID: w.ID, ParentID: w.ParentID, Metadata: rawJSON(w.Metadata), BatchSeq: e.Seq,
 	}
 	for _, st := range w.Values {
 		stats = append(stats, health.Stat{Type: st.Type, Unit: st.Unit, Value: st.Value})

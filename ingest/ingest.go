@@ -19,6 +19,14 @@
 // the user's writes and the compactor (users.go, profiles.go, deletes.go,
 // ensure.go). Backups are admitted one at a time, their checkpoint counted
 // against the disk reserve (backup.go).
+//
+// Imports of a user's history (the Health app's export) are spooled to the
+// data directory and fsynced before they are accepted (import.go), then
+// read in the background, mapped to the items the iOS SDK would have sent
+// (applemap.go) and queued in chunks, each with the import's checkpoint in
+// the same synced write (import_run.go); the compactor indexes them as
+// syncs, except that an imported sample never replaces a stored one and
+// counts as a duplicate in the import's run (import_index.go).
 package ingest
 
 import (
@@ -64,6 +72,11 @@ type Options struct {
 	CommitTimeout time.Duration
 	// RetryAfter is what overloaded clients are told to wait.
 	RetryAfter time.Duration
+	// MaxImportBytes bounds an upload to the import routes (SpoolImport).
+	MaxImportBytes int64
+	// ImportChunkItems is about how many of an export's items the importer
+	// queues in one chunk.
+	ImportChunkItems int
 	// AfterErase, when set, runs once a user is erased, under the user's
 	// lock (DeleteUser): the credentials of the user are revoked there.
 	AfterErase func(*pebblestore.User) error
@@ -100,6 +113,12 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.RetryAfter == 0 {
 		o.RetryAfter = time.Second
+	}
+	if o.MaxImportBytes == 0 {
+		o.MaxImportBytes = 8 << 30
+	}
+	if o.ImportChunkItems == 0 {
+		o.ImportChunkItems = 2048
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -161,6 +180,9 @@ type Service struct {
 	connMu        sync.Mutex       // guards reading and updating conns
 	conns         sync.Map         // connKey -> pebblestore.Connection
 	events        Broadcaster      // run changes, for the sync status stream
+	spooling      chan struct{}    // the uploads being spooled (import.go)
+	importWake    chan struct{}    // wakes the importer
+	importHook    func() error     // tests: runs after each chunk is written
 
 	Stats Stats
 }
@@ -182,7 +204,8 @@ func New(store *pebblestore.Store, o Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{store: store, opts: o, log: o.Logger, seq: newSeqTracker(max(last, pos)),
-		stop: make(chan struct{}), appended: make(chan struct{}, 1)}
+		stop: make(chan struct{}), appended: make(chan struct{}, 1),
+		spooling: make(chan struct{}, maxSpooling), importWake: make(chan struct{}, 1)}
 	s.disk = diskWatch{dir: store.Dir(), reserve: o.DiskReserve, ballast: max(o.BallastSize, 0), log: o.Logger}
 	if err := s.disk.sample(); err != nil {
 		return nil, fmt.Errorf("ingest: free space of %s: %w", store.Dir(), err)

@@ -39,7 +39,7 @@ func TestBlobReadErrorsReachTheCaller(t *testing.T) {
 	if err := ib.PutWorkout(1, 1, hourOfMarch, hourOfMarch+1, parts); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ib.Commit(); err != nil {
+	if err := ib.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Flush(); err != nil {

@@ -29,7 +29,7 @@ func addPoints(t *testing.T, s *Store, user uint32, series ...uint16) {
 	for i, id := range series {
 		ib.AddPoint(user, id, 1, Point{Start: hourOfMarch + int64(i), End: hourOfMarch + int64(i), Value: float64(id)})
 	}
-	if _, err := ib.Commit(); err != nil {
+	if err := ib.Commit(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -107,7 +107,7 @@ func TestLegacyCustomSeriesReadAfterUpgrade(t *testing.T) {
 			}
 			got[fmt.Sprint(c.user, c.typ)] = id
 		}
-		if _, err := ib.Commit(); err != nil {
+		if err := ib.Commit(); err != nil {
 			t.Fatal(err)
 		}
 		want := map[string]uint16{"1new-1": 1001, "1" + legacy[1].typ: 1003, "2new-2": 1000}
@@ -153,7 +153,7 @@ func TestDictionaryLimitsPerUser(t *testing.T) {
 		if _, err := ib.DataSource(SourceRecord{UserIID: 2, Provider: "apple", SourceName: "s2"}); err != nil {
 			t.Errorf("round %d: another user's source: %v", round, err)
 		}
-		if _, err := ib.Commit(); err != nil {
+		if err := ib.Commit(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -179,7 +179,7 @@ func TestCustomSeriesIDsNeverRunOut(t *testing.T) {
 		if _, err := ib.CustomSeries(user, "one too many", ""); !errors.As(err, &le) {
 			t.Fatalf("user %d past the id space: %v", user, err)
 		}
-		if _, err := ib.Commit(); err != nil {
+		if err := ib.Commit(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -208,7 +208,7 @@ func TestDeleteUserErasesDictionaries(t *testing.T) {
 		t.Fatal(err)
 	}
 	ib.AddPoint(u.IID, id, sid, Point{Start: hourOfMarch, End: hourOfMarch, Value: 1})
-	if _, err := ib.Commit(); err != nil {
+	if err := ib.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.DeleteUser(u); err != nil {

@@ -11,7 +11,7 @@ import (
 )
 
 // userRanges are the keyspaces whose keys start with prefix + user iid.
-var userRanges = []byte{prefixPoints, prefixWorkout, prefixSleep, prefixUserRun, prefixSource, prefixDedup, prefixIdem, prefixSDKLog, prefixConnection, prefixUserType, prefixUserTypeID, prefixUserInvitation}
+var userRanges = []byte{prefixPoints, prefixWorkout, prefixSleep, prefixUserRun, prefixSource, prefixDedup, prefixIdem, prefixSDKLog, prefixConnection, prefixUserType, prefixUserTypeID, prefixUserInvitation, prefixImport, prefixImportRun}
 
 func userSpan(prefix byte, iid uint32) (lo, hi []byte) {
 	lo = key(prefix, be32(iid))

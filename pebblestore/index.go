@@ -2,10 +2,12 @@ package pebblestore
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -106,8 +108,18 @@ type IndexBatch struct {
 	s      *Store
 	b      *pebble.Batch
 	points map[blockKey][]Point
+	// fills are the points of imports: they fill gaps and never replace a
+	// point, and each one found already stored counts as a duplicate of
+	// its import (by the tag AddImportedPoint was given).
+	fills  map[blockKey][]taggedPoint
+	merged bool
 	locked bool // holds the store's eraseMu
 	dictBatch
+}
+
+type taggedPoint struct {
+	Point
+	tag uint64
 }
 
 // NewIndexBatch starts a compactor batch. Only one may be open at a time:
@@ -140,6 +152,17 @@ func (ib *IndexBatch) AddPoint(user uint32, series uint16, sid uint32, p Point) 
 	ib.points[k] = append(ib.points[k], p)
 }
 
+// AddImportedPoint adds a point of an import: a stored point with its
+// Start, or one added to the batch by AddPoint, is kept, and the imported
+// point counts as a duplicate of tag in what Merge returns.
+func (ib *IndexBatch) AddImportedPoint(user uint32, series uint16, sid uint32, p Point, tag uint64) {
+	k := blockKey{user: user, series: series, hour: hourOf(p.Start), sid: sid}
+	if ib.fills == nil {
+		ib.fills = map[blockKey][]taggedPoint{}
+	}
+	ib.fills[k] = append(ib.fills[k], taggedPoint{p, tag})
+}
+
 // PutWorkout writes a workout's parts, replacing a stored workout with the
 // same (user, data source, start, end) and all of its parts. parts[i] is
 // the value of part i, nil when absent.
@@ -158,6 +181,18 @@ func (ib *IndexBatch) PutWorkout(user uint32, sid uint32, start, end int64, part
 		}
 	}
 	return nil
+}
+
+// HasWorkout reports whether a workout with this (user, data source,
+// start, end) is stored, so that an import does not replace it. A workout
+// put earlier in the same batch is not seen.
+func (ib *IndexBatch) HasWorkout(user, sid uint32, start, end int64) (bool, error) {
+	return ib.s.has(append(workoutKey(user, sid, start, end), PartWorkout))
+}
+
+// HasSleepStage reports whether the stage is stored (see HasWorkout).
+func (ib *IndexBatch) HasSleepStage(user uint32, r *SleepStageRecord) (bool, error) {
+	return ib.s.has(sleepKey(user, r))
 }
 
 func workoutKey(user, sid uint32, start, end int64) []byte {
@@ -218,15 +253,17 @@ func (ib *IndexBatch) SetPosition(seq uint64) error {
 	return ib.b.Set(key(prefixMeta, []byte(metaCompactorPos)), be64(seq), nil)
 }
 
-// Commit merges the points into their blocks and writes everything in one
-// atomic batch. It needs no fsync of its own: it follows the acknowledged
-// queue writes in the same WAL, and a crash before it reached the disk
-// simply means the compactor indexes those batches again.
-func (ib *IndexBatch) Commit() (points int, err error) {
-	defer ib.unlock()
-	defer ib.b.Close()
+// Merge merges the points into their blocks, in the batch, and returns
+// the imported points that were not added because their Start was taken,
+// by tag. Commit merges when Merge was not called; after Merge no point may
+// be added.
+func (ib *IndexBatch) Merge() (duplicates map[uint64]int64, err error) {
+	if ib.merged {
+		return nil, errors.New("pebblestore: index batch merged twice")
+	}
+	ib.merged = true
 	n := 0
-	for k, in := range ib.points {
+	merge := func(k blockKey, in []Point, fills []taggedPoint) error {
 		if n++; n%32 == 0 {
 			runtime.Gosched()
 		}
@@ -236,24 +273,82 @@ func (ib *IndexBatch) Commit() (points int, err error) {
 		switch {
 		case err == nil:
 			if pts, err = decodeBlock(k.hour*hourUsec, stored); err != nil {
-				return 0, fmt.Errorf("%w at %x", err, kb)
+				return fmt.Errorf("%w at %x", err, kb)
 			}
 		case errors.Is(err, ErrNotFound):
 		default:
-			return 0, err
+			return err
 		}
 		merged := mergePoints(pts, in)
-		points += len(in)
-		if err := ib.b.Set(kb, encodeBlock(k.hour*hourUsec, merged), nil); err != nil {
-			return 0, err
+		if len(fills) > 0 {
+			var dup map[uint64]int64
+			if merged, dup = fillPoints(merged, fills); len(dup) > 0 {
+				if duplicates == nil {
+					duplicates = map[uint64]int64{}
+				}
+				for t, c := range dup {
+					duplicates[t] += c
+				}
+			}
+		}
+		return ib.b.Set(kb, encodeBlock(k.hour*hourUsec, merged), nil)
+	}
+	for k, in := range ib.points {
+		if err := merge(k, in, ib.fills[k]); err != nil {
+			return nil, err
+		}
+	}
+	for k, fills := range ib.fills {
+		if _, done := ib.points[k]; !done {
+			if err := merge(k, nil, fills); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return duplicates, nil
+}
+
+// fillPoints adds to sorted points those of fills whose Start none has, and
+// counts the others by tag. The result is sorted.
+func fillPoints(pts []Point, fills []taggedPoint) ([]Point, map[uint64]int64) {
+	taken := make(map[int64]struct{}, len(pts)+len(fills))
+	for _, p := range pts {
+		taken[p.Start] = struct{}{}
+	}
+	var dup map[uint64]int64
+	for _, f := range fills {
+		if _, ok := taken[f.Start]; ok {
+			if dup == nil {
+				dup = map[uint64]int64{}
+			}
+			dup[f.tag]++
+			continue
+		}
+		taken[f.Start] = struct{}{}
+		pts = append(pts, f.Point)
+	}
+	slices.SortFunc(pts, func(a, b Point) int { return cmp.Compare(a.Start, b.Start) })
+	return pts, dup
+}
+
+// Commit merges the points into their blocks (unless Merge did) and writes
+// everything in one atomic batch. It needs no fsync of its own: it follows
+// the acknowledged queue writes in the same WAL, and a crash before it
+// reached the disk simply means the compactor indexes those batches again.
+func (ib *IndexBatch) Commit() error {
+	defer ib.unlock()
+	defer ib.b.Close()
+	if !ib.merged {
+		if _, err := ib.Merge(); err != nil {
+			return err
 		}
 	}
 	if err := ib.putDictCounters(); err != nil {
-		return 0, err
+		return err
 	}
 	if err := ib.b.Commit(pebble.NoSync); err != nil {
-		return 0, err
+		return err
 	}
 	ib.publishDict()
-	return points, nil
+	return nil
 }

@@ -65,7 +65,7 @@ func writeBlocks(t testing.TB, s *Store, pts []Point) {
 		for _, p := range pts[i:min(i+2000, len(pts))] {
 			ib.AddPoint(7, 1, 3, p)
 		}
-		if _, err := ib.Commit(); err != nil {
+		if err := ib.Commit(); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -27,6 +27,9 @@ type QueueEntry struct {
 	// Size is the size of the request body: the index backlog is counted
 	// in it.
 	Size int
+	// Import marks a chunk of an import (ImportJob): BatchID is the
+	// import's id. It has no run of its own; its counts go to the import's.
+	Import bool
 }
 
 func queueKey(seq uint64) []byte { return key(prefixQueue, be64(seq)) }
@@ -43,8 +46,11 @@ func (b *Batch) PutQueue(e *QueueEntry) error {
 		return errors.New("pebblestore: queue entry size out of range")
 	}
 	version, n := byte(queueEntryV2), 1+8+16+4+4+1+len(e.Provider)+2+len(e.UserID)+len(e.Body)
-	if e.JSON {
+	switch {
+	case e.JSON:
 		version, n = queueEntryV1, n-4
+	case e.Import:
+		version = queueEntryV3
 	}
 	op := b.b.SetDeferred(9, n)
 	copy(op.Key, queueKey(e.Seq))
@@ -71,11 +77,11 @@ func (b *Batch) PutQueue(e *QueueEntry) error {
 func (b *Batch) DeleteQueue(seq uint64) error { return b.b.Delete(queueKey(seq), nil) }
 
 func decodeQueueEntry(k, v []byte) (*QueueEntry, error) {
-	if len(k) != 9 || len(v) < 1+8+16+4+1+2 || (v[0] != queueEntryV1 && v[0] != queueEntryV2) ||
-		(v[0] == queueEntryV2 && len(v) < 1+8+16+4+4+1+2) {
+	if len(k) != 9 || len(v) < 1+8+16+4+1+2 || v[0] < queueEntryV1 || v[0] > queueEntryV3 ||
+		(v[0] != queueEntryV1 && len(v) < 1+8+16+4+4+1+2) {
 		return nil, fmt.Errorf("pebblestore: malformed queue entry %x", k)
 	}
-	e := &QueueEntry{Seq: binary.BigEndian.Uint64(k[1:]), JSON: v[0] == queueEntryV1}
+	e := &QueueEntry{Seq: binary.BigEndian.Uint64(k[1:]), JSON: v[0] == queueEntryV1, Import: v[0] == queueEntryV3}
 	e.Received = time.Unix(0, int64(binary.BigEndian.Uint64(v[1:]))).UTC()
 	copy(e.BatchID[:], v[9:25])
 	e.UserIID = binary.BigEndian.Uint32(v[25:])

@@ -31,6 +31,22 @@ type Run struct {
 	// user; Message then says which.
 	RejectedCount int `json:"rejected_count,omitempty"`
 	Items         int `json:"items"`
+	// Source is "import" for the run of an import (ImportJob), empty for
+	// an SDK batch's.
+	Source string `json:"source,omitempty"`
+	// Import is an import's progress and what it has not stored; its saved
+	// counts are the fields above.
+	Import *ImportResult `json:"import,omitempty"`
+}
+
+// ImportResult is what an import's run adds to a batch's: the progress of
+// reading the export, as of the last chunk indexed, and the samples that
+// were already stored.
+type ImportResult struct {
+	ImportProgress
+	// Duplicates are the samples already stored (by a sync, or an earlier
+	// import of the same samples) and not stored again.
+	Duplicates int64 `json:"duplicates"`
 }
 
 type setter interface {

@@ -33,6 +33,8 @@
 //	'R' seq:u64                              sync runs
 //	'X' user seq:u64                         a user's runs (empty values)
 //	'L' user seq:u64                         SDK log events, the last 1,000 per user
+//	'J' user id:16                           import jobs: a spooled export, its checkpoint and progress
+//	'K' user id:16                           the sequence number an import's run is kept under -> seq:u64
 //
 // Dictionaries: data source ids (sid) are store-wide u32s, never reused;
 // the ids of unmapped SDK types are per user, from FirstCustomSeries to
@@ -50,8 +52,9 @@
 // workout overwrites every part. Sleep stages are identified by (user,
 // source, stage, start, end). Series points are identified by (user, series,
 // source, start) inside their block: a replayed point replaces the stored
-// one. Hours in block keys are signed u32 hour numbers with the sign bit
-// flipped.
+// one; a point of an import (AddImportedPoint) never replaces one, and
+// counts as a duplicate. Hours in block keys are signed u32 hour numbers
+// with the sign bit flipped.
 //
 // # Values
 //
@@ -63,7 +66,9 @@
 // In version 2 the body is the batch as validated, in the codec's queued
 // form (a sixth to a third of the JSON, and the compactor does not parse it again);
 // request_size is the size of the request body, which the index backlog is
-// counted in. Version 1 (no request_size) holds the request body as
+// counted in. Version 3 is version 2 for a chunk of an import: batch_id is
+// the import's id, and the chunk has no run of its own (its counts go to
+// the import's run). Version 1 (no request_size) holds the request body as
 // received after decompression: entries written by earlier releases are
 // still read and indexed. The compactor deletes an entry in the same
 // atomic write that indexes it: whatever is in the queue is not yet
@@ -141,6 +146,7 @@ const (
 	prefixRefresh  = 'r'
 	queueEntryV1   = 1 // the JSON request body
 	queueEntryV2   = 2 // the validated batch in the codec's queued form
+	queueEntryV3   = 3 // as V2, a chunk of an import (BatchID is the import's id)
 	hashLen        = 16
 	maxUserIDBytes = 1<<16 - 1
 )
@@ -502,6 +508,18 @@ func (b *Batch) Close() { b.b.Close() }
 
 // Len is the size of the batch's representation in bytes.
 func (b *Batch) Len() int { return b.b.Len() }
+
+// has reports whether key is stored.
+func (s *Store) has(key []byte) (bool, error) {
+	_, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, closer.Close()
+}
 
 func (s *Store) get(key []byte) ([]byte, error) {
 	v, closer, err := s.db.Get(key)

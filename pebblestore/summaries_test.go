@@ -34,7 +34,7 @@ func storeMixed(t *testing.T) *Store {
 			ib.AddPoint(1, 80, 2, p)
 		}
 	}
-	if _, err := ib.Commit(); err != nil {
+	if err := ib.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	return s

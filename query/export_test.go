@@ -189,7 +189,7 @@ func storeSeries(t *testing.T, s *pebblestore.Store, start time.Time, n int) {
 			ib.AddPoint(1, steps.ID, watch, pebblestore.Point{Start: at, End: at + 60e6, Value: float64(i) + 0.5, Zone: "+01:00"})
 		}
 	}
-	if _, err := ib.Commit(); err != nil {
+	if err := ib.Commit(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -316,7 +316,7 @@ func BenchmarkTimeseriesCSVYear(b *testing.B) {
 			ib.AddPoint(1, hr.ID, sid, pebblestore.Point{Start: at, End: at, Value: float64(50 + m%70), Zone: "+01:00"})
 			ib.AddPoint(1, steps.ID, sid, pebblestore.Point{Start: at, End: at + 60e6, Value: float64(m % 130), Zone: "+01:00"})
 		}
-		if _, err := ib.Commit(); err != nil {
+		if err := ib.Commit(); err != nil {
 			b.Fatal(err)
 		}
 	}

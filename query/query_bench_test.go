@@ -23,7 +23,7 @@ func storeDayOfHeartRate(b testing.TB) (*Service, time.Time) {
 		hr += float64(i%5 - 2)
 		ib.AddPoint(1, 1, sid, pebblestore.Point{Start: t, End: t, Value: hr, Zone: "+01:00"})
 	}
-	if _, err := ib.Commit(); err != nil {
+	if err := ib.Commit(); err != nil {
 		b.Fatal(err)
 	}
 	if err := s.Flush(); err != nil {

@@ -28,7 +28,7 @@ func putRawWorkout(t *testing.T, s *pebblestore.Store, start time.Time, parts [5
 	if err := ib.PutWorkout(1, sid, start.UnixMicro(), end.UnixMicro(), parts); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ib.Commit(); err != nil {
+	if err := ib.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	return workoutID(pebblestore.WorkoutRef{SID: sid, Start: start.UnixMicro(), End: end.UnixMicro()})
@@ -151,7 +151,7 @@ func TestSourceReadErrorsReachTheCaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ib.Commit(); err != nil {
+	if err := ib.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Flush(); err != nil {
@@ -181,7 +181,7 @@ func TestSourceReadErrorsReachTheCaller(t *testing.T) {
 	if err := ib.PutWorkout(1, sid, start.UnixMicro(), start.Add(30*time.Minute).UnixMicro(), parts); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ib.Commit(); err != nil {
+	if err := ib.Commit(); err != nil {
 		t.Fatal(err)
 	}
 

@@ -27,7 +27,13 @@ type Run struct {
 	DroppedCount, UnmappedCount, RejectedCount int
 	// Items is every item of the batch, dropped ones included.
 	Items int
+	// Source is "import" for an import's run, which has Import.
+	Source string
+	Import *ImportResult
 }
+
+// ImportResult is an import's progress and its samples already stored.
+type ImportResult = pebblestore.ImportResult
 
 // LastUpdate is the time of the run's latest change.
 func (r *Run) LastUpdate() time.Time {
@@ -46,6 +52,7 @@ func newRun(r *pebblestore.Run) *Run {
 		QueuedAt: r.QueuedAt, StartedAt: r.StartedAt, CompletedAt: r.CompletedAt,
 		RecordsSaved: r.RecordsSaved, WorkoutsSaved: r.WorkoutsSaved, SleepSaved: r.SleepSaved,
 		DroppedCount: r.DroppedCount, UnmappedCount: r.UnmappedCount, RejectedCount: r.RejectedCount, Items: r.Items,
+		Source: r.Source, Import: r.Import,
 	}
 }
 

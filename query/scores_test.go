@@ -89,7 +89,7 @@ func scoredUser(t *testing.T) (*pebblestore.Store, *Service, uint32) {
 			rmssd(bed.Add(13*time.Hour), 500)
 		}
 	}
-	if _, err := ib.Commit(); err != nil {
+	if err := ib.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	return s, q, sid

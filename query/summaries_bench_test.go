@@ -31,7 +31,7 @@ func storeYearOfMinutes(b testing.TB) (*Service, time.Time) {
 			ib.AddPoint(1, serHeartRate, sid, pebblestore.Point{Start: t, End: t, Value: float64(55 + m%90),
 				Zone: "+01:00", ExtID: fmt.Sprintf("%08X-0000-4000-8000-%012X", m, minutes+m)})
 		}
-		if _, err := ib.Commit(); err != nil {
+		if err := ib.Commit(); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -62,7 +62,7 @@ func storeMonthOfWorkouts(tb testing.TB) (*Service, time.Time) {
 				tb.Fatal(err)
 			}
 		}
-		if _, err := ib.Commit(); err != nil {
+		if err := ib.Commit(); err != nil {
 			tb.Fatal(err)
 		}
 	}
