@@ -113,6 +113,8 @@ var ingestStatus = map[ingest.Kind]int{
 	ingest.KindConflict:     fasthttp.StatusUnprocessableEntity,
 	ingest.KindExists:       fasthttp.StatusConflict,
 	ingest.KindRevokedToken: fasthttp.StatusUnauthorized,
+	ingest.KindTooLarge:     fasthttp.StatusRequestEntityTooLarge,
+	ingest.KindBadUpload:    fasthttp.StatusBadRequest,
 }
 
 // answerOf is the table: the answer of an error.

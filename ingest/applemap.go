@@ -91,7 +91,7 @@ type sourceEntry struct {
 // a dropped route ("route file missing" / the error), never fatal.
 type appleMapper struct {
 	// queued is the buffer of the chunks' queued form, reused (import_run.go).
-	queued []byte
+	queued  []byte
 	routes  func(path string) ([]applehealth.RoutePoint, error)
 	sources map[sourceKey]*sourceEntry
 	// zone is the boxed "+HH:MM" of zoneOff, the last offset seen.

@@ -2,13 +2,13 @@ package ingest
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,28 +67,27 @@ func waitImport(t *testing.T, s *Service, store *pebblestore.Store, user, id str
 	var bid [16]byte
 	copy(bid[:], mustUUID(t, id))
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		j, err := store.Import(iid, bid)
+		// The run is done once its last chunk is indexed.
+		seq, err := store.ImportRunSeq(iid, bid)
+		if errors.Is(err, pebblestore.ErrNotFound) {
+			j, jerr := store.Import(iid, bid)
+			if jerr != nil {
+				t.Fatal(jerr)
+			}
+			seq, err = j.RunSeq, nil
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if j.State == importDone || j.State == importFailed {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := c.WaitIndexed(ctx, s.Watermark()); err != nil {
-				t.Fatal(err)
-			}
-			seq, err := store.ImportRunSeq(iid, bid)
-			if err != nil {
-				t.Fatal(err)
-			}
-			run, err := store.RunBySeq(seq)
-			if err != nil {
-				t.Fatal(err)
-			}
+		run, err := store.RunBySeq(seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run.Status == "completed" || run.Status == "failed" {
 			return run
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("import still %s", j.State)
+			t.Fatalf("import run still %s", run.Status)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -150,9 +149,9 @@ func TestImportResumesFromCheckpoint(t *testing.T) {
 	o := Options{ImportChunkItems: 7}
 	s, store := openService(t, dir, o)
 	newUser(t, s, "u")
-	chunks := 0
+	var chunks atomic.Int32
 	s.importHook = func() error {
-		if chunks++; chunks == 3 {
+		if chunks.Add(1) == 3 {
 			return errStopped // as if the process died right after its third chunk
 		}
 		return nil
@@ -162,7 +161,7 @@ func TestImportResumesFromCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.StartImports()
-	for deadline := time.Now().Add(10 * time.Second); chunks < 3; {
+	for deadline := time.Now().Add(10 * time.Second); chunks.Load() < 3; {
 		if time.Now().After(deadline) {
 			t.Fatal("the importer did not write three chunks")
 		}
@@ -202,5 +201,77 @@ func TestImportRefusals(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Join(store.Dir(), ImportsDir))
 	if len(entries) != 0 {
 		t.Fatalf("files left: %v", entries)
+	}
+}
+
+// TestImportDiskFull: an upload that would take the disk under the reserve
+// is refused with 507 as it is written, and leaves nothing behind; a disk
+// already under it refuses at once.
+func TestImportDiskFull(t *testing.T) {
+	s, store := newService(t, Options{})
+	newUser(t, s, "u")
+	free := s.DiskFree()
+	s.opts.DiskReserve = free - 1<<20 // a MiB of room
+	var ierr *Error
+	big := bytes.Repeat(exportXML(1000), 16) // about 6 MiB
+	if _, err := s.SpoolImport("u", ImportAppleHealth, bytes.NewReader(big)); !errors.As(err, &ierr) || ierr.Kind != KindDiskFull {
+		t.Fatalf("an upload past the reserve: %v", err)
+	}
+	s.opts.DiskReserve = free + 1<<30
+	if _, err := s.SpoolImport("u", ImportAppleHealth, bytes.NewReader(exportXML(1))); !errors.As(err, &ierr) || ierr.Kind != KindDiskFull {
+		t.Fatalf("a disk under the reserve: %v", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(store.Dir(), ImportsDir)); len(entries) != 0 {
+		t.Fatalf("files left: %v", entries)
+	}
+	n := 0
+	store.Imports(func(*pebblestore.ImportJob) bool { n++; return true })
+	if n != 0 {
+		t.Fatalf("%d jobs written", n)
+	}
+}
+
+// TestImportStopsWhenItsUserIsErased: a user erased in the middle of an
+// import takes the import with it: no chunk is queued after the erasure,
+// the spooled file is removed, and nothing of the user stays.
+func TestImportStopsWhenItsUserIsErased(t *testing.T) {
+	s, store := newService(t, Options{ImportChunkItems: 5})
+	newUser(t, s, "u")
+	erased := make(chan error, 1)
+	chunks := 0
+	s.importHook = func() error {
+		if chunks++; chunks == 2 {
+			erased <- s.DeleteUser("u", nil)
+		}
+		return nil
+	}
+	if _, err := s.SpoolImport("u", ImportAppleHealth, bytes.NewReader(exportXML(100))); err != nil {
+		t.Fatal(err)
+	}
+	s.StartImports()
+	if err := <-erased; err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(store.Dir(), ImportsDir)
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		entries, _ := os.ReadDir(dir)
+		if len(entries) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the spooled file of the erased user stays: %v", entries)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if chunks != 2 {
+		t.Errorf("%d chunks written, want 2 (none after the erasure)", chunks)
+	}
+	if n := queueLen(t, store); n != 0 {
+		t.Errorf("%d queue entries after the erasure", n)
+	}
+	n := 0
+	store.Imports(func(*pebblestore.ImportJob) bool { n++; return true })
+	if n != 0 {
+		t.Errorf("%d jobs after the erasure", n)
 	}
 }
