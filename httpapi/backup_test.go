@@ -19,6 +19,7 @@ import (
 
 	"wearhouse/app"
 	"wearhouse/auth"
+	"wearhouse/bench"
 	"wearhouse/ingest"
 	"wearhouse/pebblestore"
 )
@@ -209,6 +210,18 @@ func TestBackupRoute(t *testing.T) {
 		t.Errorf("HEAD made a checkpoint: %v", cps)
 	}
 
+	// The backup must still be on the wire when the checkpoint is looked
+	// for: a store larger than what the loopback's socket buffers hold
+	// (a few MiB), whose archive the client below does not read yet.
+	g, err := bench.NewGenerator(bench.PayloadConfig{Items: 2000, Provider: bench.ProviderApple})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range g.Pool(48) {
+		if r := ts.asAdmin("u", b.Data); r.status != 202 {
+			t.Fatalf("sync: %d %s", r.status, r.body)
+		}
+	}
 	first := backupRequest(t, ts, "GET", adminKey)
 	if first.StatusCode != 200 {
 		t.Fatalf("first backup: %d", first.StatusCode)
