@@ -458,6 +458,9 @@ func (c *Compactor) indexRound(entries []*pebblestore.QueueEntry, size int) (int
 	for _, run := range runs {
 		c.in.publish(run) // sync status stream: the run is completed or failed
 	}
+	// A round that succeeded ends a retry before anyone waiting for the
+	// position sees it move (the loop resets its count of failures after).
+	c.retrying.Store(false)
 	c.mu.Lock()
 	c.pos.Store(maxSeq)
 	c.cond.Broadcast()
