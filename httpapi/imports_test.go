@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"wearhouse/app"
 )
 
@@ -223,5 +225,53 @@ func TestImportHostile(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Join(ts.dir, "imports"))
 	if len(entries) != 0 {
 		t.Errorf("spooled files left: %d", len(entries))
+	}
+}
+
+// TestImportOnTheSyncStream: an import's run is on the user's sync status
+// stream: queued, its progress, completed with what it stored; the upload
+// may come zstd-compressed.
+func TestImportOnTheSyncStream(t *testing.T) {
+	ts, user := importServer(t, func(o *app.Options) { o.Ingest.ImportChunkItems, o.Compactor.MaxBatches = 8, 1 })
+	st := ts.openStream(user, "")
+	if f := st.next(); f.comment != "connected" {
+		t.Fatalf("first frame %+v", f)
+	}
+	var z bytes.Buffer
+	zw, err := zstd.NewWriter(&z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw.Write(exportFile(t, "small-export.zip"))
+	zw.Close()
+	a := postImport(t, ts, user, z.Bytes(), "Content-Encoding", "zstd")
+	if a.State != "completed" || a.Run.Metadata.WorkoutsSaved != 2 {
+		t.Fatalf("zstd upload: %+v", a)
+	}
+	var stages []string
+	progressed := 0
+	for {
+		ev := st.nextEvent()
+		if ev["source"] != "import" {
+			t.Fatalf("event of source %v: %v", ev["source"], ev)
+		}
+		stage, _ := ev["stage"].(string)
+		stages = append(stages, stage)
+		if stage == "started" {
+			if p, ok := ev["progress"].(float64); ok && p > 0 {
+				progressed++
+			}
+		}
+		if stage == "completed" {
+			md, _ := ev["metadata"].(map[string]any)
+			im, _ := md["import"].(map[string]any)
+			if md["workouts_saved"] != float64(2) || im["routes_read"] != float64(1) {
+				t.Errorf("completed event: %v", ev)
+			}
+			break
+		}
+	}
+	if stages[0] != "queued" || progressed < 2 {
+		t.Errorf("stages %v, %d with progress", stages, progressed)
 	}
 }
