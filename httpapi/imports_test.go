@@ -275,3 +275,20 @@ func TestImportOnTheSyncStream(t *testing.T) {
 		t.Errorf("stages %v, %d with progress", stages, progressed)
 	}
 }
+
+// TestSyncRunsBySource: the runs listing keeps the runs of the source asked
+// for.
+func TestSyncRunsBySource(t *testing.T) {
+	ts, user := importServer(t, nil)
+	ts.asAdmin(user, fixture(t, "malformed_payload_debug__valid.json"))
+	postImport(t, ts, user, exportFile(t, "small-export.xml"))
+	ts.indexAll()
+	key := []string{"X-Open-Wearables-API-Key", adminKey}
+	for source, want := range map[string][2]int{"": {1, 1}, "sdk": {1, 0}, "import": {0, 1}, "fitbit": {0, 0}} {
+		r := ts.do("GET", "/api/v1/sync/runs?source="+source, nil, key...)
+		got := [2]int{bytes.Count(r.body, []byte(`"source":"sdk"`)), bytes.Count(r.body, []byte(`"source":"import"`))}
+		if r.status != http.StatusOK || got != want {
+			t.Errorf("source %q: %d, %v runs (sdk, import), want %v", source, r.status, got, want)
+		}
+	}
+}

@@ -349,7 +349,7 @@ var operations = []operation{
 			queryParam("user_id", "Only this user's runs.", str()),
 			queryParam("provider", "Only this provider's runs, in any case.", str()),
 			queryParam("status", "Only runs of this status (in_progress, success, failed) or stage (queued, started, completed, failed).", str()),
-			queryParam("source", "Only runs of this source; every run's is sdk.", str())},
+			queryParam("source", "Only runs of this source: sdk (a batch) or import (an Apple Health import); another source lists none.", str())},
 		replies: []reply{{status: 200, desc: "The runs.", shape: []codec.SyncRunSummary{}}},
 		errs:    []int{400, 403}},
 

@@ -67,7 +67,7 @@ func (s *Server) syncUserRuns(ctx *fasthttp.RequestCtx, a []string) error {
 	if !validUserID(a[0]) {
 		return errBadUserID
 	}
-	runs, err := s.runSummaries(query.RunListing{UserID: a[0], Limit: limit}, "")
+	runs, err := s.runSummaries(query.RunListing{UserID: a[0], Limit: limit}, "", "")
 	if err != nil {
 		return syncUserNotFound(err)
 	}
@@ -92,7 +92,7 @@ func (s *Server) syncAllRuns(ctx *fasthttp.RequestCtx, _ []string) error {
 	source := string(args.Peek("source"))
 	runs := []codec.SyncRunSummary{}
 	if source == "" || source == codec.SyncSourceSDK || source == codec.SyncSourceImport {
-		runs, err = s.runSummaries(l, string(args.Peek("status")))
+		runs, err = s.runSummaries(l, string(args.Peek("status")), source)
 		if errors.Is(err, query.ErrNotFound) {
 			runs, err = []codec.SyncRunSummary{}, nil
 		}
@@ -136,11 +136,11 @@ func (s *Server) recentEvents(userID string, limit int) ([]codec.SyncStatusEvent
 
 // runSummaries returns the summaries of the latest runs of a listing whose
 // status or stage is status (all when empty), newest last update first.
-func (s *Server) runSummaries(l query.RunListing, status string) ([]codec.SyncRunSummary, error) {
+func (s *Server) runSummaries(l query.RunListing, status, source string) ([]codec.SyncRunSummary, error) {
 	l.Since = runsSince()
 	return query.LatestRuns(s.deps.Query, l, func(r *query.Run) []query.Timed[codec.SyncRunSummary] {
 		sum := codec.SyncSummary(syncRun(r))
-		if status != "" && sum.Status != status && sum.Stage != status {
+		if status != "" && sum.Status != status && sum.Stage != status || source != "" && sum.Source != source {
 			return nil
 		}
 		return []query.Timed[codec.SyncRunSummary]{{At: r.LastUpdate(), Item: sum}}
