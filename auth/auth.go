@@ -195,6 +195,8 @@ type Service struct {
 
 	// Limiter slows down repeated bad credentials from one address.
 	Limiter *Limiter
+	// Accounts are the console's human accounts (accounts.go).
+	Accounts *AccountStore
 	// redeemCap bounds the wrong invitation codes of all addresses.
 	redeemCap *failureCap
 
@@ -228,7 +230,8 @@ func Open(store *pebblestore.Store, o Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{store: store, opts: o, log: o.Logger, appGen: map[string]int{}, keyIDs: map[string]bool{},
-		keyByID: map[string][32]byte{}}
+		Accounts: NewAccountStore(store, o.Now),
+		keyByID:  map[string][32]byte{}}
 	s.Limiter = newLimiter(o.BadCredentials, o.BadCredentialWindow, o.BadCredentialAddrs, o.Now, o.Logger)
 	s.redeemCap = s.newRedeemCap()
 	secret, err := store.Meta(metaSecret)
