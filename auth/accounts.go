@@ -31,6 +31,7 @@ import (
 type AccountStore struct {
 	store *pebblestore.Store
 	now   func() time.Time
+	idle  time.Duration // sessions.go
 	mu    sync.Mutex
 }
 

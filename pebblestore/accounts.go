@@ -29,3 +29,35 @@ func (s *Store) Accounts(fn func(email string, record []byte) bool) error {
 		return fn(string(k[1:]), v), nil
 	})
 }
+
+// Sessions of the console's accounts are stored under the SHA-256 of their
+// token, which is never stored, with a JSON record that auth alone reads.
+const prefixSession = 'S' // 'S' sha256(token):32 -> session record (JSON, package auth's)
+
+func sessionKey(hash [32]byte) []byte { return key(prefixSession, hash[:]) }
+
+// Session returns the record of a session's token hash, or ErrNotFound.
+func (s *Store) Session(hash [32]byte) ([]byte, error) { return s.get(sessionKey(hash)) }
+
+// PutSession writes a session's record; synced when sync is set (a new
+// session), not for a refresh of its last use, which a crash may lose.
+func (s *Store) PutSession(hash [32]byte, record []byte, sync bool) error {
+	wo := pebble.NoSync
+	if sync {
+		wo = pebble.Sync
+	}
+	return s.db.Set(sessionKey(hash), record, wo)
+}
+
+// DeleteSession deletes a session, synced.
+func (s *Store) DeleteSession(hash [32]byte) error { return s.db.Delete(sessionKey(hash), pebble.Sync) }
+
+// Sessions calls fn for every session until fn returns false. The record
+// is valid only during the call.
+func (s *Store) Sessions(fn func(hash [32]byte, record []byte) bool) error {
+	return s.eachWhile([]byte{prefixSession}, []byte{prefixSession + 1}, func(k, v []byte) (bool, error) {
+		var h [32]byte
+		copy(h[:], k[1:])
+		return fn(h, v), nil
+	})
+}

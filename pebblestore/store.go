@@ -24,6 +24,7 @@
 //	'c' sha256(code):32                      invitation codes, stored by hash only
 //	'I' user sha256(code):32                 a user's invitation codes (empty values)
 //	'h' email                                human accounts of the console, their passwords stored as argon2id hashes
+//	'S' sha256(token):32                     sessions of those accounts, stored by hash only
 //	'D' user provider model name             data source dictionary -> sid (each string u8 length + bytes)
 //	'E' sid                                  data source records
 //	'V' user type                            a user's unmapped SDK types -> series id:u16 (from 1000) and unit
