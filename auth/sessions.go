@@ -130,7 +130,9 @@ func (sess *Session) CheckCSRF(csrf string) bool {
 }
 
 // EndSession ends a session (logout). An unknown token is not an error.
-func (s *AccountStore) EndSession(token string) error { return s.store.DeleteSession(hashSecret(token)) }
+func (s *AccountStore) EndSession(token string) error {
+	return s.store.DeleteSession(hashSecret(token))
+}
 
 // SweepSessions deletes the sessions that ended without being found again,
 // and returns how many.
