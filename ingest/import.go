@@ -68,6 +68,10 @@ func (s *Service) SpoolImport(userID, kind string, body io.Reader) (*Import, err
 	default:
 		return nil, refuse(KindOverloaded, s.opts.RetryAfter, "Two uploads are being received already; retry later.")
 	}
+	// Until its job is written, the file has none: the sweep of orphaned
+	// files waits for the uploads (removeOrphanSpools).
+	s.spoolMu.RLock()
+	defer s.spoolMu.RUnlock()
 	if !s.DiskOK() {
 		return nil, s.diskFull()
 	}

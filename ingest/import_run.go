@@ -7,7 +7,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"wearhouse/applehealth"
@@ -90,6 +89,12 @@ func (s *Service) spoolPath(j *pebblestore.ImportJob) string {
 // of finished imports whose removal a crash interrupted, of erased users,
 // and the partial uploads of a crash.
 func (s *Service) removeOrphanSpools() {
+	// An upload being received has a file and no job yet: the sweep runs
+	// only while none is.
+	if !s.spoolMu.TryLock() {
+		return
+	}
+	defer s.spoolMu.Unlock()
 	dir := filepath.Join(s.store.Dir(), ImportsDir)
 	entries, err := os.ReadDir(dir)
 	if err != nil || len(entries) == 0 {
@@ -105,14 +110,11 @@ func (s *Service) removeOrphanSpools() {
 		return
 	}
 	for _, e := range entries {
-		if name := e.Name(); !reading[name] && (!strings.HasSuffix(name, ".part") || s.spoolingNone()) {
+		if name := e.Name(); !reading[name] {
 			os.Remove(filepath.Join(dir, name))
 		}
 	}
 }
-
-// spoolingNone reports whether no upload is being written now.
-func (s *Service) spoolingNone() bool { return len(s.spooling) == 0 }
 
 // maxChunkJSON bounds the JSON (metadata, laps, routes) of one chunk: the
 // workouts of an export come together, after its records, and their routes

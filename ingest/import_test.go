@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -211,11 +212,16 @@ func TestImportDiskFull(t *testing.T) {
 	s, store := newService(t, Options{})
 	newUser(t, s, "u")
 	free := s.DiskFree()
-	s.opts.DiskReserve = free - 1<<20 // a MiB of room
 	var ierr *Error
-	big := bytes.Repeat(exportXML(1000), 16) // about 6 MiB
-	if _, err := s.SpoolImport("u", ImportAppleHealth, bytes.NewReader(big)); !errors.As(err, &ierr) || ierr.Kind != KindDiskFull {
+	// The disk fills up (as the reserve says) once 2 MiB of the upload are
+	// written: the rest is refused, and the part written removed.
+	big := &fillsDisk{r: bytes.NewReader(bytes.Repeat(exportXML(1000), 16)), after: 2 << 20,
+		full: func() { s.opts.DiskReserve = free + 1<<40 }}
+	if _, err := s.SpoolImport("u", ImportAppleHealth, big); !errors.As(err, &ierr) || ierr.Kind != KindDiskFull {
 		t.Fatalf("an upload past the reserve: %v", err)
+	}
+	if big.read < 2<<20 || big.read >= int64(16*len(exportXML(1000))) {
+		t.Fatalf("refused after %d bytes, want part-way", big.read)
 	}
 	s.opts.DiskReserve = free + 1<<30
 	if _, err := s.SpoolImport("u", ImportAppleHealth, bytes.NewReader(exportXML(1))); !errors.As(err, &ierr) || ierr.Kind != KindDiskFull {
@@ -274,4 +280,22 @@ func TestImportStopsWhenItsUserIsErased(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d jobs after the erasure", n)
 	}
+}
+
+// fillsDisk is an upload during which the disk fills: full runs once after
+// bytes have been read.
+type fillsDisk struct {
+	r     io.Reader
+	after int64
+	read  int64
+	full  func()
+}
+
+func (f *fillsDisk) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if f.read < f.after && f.read+int64(n) >= f.after {
+		f.full()
+	}
+	f.read += int64(n)
+	return n, err
 }

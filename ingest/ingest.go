@@ -181,6 +181,7 @@ type Service struct {
 	conns         sync.Map         // connKey -> pebblestore.Connection
 	events        Broadcaster      // run changes, for the sync status stream
 	spooling      chan struct{}    // the uploads being spooled (import.go)
+	spoolMu       sync.RWMutex     // held by each upload until its job is written; the orphan sweep takes it whole
 	importWake    chan struct{}    // wakes the importer
 	importHook    func() error     // tests: runs after each chunk is written
 
