@@ -115,14 +115,8 @@ func benchCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		out, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
-			return err
-		}
-		fmt.Println(string(out))
-	} else {
-		fmt.Print(r.String())
+	if err := printReport(r, asJSON); err != nil {
+		return err
 	}
 	if r.Verify != nil && !r.Verify.OK() {
 		return errors.New("verify failed: not every acknowledged record reads back")
@@ -136,17 +130,25 @@ func runImportBench(ctx context.Context, cfg bench.ImportConfig, asJSON bool) er
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		out, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
-			return err
-		}
-		fmt.Println(string(out))
-	} else {
-		fmt.Print(r.String())
+	if err := printReport(r, asJSON); err != nil {
+		return err
 	}
 	if r.State != "completed" {
 		return errors.New("the import did not complete")
 	}
+	return nil
+}
+
+// printReport prints a report as indented JSON, or as its text.
+func printReport(r fmt.Stringer, asJSON bool) error {
+	if !asJSON {
+		fmt.Print(r.String())
+		return nil
+	}
+	out, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Println(string(out))
 	return nil
 }

@@ -127,24 +127,7 @@ func postImport(t *testing.T, c *http.Client, base, user, file string) string {
 func waitImportState(t *testing.T, c *http.Client, base, user, id, state string, minRead int64) importState {
 	t.Helper()
 	for deadline := time.Now().Add(3 * time.Minute); ; {
-		var v struct {
-			State string `json:"state"`
-			Run   *struct {
-				Metadata struct {
-					RecordsSaved  int `json:"records_saved"`
-					WorkoutsSaved int `json:"workouts_saved"`
-					SleepSaved    int `json:"sleep_saved"`
-					Dropped       int `json:"dropped_count"`
-					Unmapped      int `json:"unmapped_count"`
-					Import        *struct {
-						BytesTotal int64 `json:"bytes_total"`
-						BytesRead  int64 `json:"bytes_read"`
-						Routes     int64 `json:"routes_read"`
-						Duplicates int64 `json:"duplicates_skipped"`
-					} `json:"import"`
-				} `json:"metadata"`
-			} `json:"run"`
-		}
+		var v bench.ImportStatus
 		b := adminCall(t, c, "GET", base+"/api/v1/users/"+user+"/import/apple-health/"+id, nil, http.StatusOK)
 		if err := json.Unmarshal(b, &v); err != nil {
 			t.Fatal(err)

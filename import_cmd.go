@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"wearhouse/auth"
+	"wearhouse/bench"
 )
 
 // importCmd uploads an Apple Health export (export.zip or export.xml) for a
@@ -103,33 +104,6 @@ func importCmd(args []string) error {
 	return followImport(c, base+"/"+acc.ImportID, key, p)
 }
 
-// importView is what the command reads of GET .../import/apple-health/{id}.
-type importView struct {
-	State string `json:"state"`
-	Error string `json:"error"`
-	Run   *struct {
-		Message  string `json:"message"`
-		Error    string `json:"error"`
-		Metadata struct {
-			RecordsSaved  int `json:"records_saved"`
-			WorkoutsSaved int `json:"workouts_saved"`
-			SleepSaved    int `json:"sleep_saved"`
-			Dropped       int `json:"dropped_count"`
-			Unmapped      int `json:"unmapped_count"`
-			Import        *struct {
-				BytesTotal int64            `json:"bytes_total"`
-				BytesRead  int64            `json:"bytes_read"`
-				Records    int64            `json:"records_read"`
-				Workouts   int64            `json:"workouts_read"`
-				Sleep      int64            `json:"sleep_stages_read"`
-				Routes     int64            `json:"routes_read"`
-				Duplicates int64            `json:"duplicates_skipped"`
-				Dropped    map[string]int64 `json:"dropped_by_reason"`
-			} `json:"import"`
-		} `json:"metadata"`
-	} `json:"run"`
-}
-
 // followImport polls an import until it is completed or failed.
 func followImport(c *http.Client, url, key string, p *progress) error {
 	for {
@@ -142,7 +116,7 @@ func followImport(c *http.Client, url, key string, p *progress) error {
 			res.Body.Close()
 			return err
 		}
-		var v importView
+		var v bench.ImportStatus
 		err = json.NewDecoder(res.Body).Decode(&v)
 		res.Body.Close()
 		if err != nil {
@@ -169,7 +143,11 @@ func followImport(c *http.Client, url, key string, p *progress) error {
 				}
 			}
 			if v.State == "failed" {
-				return errors.New(strings.TrimSpace(v.Run.Error + " " + v.Error))
+				msg := v.Error
+				if v.Run.Error != nil {
+					msg = *v.Run.Error
+				}
+				return errors.New(msg)
 			}
 			return nil
 		}

@@ -3,8 +3,10 @@
 // applications (their secrets hashed), SDK tokens (HS256 JWTs signed with a
 // secret kept in the store), refresh tokens (hashed, rotating, expiring when
 // unused, revoked by a sign-out), invitation codes that pair a phone with a
-// user (hashed, single-use, invitations.go) and the slowing down of
-// repeated bad credentials. It knows no HTTP: the caller hands it the raw
+// user (hashed, single-use, invitations.go), the console's human accounts
+// (argon2id password hashes) and their sessions (hashed tokens with a CSRF
+// token each: accounts.go, sessions.go; not served yet), and the slowing
+// down of repeated bad credentials. It knows no HTTP: the caller hands it the raw
 // credential and maps its errors. Its records are its own: the store keeps
 // them without reading them, and the store's erasure of a user erases the
 // user's refresh tokens through a hook that auth registers (and the user's

@@ -163,7 +163,7 @@ func RunImport(ctx context.Context, cfg ImportConfig) (*ImportReport, error) {
 			mem.stop()
 			return nil, err
 		}
-		var v importStatus
+		var v ImportStatus
 		if err := json.Unmarshal(b, &v); err != nil {
 			mem.stop()
 			return nil, err
@@ -194,9 +194,15 @@ func RunImport(ctx context.Context, cfg ImportConfig) (*ImportReport, error) {
 	return rep, nil
 }
 
-type importStatus struct {
+// ImportStatus is what a client reads of GET
+// /users/{id}/import/apple-health/{import_id}: the import's state and the
+// counts of its run (wearhouse import and the tests read it too).
+type ImportStatus struct {
 	State string `json:"state"`
+	Error string `json:"error"`
 	Run   *struct {
+		Message  string  `json:"message"`
+		Error    *string `json:"error"`
 		Metadata struct {
 			RecordsSaved  int `json:"records_saved"`
 			WorkoutsSaved int `json:"workouts_saved"`
@@ -204,7 +210,14 @@ type importStatus struct {
 			Dropped       int `json:"dropped_count"`
 			Unmapped      int `json:"unmapped_count"`
 			Import        *struct {
-				Duplicates int64 `json:"duplicates_skipped"`
+				BytesTotal int64            `json:"bytes_total"`
+				BytesRead  int64            `json:"bytes_read"`
+				Records    int64            `json:"records_read"`
+				Workouts   int64            `json:"workouts_read"`
+				Sleep      int64            `json:"sleep_stages_read"`
+				Routes     int64            `json:"routes_read"`
+				Duplicates int64            `json:"duplicates_skipped"`
+				Dropped    map[string]int64 `json:"dropped_by_reason"`
 			} `json:"import"`
 		} `json:"metadata"`
 	} `json:"run"`
