@@ -67,6 +67,7 @@ type config struct {
 	commitTimeout   time.Duration
 	shutdownTimeout time.Duration
 	tokenTTL        time.Duration
+	sessionIdle     time.Duration
 	badCredLimit    int
 	badCredWindow   time.Duration
 	trustedProxies  prefixes
@@ -119,6 +120,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&c.commitTimeout, "commit-timeout", in.CommitTimeout, "longest wait for a synced write before 503")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "time to finish in-flight requests on SIGTERM")
 	fs.DurationVar(&c.tokenTTL, "token-ttl", au.TokenTTL, "lifetime of SDK tokens")
+	fs.DurationVar(&c.sessionIdle, "session-idle-timeout", auth.DefaultSessionIdle, "a console session unused this long ends")
 	fs.IntVar(&c.badCredLimit, "bad-credential-limit", au.BadCredentials, "refused credentials from one client address in a window before its further refusals get 429")
 	fs.DurationVar(&c.badCredWindow, "bad-credential-window", au.BadCredentialWindow, "window of --bad-credential-limit")
 	fs.Var(&c.trustedProxies, "trusted-proxies", "comma-separated CIDRs of proxies whose X-Forwarded-For and Forwarded name the client (default none)")
@@ -300,7 +302,7 @@ func serve(args []string) error {
 			// Always false in a release build (nosync_release.go).
 			UnsafeNoSync: unsafeNoSync(log),
 		},
-		Auth: auth.Options{AdminKey: os.Getenv("WEARHOUSE_ADMIN_KEY"), TokenTTL: c.tokenTTL,
+		Auth: auth.Options{AdminKey: os.Getenv("WEARHOUSE_ADMIN_KEY"), TokenTTL: c.tokenTTL, SessionIdle: c.sessionIdle,
 			BadCredentials: c.badCredLimit, BadCredentialWindow: c.badCredWindow},
 		Ingest: ingest.Options{
 			MaxItems: c.maxItems, MaxInflightBytes: int64(c.maxInflight), MaxConcurrent: c.maxConcurrent,

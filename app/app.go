@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -122,7 +123,33 @@ func Start(o Options, ln net.Listener) (_ *App, err error) {
 	a.Ingest.StartImports()
 	go func() { a.served <- a.HTTP.Serve(ln, o.TLS) }()
 	a.started = time.Since(t0)
+	if url, ok := a.SetupURL(o.TLS != nil); ok {
+		o.Logger.Warn().Str("setup_url", url).
+			Msg("no console account yet: open the setup link to create the first admin (an admin API key works as its token too)")
+	}
 	return a, nil
+}
+
+// SetupURL is the console's one-time setup link while no account exists.
+// An unspecified listen address (all interfaces) is named localhost.
+func (a *App) SetupURL(tls bool) (string, bool) {
+	tok, ok, err := a.Auth.SetupToken()
+	if err != nil || !ok {
+		return "", false
+	}
+	host := a.ln.Addr().String()
+	if ta, isTCP := a.ln.Addr().(*net.TCPAddr); isTCP {
+		ip := ta.IP.String()
+		if ta.IP == nil || ta.IP.IsUnspecified() {
+			ip = "localhost"
+		}
+		host = net.JoinHostPort(ip, strconv.Itoa(ta.Port))
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	return scheme + "://" + host + "/setup?token=" + tok, true
 }
 
 // Addr is the address the server listens on.

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -32,7 +33,9 @@ type AccountStore struct {
 	store *pebblestore.Store
 	now   func() time.Time
 	idle  time.Duration // sessions.go
+	login loginGuard    // console.go
 	mu    sync.Mutex
+	swept time.Time // sessions.go, under mu
 }
 
 // NewAccountStore returns the accounts of a store.
@@ -124,6 +127,11 @@ func checkPassword(pw string) error {
 
 // CreateAccount makes an account. The address must be new.
 func (s *AccountStore) CreateAccount(email, password string, role Role) (*Account, error) {
+	return s.createAccount(email, password, role, false)
+}
+
+// createAccount makes an account; with first, only while there is none.
+func (s *AccountStore) createAccount(email, password string, role Role, first bool) (*Account, error) {
 	e, err := NormalizeEmail(email)
 	if err != nil {
 		return nil, err
@@ -134,12 +142,19 @@ func (s *AccountStore) CreateAccount(email, password string, role Role) (*Accoun
 	if err := checkPassword(password); err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword(password)
+	hash, err := s.hashPassword(password)
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock() // the changes that read before they write
 	defer s.mu.Unlock()
+	if first {
+		if has, err := s.HasAccounts(); err != nil {
+			return nil, err
+		} else if has {
+			return nil, ErrSetupDone
+		}
+	}
 	if _, err := s.store.Account(e); err == nil {
 		return nil, ErrAccountExists
 	} else if !errors.Is(err, pebblestore.ErrNotFound) {
@@ -186,7 +201,7 @@ func (s *AccountStore) SetPassword(email, password string) (*Account, error) {
 	if err := checkPassword(password); err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword(password)
+	hash, err := s.hashPassword(password)
 	if err != nil {
 		return nil, err
 	}
@@ -274,6 +289,14 @@ func (r *accountRecord) public() *Account {
 	a := r.Account
 	a.Generation = r.Generation
 	return &a
+}
+
+// hashPassword hashes a password in one of the hashing slots.
+func (s *AccountStore) hashPassword(pw string) (hash string, err error) {
+	if herr := s.hashing(context.Background(), func() { hash, err = hashPassword(pw) }); herr != nil {
+		return "", herr
+	}
+	return hash, err
 }
 
 // hashPassword hashes a password with argon2id and a random salt, in the

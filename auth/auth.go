@@ -63,15 +63,26 @@ type Kind int
 const (
 	KindAPIKey Kind = iota + 1
 	KindSDKToken
+	// KindSession is a console account's session: its Scope is the
+	// account's role (admin, or read for a viewer), its KeyID is
+	// ConsoleKeyID and Account its address.
+	KindSession
 )
+
+// ConsoleKeyID is the KeyID of sessions: what the invitation codes and the
+// SDK tokens an account makes in the console are made by. They outlive
+// the account, as phones paired by someone who leaves should go on
+// syncing.
+const ConsoleKeyID = "console"
 
 // Principal is who a request acts for.
 type Principal struct {
-	Kind   Kind
-	KeyID  string // API keys
-	Scope  Scope  // API keys
-	UserID string // SDK tokens: the user the token writes for
-	AppID  string // SDK tokens
+	Kind    Kind
+	KeyID   string // API keys and sessions
+	Scope   Scope  // API keys and sessions
+	Account string // sessions: the account's e-mail address
+	UserID  string // SDK tokens: the user the token writes for
+	AppID   string // SDK tokens
 	// UserIID and Issued are, for SDK tokens, the internal id of the user
 	// when the token was minted (zero in tokens of earlier releases) and
 	// when it was minted.
@@ -85,8 +96,11 @@ type Principal struct {
 // Namespace identifies the principal for per-credential records such as
 // Idempotency-Keys: two credentials never share one.
 func (p *Principal) Namespace() string {
-	if p.Kind == KindSDKToken {
+	switch p.Kind {
+	case KindSDKToken:
 		return "t:" + strings.ToLower(p.UserID)
+	case KindSession:
+		return "a:" + p.Account
 	}
 	return "k:" + p.KeyID
 }
@@ -129,6 +143,9 @@ type Options struct {
 	// together in a minute; past it wrong codes get 429 until the minute
 	// ends (invitations.go has the arithmetic). Default 60.
 	RedeemFailures int
+	// SessionIdle ends a console session unused this long (default
+	// DefaultSessionIdle).
+	SessionIdle time.Duration
 	// Announce receives the new admin key, once, on first start.
 	Announce io.Writer
 	Logger   zerolog.Logger
@@ -199,6 +216,8 @@ type Service struct {
 	Limiter *Limiter
 	// Accounts are the console's human accounts (accounts.go).
 	Accounts *AccountStore
+	// setup is the one-time token that makes the first account.
+	setup Setup
 	// redeemCap bounds the wrong invitation codes of all addresses.
 	redeemCap *failureCap
 
@@ -234,6 +253,7 @@ func Open(store *pebblestore.Store, o Options) (*Service, error) {
 	s := &Service{store: store, opts: o, log: o.Logger, appGen: map[string]int{}, keyIDs: map[string]bool{},
 		Accounts: NewAccountStore(store, o.Now),
 		keyByID:  map[string][32]byte{}}
+	s.Accounts.SetSessionIdle(o.SessionIdle)
 	s.Limiter = newLimiter(o.BadCredentials, o.BadCredentialWindow, o.BadCredentialAddrs, o.Now, o.Logger)
 	s.redeemCap = s.newRedeemCap()
 	secret, err := store.Meta(metaSecret)

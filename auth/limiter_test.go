@@ -58,7 +58,7 @@ func TestLimiter(t *testing.T) {
 	// The map forgets old windows.
 	c.Add(10 * time.Minute)
 	refuseN(l, "192.0.2.4", 1)
-	if n := len(l.addrs); n != 1 {
+	if n := l.strikes.len(); n != 1 {
 		t.Errorf("%d addresses remembered, want 1", n)
 	}
 }
@@ -97,7 +97,7 @@ func TestLimiterBounded(t *testing.T) {
 	for i := 0; i < 10_000; i++ {
 		a := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
 		l.Refuse(a)
-		if n := len(l.addrs); n > 100 {
+		if n := l.strikes.len(); n > 100 {
 			t.Fatalf("%d addresses remembered after %d, want at most 100", n, i+1)
 		}
 	}
@@ -112,7 +112,7 @@ func TestLimiterBounded(t *testing.T) {
 			l.Refuse(a)
 		}
 	}
-	if n := len(l.addrs); n > 100 {
+	if n := l.strikes.len(); n > 100 {
 		t.Errorf("%d addresses remembered, want at most 100", n)
 	}
 	// The next window makes room again.

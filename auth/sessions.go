@@ -48,7 +48,7 @@ type sessionRecord struct {
 // when not set).
 func (s *AccountStore) SetSessionIdle(d time.Duration) { s.idle = d }
 
-func (s *AccountStore) sessionIdle() time.Duration {
+func (s *AccountStore) SessionIdle() time.Duration {
 	if s.idle > 0 {
 		return s.idle
 	}
@@ -83,7 +83,8 @@ func (s *AccountStore) StartSession(a *Account) (string, *Session, error) {
 	if err := s.store.PutSession(hashSecret(token), v, true); err != nil {
 		return "", nil, err
 	}
-	return token, &Session{Account: a, CSRF: csrf, Expires: now.Add(s.sessionIdle())}, nil
+	s.sweepNow(now)
+	return token, &Session{Account: a, CSRF: csrf, Expires: now.Add(s.SessionIdle())}, nil
 }
 
 // Session returns the live session of a token, and counts this use of it.
@@ -102,7 +103,7 @@ func (s *AccountStore) Session(token string) (*Session, error) {
 	}
 	now := s.now().UTC()
 	a, err := s.account(r.Email)
-	ended := errors.Is(err, ErrNoAccount) || err == nil && a.Generation != r.Generation || now.Sub(r.LastUsed) >= s.sessionIdle()
+	ended := errors.Is(err, ErrNoAccount) || err == nil && a.Generation != r.Generation || now.Sub(r.LastUsed) >= s.SessionIdle()
 	if ended {
 		if err := s.store.DeleteSession(h); err != nil {
 			return nil, err
@@ -121,7 +122,7 @@ func (s *AccountStore) Session(token string) (*Session, error) {
 			return nil, err
 		}
 	}
-	return &Session{Account: a.public(), CSRF: r.CSRF, Expires: r.LastUsed.Add(s.sessionIdle())}, nil
+	return &Session{Account: a.public(), CSRF: r.CSRF, Expires: r.LastUsed.Add(s.SessionIdle())}, nil
 }
 
 // CheckCSRF reports, in constant time, whether csrf is the session's.
@@ -134,6 +135,22 @@ func (s *AccountStore) EndSession(token string) error {
 	return s.store.DeleteSession(hashSecret(token))
 }
 
+// sweepEvery is how often a login also sweeps the sessions that ended
+// unseen, so that they do not pile up.
+const sweepEvery = 10 * time.Minute
+
+func (s *AccountStore) sweepNow(now time.Time) {
+	s.mu.Lock()
+	due := now.Sub(s.swept) >= sweepEvery
+	if due {
+		s.swept = now
+	}
+	s.mu.Unlock()
+	if due {
+		_, _ = s.SweepSessions()
+	}
+}
+
 // SweepSessions deletes the sessions that ended without being found again,
 // and returns how many.
 func (s *AccountStore) SweepSessions() (int, error) {
@@ -141,7 +158,7 @@ func (s *AccountStore) SweepSessions() (int, error) {
 	var dead [][32]byte
 	err := s.store.Sessions(func(h [32]byte, v []byte) bool {
 		var r sessionRecord
-		if json.Unmarshal(v, &r) != nil || now.Sub(r.LastUsed) >= s.sessionIdle() {
+		if json.Unmarshal(v, &r) != nil || now.Sub(r.LastUsed) >= s.SessionIdle() {
 			dead = append(dead, h)
 			return true
 		}

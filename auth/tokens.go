@@ -91,15 +91,16 @@ func (s *Service) SDKToken(raw string) (*Principal, error) {
 
 // minterAlive reports whether what minted a token still exists: the API
 // key for "admin:<key id>" and for "invite:<key id>" (the key that created
-// the invitation code), else the application with the same secret.
+// the invitation code; the console, for ConsoleKeyID, is always there),
+// else the application with the same secret.
 func (s *Service) minterAlive(appID string, gen int) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if kid, ok := strings.CutPrefix(appID, "admin:"); ok {
-		return s.keyIDs[kid]
+		return kid == ConsoleKeyID || s.keyIDs[kid]
 	}
 	if kid, ok := strings.CutPrefix(appID, "invite:"); ok {
-		return s.keyIDs[kid]
+		return kid == ConsoleKeyID || s.keyIDs[kid]
 	}
 	g, ok := s.appGen[appID]
 	return ok && g == gen

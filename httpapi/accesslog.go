@@ -59,12 +59,19 @@ func noteCredential(ctx *fasthttp.RequestCtx, p *auth.Principal) {
 	if e == nil || p == nil {
 		return
 	}
+	e.credential = credentialLabel(p)
+}
+
+// credentialLabel names a principal in a log line: the API key's id, the
+// SDK token's application, or the account of a session.
+func credentialLabel(p *auth.Principal) string {
 	switch p.Kind {
 	case auth.KindSDKToken:
-		e.credential = "sdk:" + p.AppID
-	default:
-		e.credential = "key:" + p.KeyID
+		return "sdk:" + p.AppID
+	case auth.KindSession:
+		return "account:" + p.Account
 	}
+	return "key:" + p.KeyID
 }
 
 // requestID takes the client's X-Request-Id when it is a sane token (the

@@ -26,31 +26,49 @@ func grant(p *auth.Principal) *ingest.Grant {
 // apiKey is the credential check of every route that takes an API key
 // alone: a key of one of the scopes given, or 401 (none, or not valid) or
 // 403 (another scope). SDK tokens count as no credential, as in Open
-// Wearables: they cannot read data back nor manage anything.
+// Wearables: they cannot read data back nor manage anything. Without a key,
+// a console session stands for one (sessions.go): an admin account's as an
+// admin key, a viewer's as a read key.
 func (s *Server) apiKey(ctx *fasthttp.RequestCtx, accepts ...auth.Scope) (*auth.Principal, error) {
 	adminOnly := len(accepts) == 1 && accepts[0] == auth.ScopeAdmin
 	key := ctx.Request.Header.Peek(apiKeyHeader)
-	if key == nil {
-		if adminOnly {
-			return nil, unauthorized("Authentication required: provide an admin API key")
-		}
+	var (
+		p   *auth.Principal
+		err error
+	)
+	switch {
+	case key != nil:
+		p, err = s.deps.Auth.APIKey(string(key))
+	case hasSession(ctx):
+		p, err = s.sessionPrincipal(ctx)
+	case adminOnly:
+		return nil, unauthorized("Authentication required: provide an admin API key")
+	default:
 		return nil, unauthorized("Authentication required: provide JWT token or API key")
 	}
-	p, err := s.deps.Auth.APIKey(string(key))
 	if err != nil {
 		return nil, err
 	}
+	what := credName(p)
 	switch {
 	case slices.Contains(accepts, p.Scope):
 		noteCredential(ctx, p)
 		return p, nil
 	case adminOnly:
-		return nil, forbidden("This route needs an API key with the admin scope.")
+		return nil, forbidden(what + " may not do this: it needs the admin scope.")
 	case p.Scope == auth.ScopeWrite:
-		return nil, forbidden("This API key has the write scope and may not read data.")
+		return nil, forbidden(what + " has the write scope and may not read data.")
 	default:
-		return nil, forbidden("This API key has the read scope and may not change data.")
+		return nil, forbidden(what + " has the read scope and may not change data.")
 	}
+}
+
+// credName names a key or a session in a refusal.
+func credName(p *auth.Principal) string {
+	if p.Kind == auth.KindSession {
+		return "This account"
+	}
+	return "This API key"
 }
 
 // readable is the preamble of a data read route: an API key of the admin or
@@ -79,6 +97,13 @@ func (s *Server) sdkPrincipal(ctx *fasthttp.RequestCtx) (*auth.Principal, error)
 	}
 	if key := ctx.Request.Header.Peek(apiKeyHeader); key != nil {
 		p, err := s.deps.Auth.APIKey(string(key))
+		if err == nil {
+			noteCredential(ctx, p)
+		}
+		return p, err
+	}
+	if hasSession(ctx) {
+		p, err := s.sessionPrincipal(ctx)
 		if err == nil {
 			noteCredential(ctx, p)
 		}

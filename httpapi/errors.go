@@ -58,6 +58,7 @@ func notFound(detail string) error     { return errStatus(fasthttp.StatusNotFoun
 func timedOut(detail string) error     { return errStatus(fasthttp.StatusRequestTimeout, detail) }
 func oversize(detail string) error     { return errStatus(fasthttp.StatusRequestEntityTooLarge, detail) }
 func unavailable(detail string) error  { return errStatus(fasthttp.StatusServiceUnavailable, detail) }
+func conflict(detail string) error     { return errStatus(fasthttp.StatusConflict, detail) }
 
 // stale is a 401 for a credential that is ours but no longer holds (an
 // expired SDK token): the client is to renew it, and it is no guess.
@@ -99,6 +100,14 @@ var sentinels = []struct {
 	{auth.ErrLastAdminKey, answer{status: fasthttp.StatusConflict,
 		detail: "The last admin key cannot be deleted; create another admin key first."}},
 	{auth.ErrNotFound, answer{status: fasthttp.StatusNotFound, detail: "Not Found"}},
+	{auth.ErrBadLogin, answer{status: fasthttp.StatusUnauthorized, detail: "Wrong e-mail address or password."}},
+	{auth.ErrBusy, answer{status: fasthttp.StatusServiceUnavailable, detail: "Too many logins at once; retry in a moment.",
+		retryAfter: time.Second}},
+	{auth.ErrSetupDone, answer{status: fasthttp.StatusConflict, detail: "The console is set up already: log in."}},
+	{auth.ErrBadSetupToken, answer{status: fasthttp.StatusForbidden,
+		detail: "Wrong setup token: use the setup link of the server's log, or an admin API key."}},
+	{auth.ErrAccountExists, answer{status: fasthttp.StatusConflict, detail: "An account with this e-mail address exists."}},
+	{auth.ErrNoAccount, answer{status: fasthttp.StatusNotFound, detail: "No such account."}},
 	{query.ErrNotFound, answer{status: fasthttp.StatusNotFound, detail: "Not Found"}},
 	{query.ErrNoRoute, answer{status: fasthttp.StatusNotFound, detail: "Workout has no route"}},
 	{ingest.ErrNotFound, answer{status: fasthttp.StatusNotFound, detail: "Not Found"}},
@@ -125,6 +134,8 @@ func answerOf(err error) answer {
 		ierr *ingest.Error
 		qerr *query.Error
 		terr *auth.ThrottledError
+		lerr *auth.LoginThrottledError
+		aerr *auth.InvalidAccountError
 	)
 	switch {
 	case errors.As(err, &herr):
@@ -138,6 +149,14 @@ func answerOf(err error) answer {
 			detail = "Too many wrong invitation codes from all addresses; retry later."
 		}
 		return answer{status: fasthttp.StatusTooManyRequests, detail: detail, retryAfter: terr.RetryAfter}
+	case errors.As(err, &lerr):
+		return answer{status: fasthttp.StatusTooManyRequests, retryAfter: lerr.RetryAfter,
+			detail: "Too many failed logins for this account or from this address; retry later."}
+	case errors.As(err, &aerr):
+		if strings.Contains(aerr.Detail, "last admin") {
+			return answer{status: fasthttp.StatusConflict, detail: upperFirst(aerr.Detail) + "."}
+		}
+		return answer{status: fasthttp.StatusBadRequest, detail: upperFirst(aerr.Detail) + "."}
 	case errors.As(err, &cerr):
 		if cerr.Kind == codec.KindTooLarge {
 			return answer{status: fasthttp.StatusRequestEntityTooLarge, detail: cerr.Detail}
@@ -222,4 +241,11 @@ func presentedCredential(ctx *fasthttp.RequestCtx) bool {
 func signOut(ctx *fasthttp.RequestCtx, path string) bool {
 	return string(ctx.Method()) == "DELETE" && strings.Contains(path, "/connections/") &&
 		!strings.HasSuffix(strings.TrimSuffix(path, "/"), "/data")
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

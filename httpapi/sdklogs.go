@@ -66,9 +66,9 @@ func (s *Server) sdkWriter(ctx *fasthttp.RequestCtx, userID string) (*auth.Princ
 		if !auth.SameUser(p.UserID, userID) {
 			return nil, forbidden("Token does not match user_id")
 		}
-	case auth.KindAPIKey:
+	default:
 		if p.Scope == auth.ScopeRead {
-			return nil, forbidden("This API key has the read scope and may not write data.")
+			return nil, forbidden(credName(p) + " has the read scope and may not write data.")
 		}
 	}
 	return p, nil

@@ -140,6 +140,7 @@ type Server struct {
 	extraRoutes []func() []route
 	streams     streamStop    // ends the event streams on Shutdown
 	lingering   chan struct{} // a place per connection lingering after a refusal
+	rates       rateWindow    // the overview's records per second (console.go)
 }
 
 // New builds the server; call Serve to start it.
@@ -160,6 +161,8 @@ func New(o Options, d Deps) (*Server, error) {
 		s.credentialRoutes,
 		s.invitationRoutes,
 		s.importRoutes,
+		s.sessionRoutes,
+		s.consoleRoutes,
 		s.adminRoutes,
 		s.staticRoutes,
 		s.docRoutes,

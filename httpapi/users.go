@@ -43,7 +43,7 @@ func (s *Server) createUser(ctx *fasthttp.RequestCtx, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if p.Kind != auth.KindAPIKey || p.Scope == auth.ScopeRead {
+	if p.Kind == auth.KindSDKToken || p.Scope == auth.ScopeRead {
 		return forbidden("Creating users needs an API key with the admin or write scope.")
 	}
 	var in codec.UserCreate
@@ -267,8 +267,8 @@ func (s *Server) revoker(ctx *fasthttp.RequestCtx, userID string, data bool) (*a
 	switch {
 	case p.Kind == auth.KindSDKToken && !auth.SameUser(p.UserID, userID):
 		return nil, forbidden("Token does not match user_id")
-	case p.Kind == auth.KindAPIKey && p.Scope == auth.ScopeRead:
-		return nil, forbidden("This API key has the read scope and may not change data.")
+	case p.Kind != auth.KindSDKToken && p.Scope == auth.ScopeRead:
+		return nil, forbidden(credName(p) + " has the read scope and may not change data.")
 	}
 	return p, nil
 }

@@ -29,6 +29,7 @@ type diskWatch struct {
 	ballast int64 // size; 0 for none
 	log     zerolog.Logger
 	free    atomic.Uint64
+	total   atomic.Uint64
 	// since counts bytes admitted after the last sample, so that a burst
 	// between two samples is still counted.
 	since atomic.Int64
@@ -42,6 +43,7 @@ func (d *diskWatch) sample() error {
 		return err
 	}
 	d.free.Store(st.Bavail * uint64(st.Bsize))
+	d.total.Store(st.Blocks * uint64(st.Bsize))
 	d.since.Store(0)
 	return nil
 }

@@ -263,6 +263,12 @@ func (s *Service) replayWindow() time.Duration { return s.opts.DedupWindow }
 // sees it.
 func (s *Service) DiskFree() uint64 { return s.disk.available() }
 
+// Disk is the data directory's volume as the console shows it: free space
+// as admission sees it, the volume's size and the reserve.
+func (s *Service) Disk() (free, total, reserve uint64) {
+	return s.disk.available(), s.disk.total.Load(), s.opts.DiskReserve
+}
+
 // lookupUser returns the internal id of an existing user.
 func (s *Service) lookupUser(id string) (uint32, bool, error) {
 	if v, ok := s.users.Load(id); ok {
