@@ -125,14 +125,14 @@ func (w *strikeWindow[K]) strike(key K) (retry time.Duration, limited, first boo
 	return s.start.Add(w.window).Sub(now), true, s.n == w.limit+1
 }
 
-// limited reports, without counting a strike, whether key is past the
-// limit in its window, and the time left in it.
+// limited reports, without counting a strike, whether key has had its
+// limit of strikes in its window, and the time left in it.
 func (w *strikeWindow[K]) limited(key K) (time.Duration, bool) {
 	now := w.now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s := w.keys[key]
-	if s == nil || s.n <= w.limit || now.Sub(s.start) >= w.window {
+	if s == nil || s.n < w.limit || now.Sub(s.start) >= w.window {
 		return 0, false
 	}
 	return s.start.Add(w.window).Sub(now), true

@@ -94,13 +94,20 @@ func TestSessions(t *testing.T) {
 		t.Errorf("after the account's deletion: %v", err)
 	}
 
-	// The sweep deletes the sessions that ended unseen.
+	// The sweep deletes the sessions that ended unseen: a login runs it
+	// every sweepEvery.
 	login("ada@example.org", "a brand new passphrase")
 	login("ada@example.org", "a brand new passphrase")
 	f.clock.Add(time.Hour)
-	kept := login("ada@example.org", "a brand new passphrase")
 	if n, err := s.SweepSessions(); err != nil || n != 2 {
 		t.Errorf("swept %d (%v), want 2", n, err)
+	}
+	login("ada@example.org", "a brand new passphrase")
+	f.clock.Add(time.Hour)
+	kept := login("ada@example.org", "a brand new passphrase")
+	stored := 0
+	if err := s.store.Sessions(func([32]byte, []byte) bool { stored++; return true }); err != nil || stored != 1 {
+		t.Errorf("%d sessions stored after a login's sweep (%v), want the live one alone", stored, err)
 	}
 	if _, err := s.Session(kept); err != nil {
 		t.Errorf("the live session was swept: %v", err)

@@ -39,11 +39,19 @@ const (
 	cExpired // an SDK token of the resource's owner, past its lifetime
 	cRevoked // an SDK token of the resource's owner, from a deleted application
 	cNone
+	cAdminSession  // an admin account's console session, with its CSRF token
+	cViewerSession // a viewer account's console session, with its CSRF token
+	cNoCSRF        // an admin account's session without the CSRF token
+	cEndedSession  // the cookie of a session that was logged out
 	nCreds
 )
 
 var credNames = [nCreds]string{"admin key", "read key", "write key", "SDK token of A", "SDK token of B",
-	"expired token", "revoked token", "no credential"}
+	"expired token", "revoked token", "no credential", "admin session", "viewer session", "session without CSRF",
+	"ended session"}
+
+// matrixPassword is every matrix account's password.
+const matrixPassword = "matrix-password-0123"
 
 // policy is who may use a route.
 type policy int
@@ -57,20 +65,55 @@ const (
 	pWrite                    // admin or write key
 	pAdmin                    // admin key
 	pMint                     // admin key (application credentials are tested elsewhere)
+	pSession                  // a console session of either role, and nothing else
+	pLogout                   // anyone, but a session without its CSRF token
 )
 
-// expected gives whether a credential may use a route of a policy on the
-// resources of owner (0 is A, 1 is B) and, when it may not, the status.
-func expected(p policy, c cred, owner int) (bool, int) {
-	switch p {
-	case pPublic, pBody:
+// expected gives whether a credential may use a route of a policy, with a
+// method, on the resources of owner (0 is A, 1 is B) and, when it may not,
+// the status. A session stands for a key: an admin account's for the admin
+// key, a viewer's for a read key; without its CSRF token it may only read.
+func expected(p policy, c cred, owner int, method string) (bool, int) {
+	switch {
+	case p == pPublic, p == pBody:
+		return true, 0
+	case p == pLogout:
+		if c == cNoCSRF {
+			return false, 403
+		}
 		return true, 0
 	}
+	safe := method == "GET" || method == "HEAD"
 	switch c {
-	case cExpired, cRevoked, cNone:
+	case cExpired, cRevoked, cNone, cEndedSession:
 		return false, 401
+	case cNoCSRF:
+		if p == pMint {
+			return false, 401
+		}
+		if !safe {
+			return false, 403
+		}
+		c = cAdminSession
+	}
+	if p == pSession {
+		if c == cAdminSession || c == cViewerSession {
+			return true, 0
+		}
+		return false, 401
+	}
+	switch c {
 	case cAdmin:
 		return true, 0
+	case cAdminSession, cViewerSession:
+		if p == pMint {
+			// Minting takes an admin API key or application credentials.
+			return false, 401
+		}
+		if c == cAdminSession {
+			return true, 0
+		}
+		c = cRead
 	}
 	sdk := c == cSDKA || c == cSDKB
 	switch p {
@@ -128,6 +171,9 @@ type mroute struct {
 	// data with it, for the admin key alone; the leak check does not
 	// apply to it.
 	wholeStore bool
+	// endsSession: a success ends the sessions of the credential's
+	// account, which are begun again after.
+	endsSession bool
 }
 
 const (
@@ -160,6 +206,37 @@ func matrixRoutes() map[string]mroute {
 		"GET /static/provider-icons/{name}": {policy: pPublic, ok: 200, req: fixed("/static/provider-icons/apple.svg"), noUserData: true},
 		"GET /openapi.json":                 {policy: pPublic, ok: 200, req: fixed("/openapi.json"), noUserData: true},
 		"GET /docs":                         {policy: pPublic, ok: 200, req: fixed("/docs"), noUserData: true},
+
+		// The console's pages hold no data: a shell that reads the API.
+		"GET /":                        {policy: pPublic, ok: 200, req: fixed("/"), noUserData: true},
+		"GET /setup":                   {policy: pPublic, ok: 200, req: fixed("/setup"), noUserData: true},
+		"GET /console":                 {policy: pPublic, ok: 200, req: fixed("/console"), noUserData: true},
+		"GET /console/{page}":          {policy: pPublic, ok: 200, req: fixed("/console/users"), noUserData: true},
+		"GET /console/users/{user_id}": {policy: pPublic, ok: 200, req: func(w *world, o int, _ bool) (string, []byte) { return "/console/users/" + w.users[o], nil }, noUserData: true},
+		"GET /console/assets/{name}":   {policy: pPublic, ok: 200, req: fixed("/console/assets/NOTICE.md"), noUserData: true},
+		"GET /api/v1/console/setup":    {policy: pPublic, ok: 200, req: fixed("/api/v1/console/setup"), noUserData: true},
+		"GET /api/v1/console/overview": {policy: pRead, ok: 200, req: fixed("/api/v1/console/overview"), noUserData: true},
+		"GET /api/v1/console/session":  {policy: pSession, ok: 200, req: fixed("/api/v1/console/session"), noUserData: true},
+		"GET /api/v1/console/accounts": {policy: pAdmin, ok: 200, req: fixed("/api/v1/console/accounts"), noUserData: true},
+		"POST /api/v1/console/accounts": {policy: pAdmin, ok: 201, noUserData: true, req: func(w *world, _ int, _ bool) (string, []byte) {
+			return "/api/v1/console/accounts", fmt.Appendf(nil, `{"email":"made%d@example.net","password":%q,"role":"viewer"}`, profileSeq.Add(1), matrixPassword)
+		}},
+		"DELETE /api/v1/console/accounts/{email}": {policy: pAdmin, ok: 204, noUserData: true, req: func(w *world, _ int, _ bool) (string, []byte) {
+			return "/api/v1/console/accounts/" + w.spareAccount(), nil
+		}},
+		"POST /api/v1/console/password": {policy: pSession, ok: 204, noUserData: true, endsSession: true, req: func(*world, int, bool) (string, []byte) {
+			return "/api/v1/console/password", fmt.Appendf(nil, `{"current_password":%q,"new_password":%q}`, matrixPassword, matrixPassword)
+		}},
+		// The credentials are in the body: anyone may try.
+		"POST /api/v1/console/login": {policy: pBody, ok: 200, noUserData: true, req: func(*world, int, bool) (string, []byte) {
+			return "/api/v1/console/login", fmt.Appendf(nil, `{"email":"viewer@example.net","password":%q}`, matrixPassword)
+		}},
+		// Always 409: the matrix's accounts exist.
+		"POST /api/v1/console/setup": {policy: pBody, ok: 409, noUserData: true, req: func(w *world, _ int, _ bool) (string, []byte) {
+			return "/api/v1/console/setup", fmt.Appendf(nil, `{"token":%q,"email":"late@example.net","password":%q}`, w.admin, matrixPassword)
+		}},
+		// Anyone may log out; a session's logout ends it.
+		"POST /api/v1/console/logout": {policy: pLogout, ok: 204, noUserData: true, endsSession: true, req: fixed("/api/v1/console/logout")},
 
 		"POST /api/v1/sdk/users/{user_id}/sync": {policy: pSDKWrite, ok: 202, req: func(w *world, o int, _ bool) (string, []byte) {
 			return "/api/v1/sdk/users/" + w.users[o] + "/sync", w.payload(o)
@@ -315,6 +392,8 @@ type world struct {
 	sdk, expired, revoked    [2]string
 	workoutID, sleepID       [2]string
 	importID                 [2]string
+
+	adminSess, viewerSess, endedSess consoleSession
 }
 
 func (w *world) call(method, path string, body []byte, headers ...string) resp {
@@ -519,8 +598,54 @@ func (w *world) headers(c cred, owner int) []string {
 		return bearer(w.expired[owner])
 	case cRevoked:
 		return bearer(w.revoked[owner])
+	case cAdminSession:
+		return []string{"Cookie", "wh_session=" + w.adminSess.token, "X-CSRF-Token", w.adminSess.csrf}
+	case cViewerSession:
+		return []string{"Cookie", "wh_session=" + w.viewerSess.token, "X-CSRF-Token", w.viewerSess.csrf}
+	case cNoCSRF:
+		return []string{"Cookie", "wh_session=" + w.adminSess.token}
+	case cEndedSession:
+		return []string{"Cookie", "wh_session=" + w.endedSess.token, "X-CSRF-Token", w.endedSess.csrf}
 	}
 	return nil
+}
+
+// consoleSession is a session's cookie value and CSRF token.
+type consoleSession struct{ token, csrf string }
+
+// login logs an account in and returns its session.
+func (w *world) login(email string) consoleSession {
+	w.t.Helper()
+	r := w.call("POST", "/api/v1/console/login", fmt.Appendf(nil, `{"email":%q,"password":%q}`, email, matrixPassword))
+	if r.status != 200 {
+		w.t.Fatalf("login %s: %d %s", email, r.status, r.body)
+	}
+	var sess consoleSession
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == "wh_session" {
+			sess.token = c.Value
+		}
+	}
+	sess.csrf, _ = r.json(w.t)["csrf_token"].(string)
+	if sess.token == "" || sess.csrf == "" {
+		w.t.Fatalf("login %s: no session cookie or CSRF token: %v %s", email, r.header, r.body)
+	}
+	w.secrets.add(sess.token)
+	return sess
+}
+
+// sessions begins the matrix's sessions again (after a logout or a
+// password change ended them).
+func (w *world) sessions() {
+	w.adminSess = w.login("admin@example.net")
+	w.viewerSess = w.login("viewer@example.net")
+}
+
+func (w *world) spareAccount() string {
+	w.t.Helper()
+	email := fmt.Sprintf("spare%d@example.net", profileSeq.Add(1))
+	w.asAdmin("POST", "/api/v1/console/accounts", fmt.Appendf(nil, `{"email":%q,"password":%q,"role":"admin"}`, email, matrixPassword), 201)
+	return email
 }
 
 // streamed reads an event stream until its first heartbeat, which comes
@@ -604,6 +729,15 @@ func newWorld(t *testing.T) *world {
 	for o := range owners {
 		w.sdk[o] = w.mint(o, w.appID, w.appSecret)
 	}
+	for _, acct := range [][2]string{{"admin@example.net", "admin"}, {"viewer@example.net", "viewer"}} {
+		w.asAdmin("POST", "/api/v1/console/accounts", fmt.Appendf(nil, `{"email":%q,"password":%q,"role":%q}`, acct[0], matrixPassword, acct[1]), 201)
+	}
+	w.secrets.add(matrixPassword)
+	w.sessions()
+	w.endedSess = w.login("admin@example.net")
+	if r := w.call("POST", "/api/v1/console/logout", nil, "Cookie", "wh_session="+w.endedSess.token, "X-CSRF-Token", w.endedSess.csrf); r.status != 204 {
+		t.Fatalf("logout: %d %s", r.status, r.body)
+	}
 	return w
 }
 
@@ -667,7 +801,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		for o := 0; o < 2; o++ {
 			for c := cred(0); c < nCreds; c++ {
 				cl := cell{route: name, cred: c, owner: o}
-				if ok, _ := expected(routes[name].policy, c, o); ok {
+				if ok, _ := expected(routes[name].policy, c, o, strings.SplitN(name, " ", 2)[0]); ok {
 					allowed = append(allowed, cl)
 				} else {
 					denied = append(denied, cl)
@@ -681,7 +815,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					// HEAD is answered by the GET handler: same credentials.
 					hd := cl
 					hd.head = true
-					if ok, _ := expected(routes[name].policy, c, o); ok {
+					if ok, _ := expected(routes[name].policy, c, o, "HEAD"); ok {
 						allowed = append(allowed, hd)
 					} else {
 						denied = append(denied, hd)
@@ -716,7 +850,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			st[cl.owner] = r.status
 			results[cl.route][cl.cred] = st
 		}
-		ok, deny := expected(rt.policy, cl.cred, cl.owner)
+		ok, deny := expected(rt.policy, cl.cred, cl.owner, method)
 		want := rt.ok
 		switch {
 		case cl.foreign && ok:
@@ -736,7 +870,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if r.status != want {
 			problems = append(problems, fmt.Sprintf("status %d, want %d", r.status, want))
 		}
-		if r.status >= 300 {
+		if r.status >= 300 && !(ok && r.status == rt.ok) {
 			if r.status != 401 && r.status != 403 && r.status != 404 {
 				problems = append(problems, fmt.Sprintf("refused with %d, not 401, 403 or 404", r.status))
 			}
@@ -791,6 +925,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		run(cl)
 		if routes[cl.route].destructive {
 			w.seed(cl.owner)
+		}
+		if routes[cl.route].endsSession {
+			w.sessions()
 		}
 	}
 	t.Logf("%d refused and %d allowed requests over %d routes", len(denied), len(allowed), len(routes))

@@ -54,8 +54,10 @@ func (s *Server) apiKey(ctx *fasthttp.RequestCtx, accepts ...auth.Scope) (*auth.
 	case slices.Contains(accepts, p.Scope):
 		noteCredential(ctx, p)
 		return p, nil
+	case adminOnly && p.Kind == auth.KindSession:
+		return nil, forbidden("This route needs an admin account.")
 	case adminOnly:
-		return nil, forbidden(what + " may not do this: it needs the admin scope.")
+		return nil, forbidden("This route needs an API key with the admin scope.")
 	case p.Scope == auth.ScopeWrite:
 		return nil, forbidden(what + " has the write scope and may not read data.")
 	default:

@@ -93,6 +93,16 @@ func (s *secretSet) harvest(b []byte) {
 	}
 }
 
+// add collects a secret that no answer body shows (a cookie, a password).
+func (s *secretSet) add(secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	s.seen[secret] = true
+}
+
 func (s *secretSet) list() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -76,11 +76,14 @@ const (
 	accessMint                     // application credentials in the body, or an admin key
 	accessRefresh                  // the refresh token in the body
 	accessCode                     // the invitation code in the body
+	accessSession                  // a console session
+	accessLogin                    // an account's e-mail address and password, or the setup token, in the body
 )
 
 const (
-	schemeAPIKey = "APIKeyHeader"
-	schemeSDK    = "SDKToken"
+	schemeAPIKey  = "APIKeyHeader"
+	schemeSDK     = "SDKToken"
+	schemeSession = "ConsoleSession"
 )
 
 // credentials are what an access takes, for the document: the OpenAPI
@@ -115,12 +118,27 @@ func (a access) credentials() credentials {
 			"app credentials, or key: admin", true}
 	case accessRefresh:
 		return credentials{[]any{map[string]any{}}, "The refresh token in the body is the credential.", "refresh token", false}
+	case accessSession:
+		return credentials{[]any{map[string]any{schemeSession: []any{}}}, "A console session (its cookie); changes carry its X-CSRF-Token.",
+			"session", false}
+	case accessLogin:
+		return credentials{[]any{map[string]any{}}, "The credential is in the body.", "in the body", false}
 	case accessCode:
 		return credentials{[]any{map[string]any{}}, "The invitation code in the body is the credential: a wrong one counts " +
 			"as a bad credential of the client address (429 past the limit, or past the cap on wrong codes of all addresses).",
 			"invitation code", false}
 	}
 	return credentials{[]any{}, "No credential: this route holds no user data.", "", false}
+}
+
+// takesSession reports whether the routes of an access take a console
+// session where they take an API key.
+func (a access) takesSession() bool {
+	switch a {
+	case accessSDKWrite, accessCreateUser, accessRead, accessWrite, accessAdmin:
+		return true
+	}
+	return false
 }
 
 // errorSays is the description of each error status the routes answer.
@@ -213,6 +231,11 @@ func openAPIDocument() (map[string]any, error) {
 					"description": "An API key, sk-…. Its scope is admin (everything), read (read data, " +
 						"never change it) or write (send and delete data, never read it back). Each operation says which scopes it takes.",
 				},
+				schemeSession: map[string]any{
+					"type": "apiKey", "in": "cookie", "name": sessionCookie,
+					"description": "A console session, set by POST /api/v1/console/login. An admin account acts as an admin key, " +
+						"a viewer as a read key; a request that changes something carries the session's CSRF token in X-CSRF-Token.",
+				},
 				schemeSDK: map[string]any{
 					"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
 					"description": "An SDK token (HS256 JWT) minted by POST /api/v1/users/{user_id}/token, " +
@@ -230,10 +253,16 @@ func (op *operation) document(g *schemaGen, detail map[string]any) map[string]an
 	if desc != "" {
 		desc += "\n\n"
 	}
+	says := creds.says
+	if op.access.takesSession() {
+		// A session stands for a key wherever one is taken (apiKey).
+		creds.security = append(creds.security, map[string]any{schemeSession: []any{}})
+		says += " A console session stands for a key: an admin account's as an admin key, a viewer's as a read key; changes carry X-CSRF-Token."
+	}
 	out := map[string]any{
 		"operationId": op.id,
 		"summary":     op.summary,
-		"description": desc + "Credentials: " + creds.says,
+		"description": desc + "Credentials: " + says,
 		"tags":        []any{op.tag},
 		"security":    creds.security,
 	}
@@ -414,11 +443,38 @@ var pathParams = map[string]pathParam{
 	"cycle_id":   {"A menstrual cycle's id.", str()},
 	"name":       {"A file name.", str()},
 	"import_id":  {"An import's id, as the import route answered it.", str()},
+	"email":      {"An account's e-mail address.", str()},
+	"page":       {"A page of the console.", enum("", "users", "connect", "credentials", "accounts", "import", "exports", "login")},
 }
 
 // Bodies that handlers read or write with types of their own, declared in
 // the handler: these mirror them, and the test holds real answers (and the
 // requests it sends) to them.
+
+type setupState struct {
+	Needed bool `json:"needed"`
+}
+
+type setupBody struct {
+	Token    string `json:"token" doc:"The token of the setup link, or an admin API key."`
+	Email    string `json:"email"`
+	Password string `json:"password" doc:"At least 10 characters."`
+}
+
+type passwordBody struct {
+	Current string `json:"current_password"`
+	New     string `json:"new_password" doc:"At least 10 characters."`
+}
+
+type accountBody struct {
+	Email    string    `json:"email"`
+	Password string    `json:"password"`
+	Role     auth.Role `json:"role" doc:"admin or viewer"`
+}
+
+type accountList struct {
+	Items []auth.Account `json:"items"`
+}
 
 type healthStatus struct {
 	Status string `json:"status" doc:"ok"`

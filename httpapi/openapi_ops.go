@@ -19,7 +19,7 @@ import (
 var tagOrder = []string{
 	"External: Mobile SDK", "External: Token", "External: Users", "External: Timeseries", "External: Events",
 	"External: Summaries", "External: Health Scores", "External: Data Sources", "External: Connections", "External: Sync Status",
-	"External: Import", "External: Meta", "Internal: API Keys", "Internal: Applications", "System",
+	"External: Import", "External: Meta", "Internal: API Keys", "Internal: Applications", "Console", "System",
 }
 
 var tagSays = map[string]string{
@@ -37,6 +37,7 @@ var tagSays = map[string]string{
 	"External: Meta":          "What each provider's SDK data feeds.",
 	"Internal: API Keys":      "API keys of the admin, read and write scopes.",
 	"Internal: Applications":  "Applications, whose credentials mint SDK tokens.",
+	"Console":                 "The web console's pages, and its accounts and sessions: a session cookie stands for an API key on every route that takes one.",
 	"System":                  "Health, readiness, metrics, backups, and this document.",
 }
 
@@ -402,6 +403,59 @@ var operations = []operation{
 		summary: "Rotate an application's secret", desc: "Every SDK and refresh token minted from it stops at once.", access: accessAdmin,
 		replies: []reply{{status: 200, desc: "The application, with the new app_secret.", shape: appView{}}},
 		errs:    []int{403, 404}},
+
+	// Console
+	{method: "GET", path: "/", id: "console_home", tag: "Console", summary: "To the console",
+		desc: "A redirect to /console/.", access: accessNone, replies: []reply{{status: 302, desc: "To /console/."}}},
+	{method: "GET", path: "/console", id: "console", tag: "Console", summary: "The console",
+		desc: "The console's page: a shell that holds no data and draws everything from this API with the browser's session; " +
+			"without one it shows the login form.", access: accessNone,
+		replies: []reply{{status: 200, desc: "The page, under a strict Content-Security-Policy.", media: "text/html"}}},
+	{method: "GET", path: "/console/{page}", id: "console_page", tag: "Console", summary: "A page of the console",
+		desc: "users, connect, credentials, accounts, import, exports or login: the same shell.", access: accessNone,
+		replies: []reply{{status: 200, desc: "The page.", media: "text/html"}}, errs: []int{404}},
+	{method: "GET", path: "/console/users/{user_id}", id: "console_user_page", tag: "Console", summary: "A user's page of the console",
+		desc: "The same shell; the page reads the user's data with the session.", access: accessNone,
+		replies: []reply{{status: 200, desc: "The page.", media: "text/html"}}},
+	{method: "GET", path: "/setup", id: "console_setup_page", tag: "Console", summary: "The first admin's setup page",
+		desc: "Opened from the setup link that the server logs (setup_url) while no account exists.", access: accessNone,
+		replies: []reply{{status: 200, desc: "The page.", media: "text/html"}}},
+	{method: "GET", path: "/console/assets/{name}", id: "console_asset", tag: "Console", summary: "A file of the console",
+		desc:   "Scripts, styles and their licenses, embedded in the binary; gzipped when the browser takes it, revalidated by ETag.",
+		access: accessNone, replies: []reply{{status: 200, desc: "The file.", media: "text/javascript"}}, errs: []int{404}},
+	{method: "GET", path: "/api/v1/console/session", id: "console_session", tag: "Console", summary: "The current session",
+		desc:   "Who is logged in, the role, and the CSRF token that changes must carry in X-CSRF-Token. Using the session keeps it alive.",
+		access: accessSession, replies: []reply{{status: 200, desc: "The session.", shape: sessionView{}}}, errs: []int{401}},
+	{method: "POST", path: "/api/v1/console/login", id: "console_login", tag: "Console", summary: "Log in",
+		desc: "Starts a session and sets its cookie (wh_session: HttpOnly, SameSite=Strict, Secure under TLS). Past 10 wrong " +
+			"passwords for an account, or 30 from an address, in 15 minutes, logins of that account or address get 429 until the " +
+			"15 minutes have passed, right password or not.",
+		access: accessLogin, body: &reqBody{shape: loginBody{}, required: true},
+		replies: []reply{{status: 200, desc: "The session.", shape: sessionView{}}}, errs: []int{400, 401, 429, 503}},
+	{method: "POST", path: "/api/v1/console/logout", id: "console_logout", tag: "Console", summary: "Log out",
+		desc: "Ends the session and clears its cookie.", access: accessSession,
+		replies: []reply{{status: 204, desc: "Logged out."}}, errs: []int{403}},
+	{method: "GET", path: "/api/v1/console/setup", id: "console_setup_state", tag: "Console", summary: "Whether the first admin is still to be made",
+		access: accessNone, replies: []reply{{status: 200, desc: "needed: no account exists yet.", shape: setupState{}}}},
+	{method: "POST", path: "/api/v1/console/setup", id: "console_setup", tag: "Console", summary: "Make the first admin",
+		desc:   "While no account exists: the token of the logged setup link (or an admin API key) makes the first admin account and logs it in.",
+		access: accessLogin, body: &reqBody{shape: setupBody{}, required: true},
+		replies: []reply{{status: 200, desc: "The new admin's session.", shape: sessionView{}}}, errs: []int{400, 403, 409, 429}},
+	{method: "POST", path: "/api/v1/console/password", id: "console_change_password", tag: "Console", summary: "Change my password",
+		desc: "With the current password. Every session of the account ends, this one too: log in again.", access: accessSession,
+		body: &reqBody{shape: passwordBody{}, required: true}, replies: []reply{{status: 204, desc: "Changed."}}, errs: []int{400, 401, 403, 429}},
+	{method: "GET", path: "/api/v1/console/accounts", id: "console_list_accounts", tag: "Console", summary: "List the accounts",
+		access: accessAdmin, replies: []reply{{status: 200, desc: "The accounts, by e-mail address.", shape: accountList{}}}, errs: []int{403}},
+	{method: "POST", path: "/api/v1/console/accounts", id: "console_create_account", tag: "Console", summary: "Make an account",
+		desc: "Role admin or viewer (the default); a password of at least 10 characters.", access: accessAdmin, body: &reqBody{shape: accountBody{}, required: true},
+		replies: []reply{{status: 201, desc: "The account.", shape: auth.Account{}}}, errs: []int{400, 403, 409}},
+	{method: "DELETE", path: "/api/v1/console/accounts/{email}", id: "console_delete_account", tag: "Console", summary: "Delete an account",
+		desc: "Its sessions end. Not the last admin, nor the account of the session asking (409).", access: accessAdmin,
+		replies: []reply{{status: 204, desc: "Deleted."}}, errs: []int{403, 404, 409}},
+	{method: "GET", path: "/api/v1/console/overview", id: "console_overview", tag: "Console", summary: "The server at a glance",
+		desc: "Users, phones (user and provider) that synced in the last 24 hours, records per second accepted and indexed over the " +
+			"last 10 seconds, the compactor's lag, the disk, and the last failed sync runs.",
+		access: accessRead, replies: []reply{{status: 200, desc: "The figures.", shape: overviewView{}}}, errs: []int{403}},
 
 	// System
 	{method: "GET", path: "/healthz", id: "healthz", tag: "System", summary: "Alive", access: accessNone,

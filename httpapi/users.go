@@ -43,6 +43,9 @@ func (s *Server) createUser(ctx *fasthttp.RequestCtx, _ []string) error {
 	if err != nil {
 		return err
 	}
+	if p.Kind == auth.KindSession && p.Scope == auth.ScopeRead {
+		return forbidden("This account has the read scope and may not change data.")
+	}
 	if p.Kind == auth.KindSDKToken || p.Scope == auth.ScopeRead {
 		return forbidden("Creating users needs an API key with the admin or write scope.")
 	}
