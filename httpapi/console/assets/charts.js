@@ -121,6 +121,12 @@ function base(c, height, series, data, extra = {}) {
   return c.plot;
 }
 
+// compact writes axis values short: 12,500 as 12.5k.
+const compact = (v) => (v == null ? '' : Math.abs(v) >= 10000 ? `${+(v / 1000).toFixed(1)}k` : Math.abs(v) >= 1000 ? v.toLocaleString() : String(+v.toFixed(2)));
+const compactAxis = {values: (u, vs) => vs.map(compact)};
+// barPaths: bars of 80% of their slot, or touching when they are dense.
+const barPaths = (c, n) => uPlot.paths.bars({size: [n * 3 > widthOf(c) ? 1 : 0.8, 40], align: 0});
+
 const fmt1 = (v) => (v == null ? '–' : (Math.round(v * 10) / 10).toString());
 const fmt0 = (v) => (v == null ? '–' : Math.round(v).toLocaleString());
 
@@ -163,9 +169,9 @@ export function bars(c, days, {label, color, fmt = fmt0, xRange} = {}) {
   if (!n) return empty(c);
   base(c, 200, [{
     label, fill: color, stroke: color, width: 0, points: {show: false},
-    paths: uPlot.paths.bars({size: [0.8, 40], align: 0}), value: (u, v) => (v == null ? '–' : fmt(v)),
+    paths: barPaths(c, days.length), value: (u, v) => (v == null ? '–' : fmt(v)),
   }], [days.map((d) => d.t), days.map((d) => d.v)], {
-    scales: {y: {range: (u, lo, hi) => [0, hi > 0 ? hi * 1.05 : 1]}}, xRange,
+    scales: {y: {range: (u, lo, hi) => [0, hi > 0 ? hi * 1.05 : 1]}}, xRange, yAxis: compactAxis,
   });
   ready(c, n);
 }
@@ -182,7 +188,7 @@ export function stacked(c, xs, layers, {fmt = fmt0, xRange} = {}) {
   }
   // uPlot paints in order: the tallest (the sum of all layers) first.
   const order = layers.map((_, k) => k).reverse();
-  const barPath = uPlot.paths.bars({size: [0.8, 40], align: 0});
+  const barPath = barPaths(c, n);
   base(c, 220, order.map((k) => ({
     label: layers[k].label, fill: layers[k].color, stroke: layers[k].color, width: 0, points: {show: false}, paths: barPath,
     value: (u, v, si, i) => (i == null ? '–' : fmt(layers[k].values[i] || 0)),
@@ -224,7 +230,7 @@ function hypnoDraw(c, iv, used, t0, t1) {
     const svg = s('svg', {class: 'chart-svg', width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Sleep stages over the night'});
     used.forEach((r, i) => {
       const y = top + i * rowH;
-      svg.append(s('line', {class: 'chart-grid', x1: left, x2: W - right, y1: y + rowH / 2, y2: y + rowH / 2}));
+      svg.append(s('line', {class: 'chart-gridline', x1: left, x2: W - right, y1: y + rowH / 2, y2: y + rowH / 2}));
       svg.append(s('text', {class: 'chart-axis-label', x: left - 6, y: y + rowH / 2 + 4, 'text-anchor': 'end', text: STAGE_NAMES[r] || r}));
     });
     const span = t1 - t0;

@@ -326,7 +326,7 @@ export async function render(root, ctx) {
         w.calories_kcal ? `${Math.round(w.calories_kcal)} kcal` : null].filter(Boolean).join(' · ')}));
     const detail = api.get(`${base}/events/workouts/${encodeURIComponent(w.id)}`);
     const xr = [secs(start.getTime()), secs(end.getTime())];
-    const pace = /run|walk|hik/i.test(w.type);
+    const pace = /run|walk|hik/i.test(w.type) || w.avg_pace_sec_per_km != null || /run|walk|hik/i.test(w.name || '');
     run(C.wRoute, async () => { const d = await detail; C.wRoute.sub.textContent = `${(d.route || []).length} points`; return () => route(C.wRoute, d.route || []); });
     run(C.wElev, async () => {
       const d = await detail;
