@@ -125,7 +125,7 @@ export async function render(root, ctx) {
       const q = {types, start_time: start.toISOString(), end_time: end.toISOString(), resolution, limit: Math.min(100000, Math.max(50, Math.ceil(expect * 2.2)))};
       if (cursor) q.cursor = cursor;
       const p = await api.get(`${base}/timeseries`, q);
-      out.push(...p.data);
+      out.push(...(p.data || []));
       cursor = p.pagination && p.pagination.has_more ? p.pagination.next_cursor : null;
     } while (cursor && ++pages < 10);
     return out;
@@ -188,7 +188,7 @@ export async function render(root, ctx) {
         const q = {start_date: dayStr(start), end_date: dayStr(end), limit: 400};
         if (cursor) q.cursor = cursor;
         const r = await api.get(`${base}/summaries/activity`, q);
-        rows.push(...r.data);
+        rows.push(...(r.data || []));
         cursor = r.pagination && r.pagination.has_more ? r.pagination.next_cursor : null;
       } while (cursor && ++pages < 5);
       const by = new Map();
@@ -214,7 +214,7 @@ export async function render(root, ctx) {
       c.sub.textContent = `night to ${longDate(day)}`;
       const r = await api.get(`${base}/events/sleep`, {start_date: start.toISOString(), end_date: end.toISOString(), limit: 20});
       const ends = dayStr(day);
-      const nights = r.data.filter((x) => dayStr(new Date(x.end_time)) === ends);
+      const nights = (r.data || []).filter((x) => dayStr(new Date(x.end_time)) === ends);
       const main = (nights.filter((x) => !x.is_nap).length ? nights.filter((x) => !x.is_nap) : nights)
         .sort((a, b) => b.duration_seconds - a.duration_seconds)[0];
       if (!main) return () => empty(c);
@@ -234,7 +234,7 @@ export async function render(root, ctx) {
         const q = {start_date: dayStr(start), end_date: dayStr(end), limit: 100};
         if (cursor) q.cursor = cursor;
         const r = await api.get(`${base}/summaries/sleep`, q);
-        rows.push(...r.data);
+        rows.push(...(r.data || []));
         cursor = r.pagination && r.pagination.has_more ? r.pagination.next_cursor : null;
       } while (cursor && ++pages < 5);
       rows.sort((a, b) => (a.date < b.date ? -1 : 1));
@@ -290,23 +290,24 @@ export async function render(root, ctx) {
     wInfo.replaceChildren();
     api.get(`${base}/events/workouts`, {start_date: start.toISOString(), end_date: end.toISOString(), limit: 50}).then((r) => {
       if (g !== gen) return;
+      const list = r.data || [];
       wList.replaceChildren();
-      if (!r.data.length) {
+      if (!list.length) {
         wList.append(h('li', {class: 'u-muted', text: 'No workouts in these 30 days'}));
         cards.forEach((c) => empty(c));
         check();
         return;
       }
-      for (const w of r.data) {
+      for (const w of list) {
         const b = h('button', {type: 'button', class: 'u-workout', 'data-testid': 'workout-item', 'data-workout-id': w.id,
           on: {click: () => choose(w)}},
         h('span', {class: 'u-workout-type', text: prettyType(w.type)}),
         h('span', {class: 'u-muted', text: `${when(w.start_time)} · ${dur(w.duration_seconds)}${w.distance_meters ? ` · ${(w.distance_meters / 1000).toFixed(2)} km` : ''}`}));
         wList.append(h('li', {}, b));
       }
-      const again = chosen && r.data.find((w) => w.id === chosen);
-      choose(again || r.data[0]);
-    }, (err) => {
+      const again = chosen && list.find((w) => w.id === chosen);
+      choose(again || list[0]);
+    }).catch((err) => {
       if (g !== gen) return;
       wList.replaceChildren(h('li', {class: 'u-muted', text: 'Could not load the workouts'}));
       cards.forEach((c) => failed(c, err));
@@ -376,8 +377,8 @@ export async function render(root, ctx) {
 
   api.get(`${base}/data-sources`).then((r) => {
     devices.replaceChildren();
-    if (!r.items.length) devices.append(h('li', {class: 'u-muted', text: 'None yet'}));
-    for (const d of r.items) {
+    if (!(r.items || []).length) devices.append(h('li', {class: 'u-muted', text: 'None yet'}));
+    for (const d of r.items || []) {
       devices.append(h('li', {class: 'u-device', 'data-testid': 'device', 'data-source-id': d.id},
         h('strong', {text: d.display_name || d.device_model || d.source || d.provider}),
         h('span', {class: 'u-muted', text: [d.provider, d.device_type, d.device_model, d.software_version ? `v${d.software_version}` : null].filter(Boolean).join(' · ')})));
@@ -386,8 +387,8 @@ export async function render(root, ctx) {
 
   api.get(`${base}/connections`).then((r) => {
     conns.replaceChildren();
-    if (!r.length) conns.append(h('li', {class: 'u-muted', text: 'None yet'}));
-    for (const c of r) {
+    if (!(r || []).length) conns.append(h('li', {class: 'u-muted', text: 'None yet'}));
+    for (const c of r || []) {
       conns.append(h('li', {class: 'u-device', 'data-testid': 'connection'},
         h('strong', {text: c.provider}), h('span', {class: `u-badge u-badge-${c.status === 'active' ? 'ok' : 'off'}`, text: c.status}),
         h('span', {class: 'u-muted', text: `last sync ${when(c.last_synced_at)}`})));
@@ -426,8 +427,8 @@ export async function render(root, ctx) {
     runsNote.textContent = runMap.size ? '' : 'No sync runs yet';
   }
   const runsLoaded = api.get(`${base}/sync/runs`, {limit: 20}).then((list) => {
-    for (const r of list) putRun(r, false);
-    runsNote.textContent = list.length ? '' : 'No sync runs yet';
+    for (const r of list || []) putRun(r, false);
+    runsNote.textContent = (list || []).length ? '' : 'No sync runs yet';
   }, (err) => { runsNote.textContent = `Could not load the runs: ${err.detail || err.message}`; });
 
   // The live stream is opened once the first charts are drawn: it holds a
