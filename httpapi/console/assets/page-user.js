@@ -227,7 +227,7 @@ export async function render(root, ctx) {
 
   function sleepMonth(c, start, end) {
     return run(c, async () => {
-      c.sub.textContent = `${shortDate(start)} – ${shortDate(addDays(end, -1))} · nightly summaries`;
+      c.sub.textContent = `${shortDate(start)} – ${shortDate(addDays(end, -1))} · nightly summaries, hours`;
       const rows = [];
       let cursor = null, pages = 0;
       do {
@@ -369,10 +369,10 @@ export async function render(root, ctx) {
   api.get(base).then((u) => {
     const name = [u.first_name, u.last_name].filter(Boolean).join(' ') || u.external_user_id || u.id;
     head.querySelector('.u-name').textContent = name;
-    head.querySelector('.u-ids').replaceChildren(
+    head.querySelector('.u-ids').replaceChildren(...[
       kv('User id', u.id, 'user-id'), u.external_user_id ? kv('External id', u.external_user_id) : null,
       u.email ? kv('E-mail', u.email) : null, kv('Created', when(u.created_at)),
-      kv('Last sync', u.last_synced_at ? `${when(u.last_synced_at)}${u.last_synced_provider ? ` (${u.last_synced_provider})` : ''}` : 'never'));
+      kv('Last sync', u.last_synced_at ? `${when(u.last_synced_at)}${u.last_synced_provider ? ` (${u.last_synced_provider})` : ''}` : 'never')].filter(Boolean));
   }, (err) => head.querySelector('.u-ids').replaceChildren(h('span', {class: 'chart-error', text: err.status === 404 ? 'No such user' : `Could not load the user: ${err.detail || err.message}`})));
 
   api.get(`${base}/data-sources`).then((r) => {
