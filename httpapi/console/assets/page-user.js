@@ -365,36 +365,6 @@ export async function render(root, ctx) {
     }).then(() => { if (g !== gen) return; });
   }
 
-  // ---- header data, devices, connections, runs
-  api.get(base).then((u) => {
-    const name = [u.first_name, u.last_name].filter(Boolean).join(' ') || u.external_user_id || u.id;
-    head.querySelector('.u-name').textContent = name;
-    head.querySelector('.u-ids').replaceChildren(...[
-      kv('User id', u.id, 'user-id'), u.external_user_id ? kv('External id', u.external_user_id) : null,
-      u.email ? kv('E-mail', u.email) : null, kv('Created', when(u.created_at)),
-      kv('Last sync', u.last_synced_at ? `${when(u.last_synced_at)}${u.last_synced_provider ? ` (${u.last_synced_provider})` : ''}` : 'never')].filter(Boolean));
-  }, (err) => head.querySelector('.u-ids').replaceChildren(h('span', {class: 'chart-error', text: err.status === 404 ? 'No such user' : `Could not load the user: ${err.detail || err.message}`})));
-
-  api.get(`${base}/data-sources`).then((r) => {
-    devices.replaceChildren();
-    if (!(r.items || []).length) devices.append(h('li', {class: 'u-muted', text: 'None yet'}));
-    for (const d of r.items || []) {
-      devices.append(h('li', {class: 'u-device', 'data-testid': 'device', 'data-source-id': d.id},
-        h('strong', {text: d.display_name || d.device_model || d.source || d.provider}),
-        h('span', {class: 'u-muted', text: [d.provider, d.device_type, d.device_model, d.software_version ? `v${d.software_version}` : null].filter(Boolean).join(' · ')})));
-    }
-  }, (err) => devices.replaceChildren(h('li', {class: 'chart-error', text: `Could not load: ${err.detail || err.message}`})));
-
-  api.get(`${base}/connections`).then((r) => {
-    conns.replaceChildren();
-    if (!(r || []).length) conns.append(h('li', {class: 'u-muted', text: 'None yet'}));
-    for (const c of r || []) {
-      conns.append(h('li', {class: 'u-device', 'data-testid': 'connection'},
-        h('strong', {text: c.provider}), h('span', {class: `u-badge u-badge-${c.status === 'active' ? 'ok' : 'off'}`, text: c.status}),
-        h('span', {class: 'u-muted', text: `last sync ${when(c.last_synced_at)}`})));
-    }
-  }, (err) => conns.replaceChildren(h('li', {class: 'chart-error', text: `Could not load: ${err.detail || err.message}`})));
-
   const runMap = new Map();
   const order = (r) => Date.parse(r.last_update || r.timestamp || 0) || 0;
   function runRow(r) {
@@ -426,7 +396,8 @@ export async function render(root, ctx) {
     }
     runsNote.textContent = runMap.size ? '' : 'No sync runs yet';
   }
-  const runsLoaded = api.get(`${base}/sync/runs`, {limit: 20}).then((list) => {
+  let runsLoaded = null;
+  const loadRuns = () => api.get(`${base}/sync/runs`, {limit: 20}).then((list) => {
     for (const r of list || []) putRun(r, false);
     runsNote.textContent = (list || []).length ? '' : 'No sync runs yet';
   }, (err) => { runsNote.textContent = `Could not load the runs: ${err.detail || err.message}`; });
@@ -459,15 +430,17 @@ export async function render(root, ctx) {
     const end = addDays(day, 1);
     const start = day, week = addDays(day, -6), month = addDays(day, -29), year = addDays(day, -364);
     rangeNote.textContent = `${longDate(day)} · week from ${shortDate(week)} · month from ${shortDate(month)} · year from ${shortDate(year)}`;
+    // The workouts need two requests in a row, and the year's activity is
+    // the slowest to compute: they go first. The browser runs six at once.
+    workouts(month, end);
+    activity(C.stepsYear, C.energyYear, year, end, `${shortDate(year)} – ${shortDate(day)}`);
     hrBand(C.hrDay, start, end);
     hrBand(C.hrWeek, week, end);
     activity(C.stepsMonth, C.energyMonth, month, end, `${shortDate(month)} – ${shortDate(day)}`);
     sleepNight(C.sleepNight);
     sleepMonth(C.sleepMonth, month, end);
-    workouts(month, end);
     trend(C.rhr, 'resting_heart_rate', 'Resting HR', colors.rhr, 'bpm', year, end);
     trend(C.hrv, 'heart_rate_variability_sdnn', 'SDNN', colors.hrv, 'ms', year, end);
-    activity(C.stepsYear, C.energyYear, year, end, `${shortDate(year)} – ${shortDate(day)}`);
     body(C.body, year, end);
   }
   const go = (d) => {
@@ -493,7 +466,39 @@ export async function render(root, ctx) {
   });
   ro.observe(page);
 
+  // The charts' requests first; the header's after them.
   load();
+  // ---- header data, devices, connections, runs
+  api.get(base).then((u) => {
+    const name = [u.first_name, u.last_name].filter(Boolean).join(' ') || u.external_user_id || u.id;
+    head.querySelector('.u-name').textContent = name;
+    head.querySelector('.u-ids').replaceChildren(...[
+      kv('User id', u.id, 'user-id'), u.external_user_id ? kv('External id', u.external_user_id) : null,
+      u.email ? kv('E-mail', u.email) : null, kv('Created', when(u.created_at)),
+      kv('Last sync', u.last_synced_at ? `${when(u.last_synced_at)}${u.last_synced_provider ? ` (${u.last_synced_provider})` : ''}` : 'never')].filter(Boolean));
+  }, (err) => head.querySelector('.u-ids').replaceChildren(h('span', {class: 'chart-error', text: err.status === 404 ? 'No such user' : `Could not load the user: ${err.detail || err.message}`})));
+
+  api.get(`${base}/data-sources`).then((r) => {
+    devices.replaceChildren();
+    if (!(r.items || []).length) devices.append(h('li', {class: 'u-muted', text: 'None yet'}));
+    for (const d of r.items || []) {
+      devices.append(h('li', {class: 'u-device', 'data-testid': 'device', 'data-source-id': d.id},
+        h('strong', {text: d.display_name || d.device_model || d.source || d.provider}),
+        h('span', {class: 'u-muted', text: [d.provider, d.device_type, d.device_model, d.software_version ? `v${d.software_version}` : null].filter(Boolean).join(' · ')})));
+    }
+  }, (err) => devices.replaceChildren(h('li', {class: 'chart-error', text: `Could not load: ${err.detail || err.message}`})));
+
+  api.get(`${base}/connections`).then((r) => {
+    conns.replaceChildren();
+    if (!(r || []).length) conns.append(h('li', {class: 'u-muted', text: 'None yet'}));
+    for (const c of r || []) {
+      conns.append(h('li', {class: 'u-device', 'data-testid': 'connection'},
+        h('strong', {text: c.provider}), h('span', {class: `u-badge u-badge-${c.status === 'active' ? 'ok' : 'off'}`, text: c.status}),
+        h('span', {class: 'u-muted', text: `last sync ${when(c.last_synced_at)}`})));
+    }
+  }, (err) => conns.replaceChildren(h('li', {class: 'chart-error', text: `Could not load: ${err.detail || err.message}`})));
+
+  runsLoaded = loadRuns();
 
   const cleanup = () => {
     ro.disconnect();
