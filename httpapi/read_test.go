@@ -366,3 +366,16 @@ func (ts *testServer) ts(t *testing.T, user string) {
 		}
 	}
 }
+
+// TestEmptyEventPagesListNothing: a window without workouts or sleep lists
+// [] as data, as the time series do, not null.
+func TestEmptyEventPagesListNothing(t *testing.T) {
+	ts := startServer(t, nil)
+	id := adminDo(t, ts, "POST", "/api/v1/users", []byte(`{"external_user_id":"empty-1"}`), 201).json(t)["id"].(string)
+	for _, p := range []string{"/events/workouts", "/events/sleep"} {
+		r := adminDo(t, ts, "GET", "/api/v1/users/"+id+p+"?start_date=2026-01-01&end_date=2026-02-01", nil, 200)
+		if !bytes.Contains(r.body, []byte(`"data":[]`)) {
+			t.Errorf("GET %s: %s", p, r.body)
+		}
+	}
+}

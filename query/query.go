@@ -175,6 +175,9 @@ func pageNewestFirst[T any](page *Page[T], all []T, cursor string, limit int, ke
 		page.Pagination.HasMore = true
 		page.Pagination.NextCursor = encodeCursor(key(&all[len(all)-1]))
 	}
+	if all == nil {
+		all = []T{} // an empty page lists [], not null
+	}
 	page.Data = all
 	page.Metadata.SampleCount = len(all)
 	return nil
