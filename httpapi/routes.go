@@ -127,6 +127,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 			if err := rt.handle(ctx, args); err != nil {
 				s.writeError(ctx, err)
 			}
+			compressJSON(ctx)
 			return
 		}
 		allow = append(allow, rt.method)
