@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -223,7 +224,9 @@ func (s *e2eServer) seedKnown(t *testing.T, user string) {
 		}
 		for m := range 7 * 24 * 60 {
 			at := d.AddDate(0, 0, -6).Add(time.Duration(m) * time.Minute)
-			b.record(fmt.Sprintf("hr-%d", m), "HKQuantityTypeIdentifierHeartRate", "count/min", float64(60+m%40), at, at)
+			// A day's rhythm, lower at night, with a little noise.
+			hr := 68 - 12*math.Cos(2*math.Pi*float64(m%1440)/1440) + float64(m*7919%11) - 5
+			b.record(fmt.Sprintf("hr-%d", m), "HKQuantityTypeIdentifierHeartRate", "count/min", math.Round(hr), at, at)
 			flush(false)
 		}
 		for i := range 60 {
@@ -241,7 +244,7 @@ func (s *e2eServer) seedKnown(t *testing.T, user string) {
 			b.record(fmt.Sprintf("en-%d", h), "HKQuantityTypeIdentifierActiveEnergyBurned", "kcal", 10, at, at.Add(30*time.Minute))
 			flush(false)
 		}
-		stages := []string{"asleepCore", "asleepDeep", "asleepCore", "asleepREM"}
+		stages := []string{"light", "deep", "light", "rem"}
 		for n := range 14 {
 			start := d.AddDate(0, 0, -n-1).Add(22 * time.Hour)
 			for i := range 16 {
@@ -315,13 +318,17 @@ func TestConsoleInBrowser(t *testing.T) {
 	t.Logf("seeded a year of minute heart rate and steps (%d batches) in %v", batches, time.Since(t0).Round(time.Millisecond))
 
 	expect, _ := json.Marshal(expectedPoints)
+	importFile, err := filepath.Abs(filepath.Join("testdata", "apple-health", "small-export.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(node, "console.mjs")
 	cmd.Dir = "e2e"
 	cmd.Env = append(os.Environ(),
 		"WH_CHROMIUM="+chromium, "WH_BASE="+main.base, "WH_SETUP_URL="+setupURL, "WH_ADMIN_KEY="+e2eAdminKey,
 		"WH_IDLE_BASE="+idle.base, "WH_KNOWN_USER="+known, "WH_YEAR_USER="+year,
 		"WH_DAY="+knownDay.Format(time.DateOnly), "WH_EXPECT="+string(expect),
-		"WH_SHOTS="+os.Getenv("WEARHOUSE_SCREENSHOTS"))
+		"WH_SHOTS="+os.Getenv("WEARHOUSE_SCREENSHOTS"), "WH_IMPORT_FILE="+importFile)
 	out, err := cmd.CombinedOutput()
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {

@@ -40,7 +40,7 @@ const tid = (id) => `[data-testid="${id}"]`;
 async function shot(page, name) {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: name === 'user' });
 }
 
 // watch fails the run on a CSP violation or a script error.
@@ -193,13 +193,13 @@ try {
   });
 
   await step("a phone's sync shows up live", async () => {
-    const before = (await page.$$(tid('sync-run'))).length;
-    await apiAsAdmin('POST', `/api/v1/sdk/users/${KNOWN}/sync`, {
+    const ack = await apiAsAdmin('POST', `/api/v1/sdk/users/${KNOWN}/sync`, {
       provider: 'apple', sdkVersion: '1.0.0', syncTimestamp: new Date().toISOString(),
       data: { records: [{ id: `live-${Date.now()}`, type: 'HKQuantityTypeIdentifierHeartRate', unit: 'count/min', value: 77,
         startDate: `${DAY}T12:00:00Z`, endDate: `${DAY}T12:00:00Z`, source: { name: 'Live Watch', bundleIdentifier: 'com.apple.health' } }] },
     });
-    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="sync-run"]').length > n, before, { timeout: 15000 });
+    check(ack.batch_id, 'the sync was acknowledged with its batch id');
+    await page.waitForSelector(`${tid('sync-run')}[data-run-id="${ack.batch_id}"]`, { timeout: 15000 });
   });
 
   await step('a key created and shown once', async () => {
