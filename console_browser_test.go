@@ -199,13 +199,13 @@ func (s *e2eServer) sendBatches(t *testing.T, user string, gen func(emit func(b 
 // expectedPoints are the points each chart of the known user's page must
 // draw on knownDay, from the data seedKnown sends.
 var expectedPoints = map[string]int{
-	"hr-day":     288, // a day of minute heart rate in 5-minute buckets
-	"hr-week":    168, // 7 days in hours
-	"resting-hr": 60,  // one a day for 60 days
-	"hrv":        60,
+	"hr-day":      288, // a day of minute heart rate in 5-minute buckets
+	"hr-week":     168, // 7 days in hours
+	"resting-hr":  60,  // one a day for 60 days
+	"hrv":         60,
 	"steps-month": 30, "energy-month": 30, // 30 days of hourly steps and energy
-	"sleep-night": 16, // 8 hours of half-hour stages
-	"sleep-month": 14, // 14 nights
+	"sleep-night":   16, // 8 hours of half-hour stages
+	"sleep-month":   14, // 14 nights
 	"workout-route": 120, "workout-hr": 120, "workout-elevation": 120,
 	"body": 20, // a weight every third day for 60 days
 }
@@ -275,7 +275,7 @@ func (s *e2eServer) seedYear(t *testing.T, user string) int {
 	start := knownDay.AddDate(-1, 0, 1)
 	return s.sendBatches(t, user, func(emit func(*batch)) {
 		b := &batch{}
-		for m := 0; start.Add(time.Duration(m)*time.Minute).Before(knownDay.AddDate(0, 0, 1)); m++ {
+		for m := 0; start.Add(time.Duration(m) * time.Minute).Before(knownDay.AddDate(0, 0, 1)); m++ {
 			at := start.Add(time.Duration(m) * time.Minute)
 			b.record(fmt.Sprintf("yh-%d", m), "HKQuantityTypeIdentifierHeartRate", "count/min", float64(55+m%50), at, at)
 			b.record(fmt.Sprintf("ys-%d", m), "HKQuantityTypeIdentifierStepCount", "count", float64(m%30), at, at.Add(time.Minute))
