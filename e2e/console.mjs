@@ -202,6 +202,33 @@ try {
     await page.waitForSelector(`${tid('sync-run')}[data-run-id="${ack.batch_id}"]`, { timeout: 15000 });
   });
 
+  await step('an Apple Health export imported with a progress bar', async () => {
+    await page.goto(`${BASE}/console/import`);
+    await page.fill(tid('import-user-search'), 'Brow');
+    await page.click(`${tid('import-user-list')} >> text=made-in-browser`);
+    await page.setInputFiles(tid('import-file'), env('WH_IMPORT_FILE'));
+    await page.click(tid('import-submit'));
+    await page.waitForSelector(tid('import-progress'));
+    await page.waitForSelector(`${tid('import-state')}[data-state="completed"]`, { timeout: 30000 });
+    await page.waitForSelector(tid('import-done'));
+    await shot(page, 'import');
+    const runs = await apiAsAdmin('GET', `/api/v1/users/${created}/sync/runs?source=import`);
+    check(runs.length === 1 && runs[0].status === 'success', `the import's run: ${JSON.stringify(runs)}`);
+  });
+
+  await step('exports download with the session', async () => {
+    await page.goto(`${BASE}/console/exports`);
+    await page.waitForSelector('[data-testid^="export-"]');
+    const links = await page.$$eval('a[href*="/api/v1/"]', (as) => as.map((a) => a.getAttribute('href')));
+    check(links.length > 0, 'the exports page links downloads');
+    for (const href of links) check(!/value=|\d+\.\d+bpm/.test(href), `a download's address holds no health value: ${href}`);
+    const csv = await page.evaluate(async (u) => {
+      const r = await fetch(`/api/v1/users/${u}/timeseries.csv?start_time=2026-03-10&end_time=2026-03-11&types=heart_rate`);
+      return { status: r.status, type: r.headers.get('content-type'), lines: (await r.text()).trim().split('\n').length };
+    }, KNOWN);
+    check(csv.status === 200 && /csv/.test(csv.type) && csv.lines === 1442, `the day's CSV (a header, 1,440 minutes and the live sync's sample): ${JSON.stringify(csv)}`);
+  });
+
   await step('a key created and shown once', async () => {
     await page.goto(`${BASE}/console/credentials`);
     await page.click(tid('key-create-open'));
