@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/url"
@@ -377,5 +378,36 @@ func TestEmptyEventPagesListNothing(t *testing.T) {
 		if !bytes.Contains(r.body, []byte(`"data":[]`)) {
 			t.Errorf("GET %s: %s", p, r.body)
 		}
+	}
+}
+
+// TestDailyBuckets: resolution=1day buckets by UTC day, with the min, max
+// and count of each.
+func TestDailyBuckets(t *testing.T) {
+	ts := startServer(t, func(o *app.Options) { o.Compactor.Paused = false })
+	rec := func(id string, at string, v int) string {
+		return fmt.Sprintf(`{"id":%q,"type":"HKQuantityTypeIdentifierHeartRate","unit":"count/min","value":%d,"startDate":%q,"endDate":%q,`+
+			`"source":{"name":"Watch","bundleIdentifier":"com.apple.health"}}`, id, v, at, at)
+	}
+	body := `{"provider":"apple","sdkVersion":"1.0.0","syncTimestamp":"2026-03-12T00:00:00Z","data":{"records":[` +
+		rec("a", "2026-03-10T10:00:00Z", 60) + "," + rec("b", "2026-03-10T23:30:00Z", 80) + "," + rec("c", "2026-03-11T01:00:00Z", 100) + `]}}`
+	adminDo(t, ts, "POST", "/api/v1/sdk/users/daily-1/sync", []byte(body), 202)
+	ts.indexed()
+	r := adminDo(t, ts, "GET", "/api/v1/users/daily-1/timeseries?start_time=2026-03-10&end_time=2026-03-12&types=heart_rate&resolution=1day", nil, 200)
+	var page struct {
+		Data []struct {
+			Timestamp string  `json:"timestamp"`
+			Value     float64 `json:"value"`
+			Min, Max  float64
+			Count     int `json:"sample_count"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(r.body, &page); err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Data) != 2 || page.Data[0].Timestamp != "2026-03-10T00:00:00Z" || page.Data[0].Value != 70 ||
+		page.Data[0].Min != 60 || page.Data[0].Max != 80 || page.Data[0].Count != 2 ||
+		page.Data[1].Timestamp != "2026-03-11T00:00:00Z" || page.Data[1].Value != 100 || page.Data[1].Count != 1 {
+		t.Fatalf("daily buckets: %s", r.body)
 	}
 }

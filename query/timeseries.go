@@ -14,13 +14,15 @@ import (
 // Resolutions of the timeseries route and their bucket widths; raw is 0.
 var Resolutions = map[string]time.Duration{
 	"raw": 0, "1min": time.Minute, "5min": 5 * time.Minute, "15min": 15 * time.Minute, "1hour": time.Hour,
+	// 1day (UTC days) is wearhouse's own: a year's trend in 365 buckets.
+	"1day": 24 * time.Hour,
 }
 
 // TimeseriesParams are the parameters of GET /users/{id}/timeseries.
 type TimeseriesParams struct {
 	Start, End time.Time // half-open window
 	Types      []string  // series codes; empty means every series of the user
-	Resolution string    // raw (default), 1min, 5min, 15min, 1hour
+	Resolution string    // raw (default), 1min, 5min, 15min, 1hour, 1day
 	Cursor     string
 	Limit      int
 }
@@ -70,7 +72,7 @@ func (q *Service) Timeseries(userID string, p TimeseriesParams) (*Page[Sample], 
 		p.Resolution, ok = "raw", true
 	}
 	if !ok {
-		return nil, badf("resolution must be one of raw, 1min, 5min, 15min, 1hour.")
+		return nil, badf("resolution must be one of raw, 1min, 5min, 15min, 1hour, 1day.")
 	}
 	if !p.End.After(p.Start) {
 		return nil, badf("end_time must be after start_time.")

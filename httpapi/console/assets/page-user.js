@@ -146,11 +146,12 @@ export async function render(root, ctx) {
     return [...by.values()].sort((a, b) => a.t - b.t).map((m) => ({t: m.t, min: m.min, max: m.max, avg: m.sum / m.n}));
   }
 
-  // daily averages a series' buckets per local day: [{date, t (noon), v}].
+  // daily averages a series' buckets per day: [{date, t (noon), v}]; the
+  // 1day buckets are UTC days, named by their UTC date.
   function daily(samples) {
     const by = new Map();
     for (const x of samples) {
-      const d = dayStr(new Date(x.timestamp));
+      const d = x.timestamp.slice(0, 10);
       const n = x.sample_count || 1;
       const m = by.get(d) || {sum: 0, n: 0};
       m.sum += x.value * n; m.n += n;
@@ -172,8 +173,8 @@ export async function render(root, ctx) {
 
   function trend(c, type, label, color, unit, start, end) {
     return run(c, async () => {
-      c.sub.textContent = `${shortDate(start)} – ${shortDate(addDays(end, -1))} · daily mean of 1hour buckets`;
-      const days = daily(await series([type], start, end, '1hour', (end - start) / 3600e3));
+      c.sub.textContent = `${shortDate(start)} – ${shortDate(addDays(end, -1))} · daily means`;
+      const days = daily(await series([type], start, end, '1day', (end - start) / DAY));
       return () => lines(c, days.map((d) => d.t), [{label: `${label} ${unit}`, color, values: days.map((d) => d.v)}], {xRange: xRangeOf(start, end)});
     });
   }
@@ -260,9 +261,9 @@ export async function render(root, ctx) {
 
   function body(c, start, end) {
     return run(c, async () => {
-      c.sub.textContent = `${shortDate(start)} – ${shortDate(addDays(end, -1))} · daily mean of 1hour buckets`;
+      c.sub.textContent = `${shortDate(start)} – ${shortDate(addDays(end, -1))} · daily means`;
       const types = ['weight', 'body_fat_percentage', 'body_mass_index'];
-      const all = await series(types, start, end, '1hour', (end - start) / DAY * 3);
+      const all = await series(types, start, end, '1day', (end - start) / DAY * 3);
       const per = Object.fromEntries(types.map((t) => [t, daily(all.filter((x) => x.type === t))]));
       const dates = [...new Set(Object.values(per).flatMap((d) => d.map((x) => x.date)))].sort();
       const col = (t) => { const m = new Map(per[t].map((x) => [x.date, x.v])); return dates.map((d) => m.get(d) ?? null); };
