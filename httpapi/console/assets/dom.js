@@ -263,7 +263,7 @@ export function userPicker(api, onPick, { testid = 'user-pick', signal, allowId 
     clear(
       chosen,
       el('span', { class: 'pick-name' }, userLabel(u)),
-      el('span', { class: 'muted mono' }, u.external_user_id && u.external_user_id !== userLabel(u) ? `${u.external_user_id} · ${u.id}` : u.id),
+      el('span', { class: 'muted mono' }, [u.external_user_id, u.id].filter((x, i, a) => x && x !== userLabel(u) && a.indexOf(x) === i).join(' · ')),
       el('button', { type: 'button', class: 'btn btn-small', on: { click: reset } }, 'Change'),
     );
     chosen.dataset.userId = u.id;
