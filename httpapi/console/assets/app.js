@@ -399,6 +399,13 @@ document.addEventListener('click', (e) => {
 
 window.addEventListener('popstate', () => route());
 
+// A page that knows the session ended (a password change) says so.
+window.addEventListener('wh:session-ended', (e) => {
+  returnTo = null;
+  sessionEnded(e.detail || 'Your session ended. Log in again to continue.');
+  returnTo = null;
+});
+
 // Idle check: a tab left alone past the session's idle time asks the
 // server once; a session that ended there answers 401 and the page goes.
 setInterval(() => {
