@@ -315,7 +315,7 @@ export function userPicker(api, onPick, { testid = 'user-pick', signal, allowId 
           el(
             'li',
             {},
-            el('button', { type: 'button', class: 'pick-item pick-raw', on: { click: () => choose({ id: q }) } },
+            el('button', { type: 'button', class: 'pick-item pick-raw', 'data-testid': `${testid}-raw`, on: { click: () => choose({ id: q }) } },
               el('span', {}, 'Use the user id '), el('code', {}, q)),
           ),
         );
