@@ -110,7 +110,7 @@ export function createApi({ getSession, onUnauthorized }) {
         request('GET', '/api/v1/console/session').catch(() => {});
       });
       // Named events the server may send.
-      for (const t of ['sync', 'status', 'run', 'progress']) es.addEventListener(t, deliver(t));
+      for (const t of ['sync.status', 'sync', 'status', 'run', 'progress']) es.addEventListener(t, deliver(t));
       return () => {
         closed = true;
         es.close();

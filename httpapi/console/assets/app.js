@@ -96,6 +96,9 @@ export function navigate(url, { replace = false } = {}) {
 // sessionEnded drops everything the page showed and asks to log in.
 function sessionEnded(message) {
   const wasIn = session !== null;
+  // A late 401 of a request sent before must not wipe a login form
+  // the user is typing into.
+  if (!wasIn && app.querySelector('[data-testid=login-email]')) return;
   session = null;
   leavePage();
   removeOverlays();
