@@ -21,8 +21,9 @@ import (
 // DefaultSessionIdle is how long a session lasts unused.
 const DefaultSessionIdle = 15 * time.Minute
 
-// touchEvery is how often a session's last use is written: a request in a
-// session does not cost a write each time.
+// touchEvery is how often a session's last use is written (or an eighth of
+// the idle time, when that is shorter): a request in a session does not
+// cost a write each time.
 const touchEvery = time.Minute
 
 // ErrNoSession is a session token that is unknown, or whose session ended.
@@ -88,7 +89,14 @@ func (s *AccountStore) StartSession(a *Account) (string, *Session, error) {
 }
 
 // Session returns the live session of a token, and counts this use of it.
-func (s *AccountStore) Session(token string) (*Session, error) {
+func (s *AccountStore) Session(token string) (*Session, error) { return s.session(token, true) }
+
+// PeekSession returns the live session of a token without counting a use:
+// for the console's background polls, which must not keep an unattended
+// tab's session alive.
+func (s *AccountStore) PeekSession(token string) (*Session, error) { return s.session(token, false) }
+
+func (s *AccountStore) session(token string, use bool) (*Session, error) {
 	h := hashSecret(token)
 	v, err := s.store.Session(h)
 	if errors.Is(err, pebblestore.ErrNotFound) {
@@ -113,7 +121,7 @@ func (s *AccountStore) Session(token string) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if now.Sub(r.LastUsed) >= touchEvery {
+	if use && now.Sub(r.LastUsed) >= min(touchEvery, s.SessionIdle()/8) {
 		r.LastUsed = now
 		if v, err = json.Marshal(&r); err != nil {
 			return nil, err

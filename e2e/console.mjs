@@ -273,10 +273,15 @@ try {
 
   await step('idle logoff', async () => {
     const { page: ip } = await newPage('idle');
+    // An unattended overview keeps polling, and still logs off: its polls
+    // do not count as use.
     await login(ip, IDLE_BASE, { email: 'idle@example.com', password: 'idle-password-1' });
-    await ip.waitForTimeout(4000);
-    await ip.goto(`${IDLE_BASE}/console/users`);
-    await ip.waitForSelector(tid('login-email'), { timeout: 10000 });
+    await ip.goto(`${IDLE_BASE}/console/`);
+    await ip.waitForSelector(tid('overview-disk'));
+    const t0 = Date.now();
+    await ip.waitForSelector(tid('login-email'), { timeout: 15000 });
+    check((await ip.$$(tid('overview-disk'))).length === 0, 'nothing of the overview stays after the logoff');
+    result.timings.idle_logoff_ms = Date.now() - t0;
   });
 
   await step('a year of minute data: charts in time', async () => {

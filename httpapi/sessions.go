@@ -24,6 +24,10 @@ import (
 const (
 	sessionCookie = "wh_session"
 	csrfHeader    = "X-CSRF-Token"
+	// backgroundHeader marks a request the browser made on its own (the
+	// overview's poll): it does not count as a use of the session, so an
+	// unattended console still logs off after the idle time.
+	backgroundHeader = "X-Wearhouse-Background"
 )
 
 // hasSession reports whether a request carries a session cookie.
@@ -42,7 +46,11 @@ func (s *Server) session(ctx *fasthttp.RequestCtx) (*auth.Session, error) {
 	if len(tok) == 0 || len(tok) > 128 {
 		return nil, errNoSession
 	}
-	sess, err := s.deps.Auth.Accounts.Session(string(tok))
+	use := s.deps.Auth.Accounts.Session
+	if len(ctx.Request.Header.Peek(backgroundHeader)) > 0 {
+		use = s.deps.Auth.Accounts.PeekSession
+	}
+	sess, err := use(string(tok))
 	if errors.Is(err, auth.ErrNoSession) {
 		clearSessionCookie(ctx)
 		return nil, errNoSession

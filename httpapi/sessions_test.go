@@ -155,6 +155,16 @@ func TestConsoleSessionsEnd(t *testing.T) {
 	clock.Add(10*time.Minute + time.Second)
 	wantStatus(t, a.do("GET", "/api/v1/console/session", nil), 401, "")
 
+	// A background poll (the overview's) reads, but does not keep an
+	// unattended session alive.
+	a = browser("ann@example.com", "ann-password-1")
+	for range 3 {
+		clock.Add(3 * time.Minute)
+		wantStatus(t, a.do("GET", "/api/v1/console/overview", nil, "X-Wearhouse-Background", "1"), 200, "")
+	}
+	clock.Add(time.Minute + time.Second) // 10 min 1 s after the login
+	wantStatus(t, a.do("GET", "/api/v1/console/overview", nil, "X-Wearhouse-Background", "1"), 401, "")
+
 	// A password change ends every session of the account, and needs the
 	// current password.
 	a1, a2 := browser("ann@example.com", "ann-password-1"), browser("ann@example.com", "ann-password-1")

@@ -46,6 +46,8 @@ export function createApi({ getSession, onUnauthorized }) {
   async function request(method, path, body, opts = {}) {
     const headers = { Accept: 'application/json' };
     const init = { method, headers, credentials: 'same-origin', cache: 'no-store', signal: opts.signal };
+    // A background request (a poll) does not keep the session alive.
+    if (opts.background) headers['X-Wearhouse-Background'] = '1';
     if (UNSAFE.has(method)) {
       const s = getSession();
       if (s && s.csrf_token) headers['X-CSRF-Token'] = s.csrf_token;

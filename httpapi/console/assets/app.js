@@ -416,7 +416,7 @@ setInterval(() => {
   const idle = (session.idle_timeout_seconds || 900) * 1000;
   if (Date.now() - lastActivity > idle + 5000) {
     lastActivity = Date.now();
-    api.request('GET', '/api/v1/console/session').then((s) => {
+    api.request('GET', '/api/v1/console/session', null, { background: true }).then((s) => {
       if (s && session) session = { ...session, ...s };
     }).catch(() => {});
   }

@@ -95,7 +95,7 @@ export async function render(root, ctx) {
   let timer = 0;
   const tick = async () => {
     try {
-      const o = await ctx.api.get('/api/v1/console/overview');
+      const o = await ctx.api.get('/api/v1/console/overview', null, { background: true });
       if (ctx.signal.aborted) return;
       failures = 0;
       clear(err);
