@@ -231,10 +231,10 @@ func (s *e2eServer) seedKnown(t *testing.T, user string) {
 		}
 		for i := range 60 {
 			day := d.AddDate(0, 0, -i)
-			b.record(fmt.Sprintf("rhr-%d", i), "HKQuantityTypeIdentifierRestingHeartRate", "count/min", float64(50+i%7), day.Add(8*time.Hour), day.Add(8*time.Hour))
-			b.record(fmt.Sprintf("hrv-%d", i), "HKQuantityTypeIdentifierHeartRateVariabilitySDNN", "ms", float64(40+i%11), day.Add(3*time.Hour), day.Add(3*time.Hour))
+			b.record(fmt.Sprintf("rhr-%d", i), "HKQuantityTypeIdentifierRestingHeartRate", "count/min", math.Round(52+3*math.Sin(float64(i)/9)), day.Add(8*time.Hour), day.Add(8*time.Hour))
+			b.record(fmt.Sprintf("hrv-%d", i), "HKQuantityTypeIdentifierHeartRateVariabilitySDNN", "ms", math.Round(46+8*math.Sin(float64(i)/7)), day.Add(3*time.Hour), day.Add(3*time.Hour))
 			if i%3 == 0 {
-				b.record(fmt.Sprintf("w-%d", i), "HKQuantityTypeIdentifierBodyMass", "kg", 70+float64(i%5)/2, day.Add(7*time.Hour), day.Add(7*time.Hour))
+				b.record(fmt.Sprintf("w-%d", i), "HKQuantityTypeIdentifierBodyMass", "kg", math.Round((71.5+float64(i)*0.02+0.3*math.Sin(float64(i)))*10)/10, day.Add(7*time.Hour), day.Add(7*time.Hour))
 			}
 			flush(false)
 		}
@@ -257,9 +257,12 @@ func (s *e2eServer) seedKnown(t *testing.T, user string) {
 		var route, samples []string
 		for i := range 120 {
 			at := ws.Add(time.Duration(i) * 15 * time.Second).Format(time.RFC3339)
-			route = append(route, fmt.Sprintf(`{"timestamp":%q,"latitude":%.6f,"longitude":%.6f,"altitudeM":%d}`, at,
-				52.2+0.001*float64(i), 21.0+0.0005*float64(i%40), 100+i%20))
-			samples = append(samples, fmt.Sprintf(`{"timestamp":%q,"type":"heartRate","value":%d,"unit":"bpm"}`, at, 120+i%30))
+			// A loop of about 5 km, a hill on it, the heart rate settling.
+			th := 2 * math.Pi * float64(i) / 120
+			route = append(route, fmt.Sprintf(`{"timestamp":%q,"latitude":%.6f,"longitude":%.6f,"altitudeM":%.1f}`, at,
+				52.2+0.007*math.Sin(th), 21.0+0.0115*math.Cos(th)+0.003*math.Sin(2*th), 100+10*math.Sin(2*th)))
+			samples = append(samples, fmt.Sprintf(`{"timestamp":%q,"type":"heartRate","value":%.0f,"unit":"bpm"}`, at,
+				128+25*(1-math.Exp(-float64(i)/20))+3*math.Sin(float64(i)/5)))
 		}
 		b.workouts = append(b.workouts, fmt.Sprintf(`{"id":"wk-1","type":"running","startDate":%q,"endDate":%q,"source":%s,`+
 			`"values":[{"type":"duration","unit":"s","value":1800},{"type":"distance","unit":"m","value":5000}],"route":[%s],"samples":[%s]}`,
