@@ -299,6 +299,8 @@ try {
         check(c['hr-day'].points === 288 && c['steps-year'].points === 365, `year charts: ${JSON.stringify(c)}`);
         result.year_bytes = await yp.evaluate(() => performance.getEntriesByType('resource')
           .filter((r) => r.name.includes('/api/')).reduce((n, r) => n + r.encodedBodySize, 0));
+        result.year_decoded_bytes = await yp.evaluate(() => performance.getEntriesByType('resource')
+          .filter((r) => r.name.includes('/api/')).reduce((n, r) => n + r.decodedBodySize, 0));
         result.asset_bytes = await yp.evaluate(() => performance.getEntriesByType('resource')
           .filter((r) => r.name.includes('/console/assets/')).reduce((n, r) => n + r.encodedBodySize, 0));
       }
