@@ -451,31 +451,6 @@ var pathParams = map[string]pathParam{
 // the handler: these mirror them, and the test holds real answers (and the
 // requests it sends) to them.
 
-type setupState struct {
-	Needed bool `json:"needed"`
-}
-
-type setupBody struct {
-	Token    string `json:"token" doc:"The token of the setup link, or an admin API key."`
-	Email    string `json:"email"`
-	Password string `json:"password" doc:"At least 10 characters."`
-}
-
-type passwordBody struct {
-	Current string `json:"current_password"`
-	New     string `json:"new_password" doc:"At least 10 characters."`
-}
-
-type accountBody struct {
-	Email    string    `json:"email"`
-	Password string    `json:"password"`
-	Role     auth.Role `json:"role" doc:"admin or viewer"`
-}
-
-type accountList struct {
-	Items []auth.Account `json:"items"`
-}
-
 type healthStatus struct {
 	Status string `json:"status" doc:"ok"`
 }

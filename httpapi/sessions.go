@@ -213,19 +213,13 @@ func (s *Server) setupState(ctx *fasthttp.RequestCtx, _ []string) error {
 	if err != nil {
 		return err
 	}
-	return writeValue(ctx, fasthttp.StatusOK, struct {
-		Needed bool `json:"needed"`
-	}{needed})
+	return writeValue(ctx, fasthttp.StatusOK, setupState{needed})
 }
 
 // setup is POST /console/setup: the first admin account, made with the
 // setup link's token (or an admin API key) while there is no account.
 func (s *Server) setup(ctx *fasthttp.RequestCtx, _ []string) error {
-	var in struct {
-		Token    string `json:"token"`
-		Email    string `json:"email"`
-		Password string `json:"password"`
-	}
+	var in setupBody
 	if err := s.credentialJSON(ctx, &in); err != nil {
 		return err
 	}
@@ -248,10 +242,7 @@ func (s *Server) changePassword(ctx *fasthttp.RequestCtx, _ []string) error {
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Current string `json:"current_password"`
-		New     string `json:"new_password"`
-	}
+	var in passwordBody
 	if err := s.credentialJSON(ctx, &in); err != nil {
 		return err
 	}
@@ -281,9 +272,7 @@ func (s *Server) listAccounts(ctx *fasthttp.RequestCtx, _ []string) error {
 	if items == nil {
 		items = []auth.Account{}
 	}
-	return writeValue(ctx, fasthttp.StatusOK, struct {
-		Items []auth.Account `json:"items"`
-	}{items})
+	return writeValue(ctx, fasthttp.StatusOK, accountList{items})
 }
 
 func (s *Server) createAccount(ctx *fasthttp.RequestCtx, _ []string) error {
@@ -291,11 +280,7 @@ func (s *Server) createAccount(ctx *fasthttp.RequestCtx, _ []string) error {
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Email    string    `json:"email"`
-		Password string    `json:"password"`
-		Role     auth.Role `json:"role"`
-	}
+	var in accountBody
 	if err := s.credentialJSON(ctx, &in); err != nil {
 		return err
 	}
@@ -328,4 +313,31 @@ func (s *Server) deleteAccount(ctx *fasthttp.RequestCtx, a []string) error {
 	s.log.Info().Str("event", "account.deleted").Str("by", credentialLabel(p)).Msg("account deleted; its sessions ended")
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
 	return nil
+}
+
+// The bodies of the console routes (the OpenAPI document describes them).
+
+type setupState struct {
+	Needed bool `json:"needed"`
+}
+
+type setupBody struct {
+	Token    string `json:"token" doc:"The token of the setup link, or an admin API key."`
+	Email    string `json:"email"`
+	Password string `json:"password" doc:"At least 10 characters."`
+}
+
+type passwordBody struct {
+	Current string `json:"current_password"`
+	New     string `json:"new_password" doc:"At least 10 characters."`
+}
+
+type accountBody struct {
+	Email    string    `json:"email"`
+	Password string    `json:"password"`
+	Role     auth.Role `json:"role" doc:"admin or viewer"`
+}
+
+type accountList struct {
+	Items []auth.Account `json:"items"`
 }
