@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"wearhouse/audit"
 	"wearhouse/auth"
 	"wearhouse/pebblestore"
 )
@@ -57,6 +58,12 @@ func accountCmd(args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	// The command line's changes are in the audit trail too.
+	if trail, err := audit.Open(st, audit.Options{Logger: zerolog.Nop()}); err == nil {
+		trail.Record(audit.Event{Action: "credential", Method: "CLI", Route: "account " + sub, Status: 200,
+			Actor: audit.Actor{Kind: "cli"}, Target: map[string]string{"account": a.Email}})
+		trail.Close()
 	}
 	verb := "created"
 	if sub == "reset-password" {

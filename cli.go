@@ -45,6 +45,7 @@ func commands() []command {
 		{"bench", "[flags]", "measure ingest throughput and latency", benchCmd},
 		{"backup", "[flags] <dir>", "download a consistent copy of the store into a new directory (the server may run)", backupCmd},
 		{"account", "create|reset-password", "make a console account, or give one a new password (server stopped)", accountCmd},
+		{"audit", "verify [flags]", "check the audit trail's hash chain (server stopped)", auditCmd},
 		{"import", "[flags] <file>", "upload an Apple Health export (export.zip or export.xml) for a user, and follow its import", importCmd},
 		{"restore", "[flags] <dir>", "put a backup in place as a new data directory (server stopped)", restoreCmd},
 		{"version", "", "print the version, the commit and the build date", func(args []string) error {

@@ -21,11 +21,12 @@ var allowedImports = map[string][]string{
 	"applehealth": {"health"},
 	"pebblestore": {"health"},
 	"auth":        {"pebblestore", "health"},
+	"audit":       {"pebblestore"},
 	"ingest":      {"applehealth", "codec", "health", "pebblestore"},
 	"query":       {"health", "pebblestore"},
-	"httpapi":     {"auth", "codec", "ingest", "query"},
-	"app":         {"auth", "codec", "health", "httpapi", "ingest", "pebblestore", "query"},
-	"bench":       {"app", "auth", "codec", "health", "httpapi", "ingest", "pebblestore", "query"},
+	"httpapi":     {"audit", "auth", "codec", "ingest", "query"},
+	"app":         {"audit", "auth", "codec", "health", "httpapi", "ingest", "pebblestore", "query"},
+	"bench":       {"app", "audit", "auth", "codec", "health", "httpapi", "ingest", "pebblestore", "query"},
 }
 
 // soleImporters: a heavy dependency lives behind one package.

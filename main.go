@@ -33,6 +33,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"wearhouse/app"
+	"wearhouse/audit"
 	"wearhouse/auth"
 	"wearhouse/codec"
 	"wearhouse/httpapi"
@@ -68,6 +69,7 @@ type config struct {
 	shutdownTimeout time.Duration
 	tokenTTL        time.Duration
 	sessionIdle     time.Duration
+	auditRetention  time.Duration
 	badCredLimit    int
 	badCredWindow   time.Duration
 	trustedProxies  prefixes
@@ -120,6 +122,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&c.commitTimeout, "commit-timeout", in.CommitTimeout, "longest wait for a synced write before 503")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "time to finish in-flight requests on SIGTERM")
 	fs.DurationVar(&c.tokenTTL, "token-ttl", au.TokenTTL, "lifetime of SDK tokens")
+	fs.DurationVar(&c.auditRetention, "audit-retention", audit.DefaultRetention, "how long the audit trail keeps its records")
 	fs.DurationVar(&c.sessionIdle, "session-idle-timeout", auth.DefaultSessionIdle, "a console session unused this long ends")
 	fs.IntVar(&c.badCredLimit, "bad-credential-limit", au.BadCredentials, "refused credentials from one client address in a window before its further refusals get 429")
 	fs.DurationVar(&c.badCredWindow, "bad-credential-window", au.BadCredentialWindow, "window of --bad-credential-limit")
@@ -311,6 +314,7 @@ func serve(args []string) error {
 			MaxImportBytes: int64(c.maxImport),
 		},
 		Compactor: ingest.CompactorOptions{Paused: c.pauseCompactor},
+		Audit:     audit.Options{Retention: c.auditRetention},
 		HTTP: httpapi.Options{
 			MaxBody: int(c.maxBody), MaxImport: int64(c.maxImport), ReadTimeout: c.readTimeout, WriteTimeout: c.writeTimeout,
 			IdleTimeout: c.idleTimeout, MaxConnections: c.maxConnections, TrustedProxies: c.trustedProxies,

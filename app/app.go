@@ -16,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"wearhouse/audit"
 	"wearhouse/auth"
 	"wearhouse/httpapi"
 	"wearhouse/ingest"
@@ -30,6 +31,7 @@ type Options struct {
 	Ingest    ingest.Options
 	Compactor ingest.CompactorOptions
 	HTTP      httpapi.Options
+	Audit     audit.Options
 	TLS       *tls.Config
 	Logger    zerolog.Logger
 	// Announce receives the admin key created on first start.
@@ -44,6 +46,7 @@ type App struct {
 	Compactor *ingest.Compactor
 	Query     *query.Service
 	HTTP      *httpapi.Server
+	Audit     *audit.Trail
 
 	ln      net.Listener
 	lock    *dirLock
@@ -68,7 +71,7 @@ func Start(o Options, ln net.Listener) (_ *App, err error) {
 	// A child logger per part, so that every line says whose it is.
 	part := func(name string) zerolog.Logger { return o.Logger.With().Str("component", name).Logger() }
 	o.Store.Logger, o.Auth.Logger, o.Ingest.Logger, o.HTTP.Logger = part("store"), part("auth"), part("ingest"), part("http")
-	o.Compactor.Logger = part("compactor")
+	o.Compactor.Logger, o.Audit.Logger = part("compactor"), part("audit")
 	if o.Auth.DataDir == "" {
 		o.Auth.DataDir = o.Store.Dir
 	}
@@ -112,9 +115,15 @@ func Start(o Options, ln net.Listener) (_ *App, err error) {
 		return nil, err
 	}
 	a.Query = query.New(a.Store)
+	if a.Audit, err = audit.Open(a.Store, o.Audit); err != nil {
+		a.Ingest.Close()
+		a.Store.Close()
+		return nil, err
+	}
 	deps := httpapi.Deps{Auth: a.Auth, Ingest: a.Ingest, Compactor: a.Compactor, Query: a.Query,
-		StoreMetrics: a.Store.Collector()}
+		StoreMetrics: a.Store.Collector(), Audit: a.Audit}
 	if a.HTTP, err = httpapi.New(o.HTTP, deps); err != nil {
+		a.Audit.Close()
 		a.Ingest.Close()
 		a.Store.Close()
 		return nil, err
@@ -175,6 +184,7 @@ func (a *App) Close(ctx context.Context) error {
 	}
 	a.Compactor.Stop()
 	a.Ingest.Close()
+	a.Audit.Close()
 	err := a.Store.Close()
 	a.lock.release()
 	if err != nil {

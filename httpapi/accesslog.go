@@ -26,6 +26,10 @@ type accessEntry struct {
 	user       string
 	credential string
 	batch      *batchCounts
+	// For the audit trail (audit.go): who, and the route's arguments.
+	principal *auth.Principal
+	pattern   []string
+	args      []string
 }
 
 // batchCounts is what an accepted sync batch held.
@@ -60,6 +64,7 @@ func noteCredential(ctx *fasthttp.RequestCtx, p *auth.Principal) {
 		return
 	}
 	e.credential = credentialLabel(p)
+	e.principal = p
 }
 
 // credentialLabel names a principal in a log line: the API key's id, the
@@ -116,15 +121,18 @@ func bytesIn(ctx *fasthttp.RequestCtx) int {
 func (s *Server) logged(ctx *fasthttp.RequestCtx, next fasthttp.RequestHandler) {
 	start := time.Now()
 	id := requestID(ctx)
-	if s.opts.DisableAccessLog {
-		next(ctx)
-		return
-	}
 	e := accessPool.Get().(*accessEntry)
-	*e = accessEntry{route: "unmatched"}
+	*e = accessEntry{route: "unmatched", args: e.args[:0]}
 	ctx.SetUserValue(accessKey, e)
 	next(ctx)
 	ctx.RemoveUserValue(accessKey)
+	if s.deps.Audit != nil {
+		s.audit(ctx, e, id)
+	}
+	if s.opts.DisableAccessLog {
+		accessPool.Put(e)
+		return
+	}
 
 	ev := s.log.Info().Str("event", "request").Bytes("method", ctx.Method()).Str("route", e.route).
 		Int("status", ctx.Response.StatusCode()).Float64("ms", float64(time.Since(start).Microseconds())/1000).

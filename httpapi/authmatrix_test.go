@@ -335,6 +335,10 @@ func matrixRoutes() map[string]mroute {
 			return "/api/v1/applications/" + w.spareApp() + "/rotate-secret", nil
 		}},
 		"GET /api/v1/admin/backup": {policy: pAdmin, ok: 200, wholeStore: true, req: fixed("/api/v1/admin/backup")},
+		// The audit trail names every user whose data was touched.
+		"GET /api/v1/audit":       {policy: pAdmin, ok: 200, wholeStore: true, req: fixed("/api/v1/audit?limit=5")},
+		"GET /api/v1/audit.jsonl": {policy: pAdmin, ok: 200, wholeStore: true, req: fixed("/api/v1/audit.jsonl?action=credential")},
+		"GET /api/v1/audit/fhir":  {policy: pAdmin, ok: 200, wholeStore: true, req: fixed("/api/v1/audit/fhir?action=credential")},
 		"POST /api/v1/token/refresh": {policy: pBody, ok: 200, noUserData: true, req: func(w *world, o int, _ bool) (string, []byte) {
 			return "/api/v1/token/refresh", refreshBody(w.spareRefresh(o))
 		}},

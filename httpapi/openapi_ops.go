@@ -457,6 +457,28 @@ var operations = []operation{
 			"last 10 seconds, the compactor's lag, the disk, and the last failed sync runs.",
 		access: accessRead, replies: []reply{{status: 200, desc: "The figures.", shape: overviewView{}}}, errs: []int{403}},
 
+	// Audit
+	{method: "GET", path: "/api/v1/audit", id: "audit_list", tag: "System", summary: "The audit trail",
+		desc: "Every access to health data and every credential, account and session change, and every refused request: " +
+			"time (UTC, ms), who (key id, SDK token's app and user, or account), on whose data, the route and its ids and time window, " +
+			"the status and outcome, the client address, user agent and request id; never a health value or a secret. Newest first; " +
+			"each record carries its sequence number and the hash chain (`wearhouse audit verify` checks it).",
+		access: accessAdmin,
+		params: []param{queryParam("user_id", "Records about this user.", str()), queryParam("actor", "The actor's id, or kind:id (key:key_…, account:…, sdk:…).", str()),
+			queryParam("action", "read, export, backup, sync, import, write, delete, erase, credential, session or audit.", str()),
+			queryParam("since", "From this date or time (inclusive).", str()), queryParam("until", "Before this date or time.", str()),
+			queryParam("cursor", "The next_cursor of the previous page.", str()), limit(100, 1000)},
+		replies: []reply{{status: 200, desc: "A page of records.", shape: auditPage{}}},
+		errs:    []int{400, 403}},
+	{method: "GET", path: "/api/v1/audit.jsonl", id: "audit_export", tag: "System", summary: "The audit trail as JSON lines",
+		desc: "The records that match, oldest first, one JSON object a line, streamed; the filters of GET /audit.", access: accessAdmin,
+		params:  []param{queryParam("user_id", "Records about this user.", str()), queryParam("actor", "The actor.", str()), queryParam("action", "The action.", str()), queryParam("since", "From.", str()), queryParam("until", "Before.", str())},
+		replies: []reply{{status: 200, desc: "JSON lines.", media: "application/x-ndjson"}}, errs: []int{400, 403}},
+	{method: "GET", path: "/api/v1/audit/fhir", id: "audit_export_fhir", tag: "System", summary: "The audit trail as FHIR AuditEvent",
+		desc: "The same records as FHIR R4 AuditEvent resources in IHE BALP's shape, NDJSON.", access: accessAdmin,
+		params:  []param{queryParam("user_id", "Records about this user.", str()), queryParam("actor", "The actor.", str()), queryParam("action", "The action.", str()), queryParam("since", "From.", str()), queryParam("until", "Before.", str())},
+		replies: []reply{{status: 200, desc: "NDJSON of AuditEvent.", media: "application/fhir+ndjson"}}, errs: []int{400, 403}},
+
 	// System
 	{method: "GET", path: "/healthz", id: "healthz", tag: "System", summary: "Alive", access: accessNone,
 		replies: []reply{{status: 200, desc: "The process answers.", shape: healthStatus{}}}},

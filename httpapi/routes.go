@@ -123,6 +123,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 			label = rt.label
 			if e := accessOf(ctx); e != nil {
 				e.route, e.user = rt.label, pathUser(rt.pattern, args)
+				e.pattern, e.args = rt.pattern, append(e.args[:0], args...)
 			}
 			if err := rt.handle(ctx, args); err != nil {
 				s.writeError(ctx, err)

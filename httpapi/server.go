@@ -29,6 +29,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 
+	"wearhouse/audit"
 	"wearhouse/auth"
 	"wearhouse/ingest"
 	"wearhouse/query"
@@ -126,6 +127,9 @@ type Deps struct {
 	Query     *query.Service
 	// StoreMetrics are the store's own figures, served on /metrics.
 	StoreMetrics prometheus.Collector
+	// Audit is the audit trail every access to data and every credential
+	// change is recorded in (audit.go); nil for none.
+	Audit *audit.Trail
 }
 
 // Server serves the API.
@@ -162,6 +166,7 @@ func New(o Options, d Deps) (*Server, error) {
 		s.invitationRoutes,
 		s.importRoutes,
 		s.sessionRoutes,
+		s.auditRoutes,
 		s.consoleRoutes,
 		s.adminRoutes,
 		s.staticRoutes,
