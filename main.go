@@ -70,6 +70,7 @@ type config struct {
 	tokenTTL        time.Duration
 	sessionIdle     time.Duration
 	auditRetention  time.Duration
+	audit           bool
 	badCredLimit    int
 	badCredWindow   time.Duration
 	trustedProxies  prefixes
@@ -122,6 +123,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&c.commitTimeout, "commit-timeout", in.CommitTimeout, "longest wait for a synced write before 503")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "time to finish in-flight requests on SIGTERM")
 	fs.DurationVar(&c.tokenTTL, "token-ttl", au.TokenTTL, "lifetime of SDK tokens")
+	fs.BoolVar(&c.audit, "audit", true, "keep the audit trail of every access to data and every credential change")
 	fs.DurationVar(&c.auditRetention, "audit-retention", audit.DefaultRetention, "how long the audit trail keeps its records")
 	fs.DurationVar(&c.sessionIdle, "session-idle-timeout", auth.DefaultSessionIdle, "a console session unused this long ends")
 	fs.IntVar(&c.badCredLimit, "bad-credential-limit", au.BadCredentials, "refused credentials from one client address in a window before its further refusals get 429")
@@ -314,7 +316,7 @@ func serve(args []string) error {
 			MaxImportBytes: int64(c.maxImport),
 		},
 		Compactor: ingest.CompactorOptions{Paused: c.pauseCompactor},
-		Audit:     audit.Options{Retention: c.auditRetention},
+		Audit:     audit.Options{Retention: c.auditRetention, Disabled: !c.audit},
 		HTTP: httpapi.Options{
 			MaxBody: int(c.maxBody), MaxImport: int64(c.maxImport), ReadTimeout: c.readTimeout, WriteTimeout: c.writeTimeout,
 			IdleTimeout: c.idleTimeout, MaxConnections: c.maxConnections, TrustedProxies: c.trustedProxies,

@@ -115,15 +115,19 @@ func Start(o Options, ln net.Listener) (_ *App, err error) {
 		return nil, err
 	}
 	a.Query = query.New(a.Store)
-	if a.Audit, err = audit.Open(a.Store, o.Audit); err != nil {
-		a.Ingest.Close()
-		a.Store.Close()
-		return nil, err
+	if !o.Audit.Disabled {
+		if a.Audit, err = audit.Open(a.Store, o.Audit); err != nil {
+			a.Ingest.Close()
+			a.Store.Close()
+			return nil, err
+		}
 	}
 	deps := httpapi.Deps{Auth: a.Auth, Ingest: a.Ingest, Compactor: a.Compactor, Query: a.Query,
 		StoreMetrics: a.Store.Collector(), Audit: a.Audit}
 	if a.HTTP, err = httpapi.New(o.HTTP, deps); err != nil {
-		a.Audit.Close()
+		if a.Audit != nil {
+			a.Audit.Close()
+		}
 		a.Ingest.Close()
 		a.Store.Close()
 		return nil, err
@@ -184,7 +188,9 @@ func (a *App) Close(ctx context.Context) error {
 	}
 	a.Compactor.Stop()
 	a.Ingest.Close()
-	a.Audit.Close()
+	if a.Audit != nil {
+		a.Audit.Close()
+	}
 	err := a.Store.Close()
 	a.lock.release()
 	if err != nil {

@@ -76,6 +76,8 @@ const DefaultRetention = 6 * 365 * 24 * time.Hour
 
 // Options configure a Trail.
 type Options struct {
+	// Disabled turns the trail off (app opens none).
+	Disabled bool
 	// Retention is how long records are kept (DefaultRetention).
 	Retention time.Duration
 	// FlushEvery is how long records wait in memory (50 ms).

@@ -255,6 +255,18 @@ try {
     await page.waitForSelector(`${tid('account-row')}:has-text("${VIEWER.email}")`);
   });
 
+  await step('the audit trail shows who did what', async () => {
+    await page.goto(`${BASE}/console/audit`);
+    await page.waitForSelector(tid('audit-table'));
+    await page.fill(tid('audit-user'), KNOWN);
+    await page.selectOption(tid('audit-action'), 'read');
+    await page.click(tid('audit-apply'));
+    await page.waitForSelector(`${tid('audit-row')}:has-text("${ADMIN.email}")`);
+    const rows = await page.$$eval(tid('audit-row'), (rs) => rs.map((r) => r.textContent));
+    check(rows.length > 0 && rows.every((r) => r.includes(KNOWN) && r.includes('read')), `audit rows: ${rows.slice(0, 3)}`);
+    await shot(page, 'audit');
+  });
+
   await step('a viewer reads, and is refused a change', async () => {
     const { page: vp } = await newPage('viewer');
     await login(vp, BASE, VIEWER);
@@ -262,6 +274,8 @@ try {
     await vp.waitForSelector(tid('users-table'));
     check((await vp.$$(tid('users-create-open'))).length === 0, 'a viewer sees no create button');
     check((await vp.$$(tid('users-delete-button'))).length === 0, 'a viewer sees no delete buttons');
+    const audit = await vp.evaluate(async () => (await fetch('/api/v1/audit')).status);
+    check(audit === 403, `a viewer's read of the audit trail answers ${audit}`);
     const st = await vp.evaluate(async () => {
       const s = await (await fetch('/api/v1/console/session')).json();
       const r = await fetch('/api/v1/users', { method: 'POST', headers: { 'X-CSRF-Token': s.csrf_token, 'Content-Type': 'application/json' },

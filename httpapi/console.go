@@ -38,7 +38,7 @@ const consolePolicy = "default-src 'none'; script-src 'self'; style-src 'self'; 
 // consolePages are the page addresses under /console/ (index.html at each).
 var consolePages = map[string]bool{
 	"users": true, "connect": true, "credentials": true, "accounts": true,
-	"import": true, "exports": true, "login": true,
+	"import": true, "exports": true, "login": true, "audit": true,
 }
 
 type consoleAsset struct {

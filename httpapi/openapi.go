@@ -444,7 +444,7 @@ var pathParams = map[string]pathParam{
 	"name":       {"A file name.", str()},
 	"import_id":  {"An import's id, as the import route answered it.", str()},
 	"email":      {"An account's e-mail address.", str()},
-	"page":       {"A page of the console.", enum("", "users", "connect", "credentials", "accounts", "import", "exports", "login")},
+	"page":       {"A page of the console.", enum("", "users", "connect", "credentials", "accounts", "import", "exports", "login", "audit")},
 }
 
 // Bodies that handlers read or write with types of their own, declared in

@@ -412,7 +412,7 @@ var operations = []operation{
 			"without one it shows the login form.", access: accessNone,
 		replies: []reply{{status: 200, desc: "The page, under a strict Content-Security-Policy.", media: "text/html"}}},
 	{method: "GET", path: "/console/{page}", id: "console_page", tag: "Console", summary: "A page of the console",
-		desc: "users, connect, credentials, accounts, import, exports or login: the same shell.", access: accessNone,
+		desc: "users, connect, credentials, accounts, import, exports, audit or login: the same shell.", access: accessNone,
 		replies: []reply{{status: 200, desc: "The page.", media: "text/html"}}, errs: []int{404}},
 	{method: "GET", path: "/console/users/{user_id}", id: "console_user_page", tag: "Console", summary: "A user's page of the console",
 		desc: "The same shell; the page reads the user's data with the session.", access: accessNone,

@@ -39,6 +39,7 @@ const NAV = [
   { href: '/console/accounts', label: 'Accounts', key: 'accounts' },
   { href: '/console/import', label: 'Import', key: 'import', write: true },
   { href: '/console/exports', label: 'Exports', key: 'exports' },
+  { href: '/console/audit', label: 'Audit', key: 'audit', admin: true },
 ];
 
 const ROUTES = [
@@ -50,6 +51,7 @@ const ROUTES = [
   { re: /^\/console\/accounts\/?$/, mod: 'page-accounts.js', key: 'accounts', title: 'Accounts' },
   { re: /^\/console\/import\/?$/, mod: 'page-import.js', key: 'import', title: 'Import' },
   { re: /^\/console\/exports\/?$/, mod: 'page-exports.js', key: 'exports', title: 'Exports' },
+  { re: /^\/console\/audit\/?$/, mod: 'page-audit.js', key: 'audit', title: 'Audit trail' },
 ];
 
 const LOGIN = '/console/login';
