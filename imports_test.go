@@ -23,9 +23,10 @@ var allowedImports = map[string][]string{
 	"auth":        {"pebblestore", "health"},
 	"ingest":      {"applehealth", "codec", "health", "pebblestore"},
 	"query":       {"health", "pebblestore"},
-	"httpapi":     {"auth", "codec", "ingest", "query"},
+	"fhir":        {"health", "query"},
+	"httpapi":     {"auth", "codec", "fhir", "ingest", "query"},
 	"app":         {"auth", "codec", "health", "httpapi", "ingest", "pebblestore", "query"},
-	"bench":       {"app", "auth", "codec", "health", "httpapi", "ingest", "pebblestore", "query"},
+	"bench":       {"app", "auth", "codec", "fhir", "health", "httpapi", "ingest", "pebblestore", "query"},
 }
 
 // soleImporters: a heavy dependency lives behind one package.
