@@ -67,7 +67,7 @@ func Capability(base string, now time.Time) any {
 		ResourceType: "CapabilityStatement", Status: "active", Date: Instant(now), Publisher: "wearhouse",
 		Kind: "instance", Software: capSoftware{Name: "wearhouse"},
 		Implementation: capImplementation{Description: "wearhouse: wearable health data as FHIR R4", URL: base},
-		FHIRVersion:    "4.0.1", Format: []string{"application/fhir+json"},
+		FHIRVersion:    "4.0.0", Format: []string{"application/fhir+json"},
 		Rest: []capRest{{
 			Mode:     "server",
 			Security: capSecurity{Description: "An API key of the admin or read scope in X-Open-Wearables-API-Key, or a console session."},

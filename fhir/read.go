@@ -99,7 +99,10 @@ func Search(r Reader, p SearchParams) (*Page, error) {
 	if !p.Selection.Sleep || p.Resolution != "" && p.Resolution != "raw" {
 		return page, nil
 	}
-	cursor := strings.TrimPrefix(p.Cursor, "s")
+	cursor := ""
+	if inSleep {
+		cursor = p.Cursor[1:]
+	}
 	for {
 		if want == 0 {
 			// The page is full: is there a session after it?
