@@ -24,9 +24,10 @@ var allowedImports = map[string][]string{
 	"audit":       {"pebblestore"},
 	"ingest":      {"applehealth", "codec", "health", "pebblestore"},
 	"query":       {"health", "pebblestore"},
-	"httpapi":     {"audit", "auth", "codec", "ingest", "query"},
+	"fhir":        {"health", "query"},
+	"httpapi":     {"audit", "auth", "codec", "fhir", "ingest", "query"},
 	"app":         {"audit", "auth", "codec", "health", "httpapi", "ingest", "pebblestore", "query"},
-	"bench":       {"app", "audit", "auth", "codec", "health", "httpapi", "ingest", "pebblestore", "query"},
+	"bench":       {"app", "audit", "auth", "codec", "fhir", "health", "httpapi", "ingest", "pebblestore", "query"},
 }
 
 // soleImporters: a heavy dependency lives behind one package.

@@ -334,6 +334,28 @@ func matrixRoutes() map[string]mroute {
 		"POST /api/v1/applications/{app_id}/rotate-secret": {policy: pAdmin, ok: 200, noUserData: true, req: func(w *world, _ int, _ bool) (string, []byte) {
 			return "/api/v1/applications/" + w.spareApp() + "/rotate-secret", nil
 		}},
+		"GET /fhir/r4/metadata":                      {policy: pPublic, ok: 200, req: fixed("/fhir/r4/metadata"), noUserData: true},
+		"GET /fhir/r4/Patient/{user_id}":             {policy: pRead, ok: 200, showsOwn: true, req: fhirPath("/Patient/", "")},
+		"GET /fhir/r4/Patient/{user_id}/$everything": {policy: pRead, ok: 200, showsOwn: true, req: fhirPath("/Patient/", "/$everything")},
+		"GET /fhir/r4/Observation":                   {policy: pRead, ok: 200, showsOwn: true, req: fhirPath("/Observation?patient=", "")},
+		"GET /fhir/r4/Device":                        {policy: pRead, ok: 200, showsOwn: true, req: fhirPath("/Device?patient=", "")},
+		// A kick-off of the owner's export alone; the status and the
+		// files are those of an export of the owner.
+		"GET /fhir/r4/Patient/$export": {policy: pRead, ok: 202, noUserData: true, headers: []string{"Prefer", "respond-async"},
+			req: fhirPath("/Patient/$export?patient=", "")},
+		"GET /fhir/r4/Group/{group_id}/$export": {policy: pRead, ok: 202, noUserData: true, headers: []string{"Prefer", "respond-async"},
+			req: func(w *world, o int, _ bool) (string, []byte) {
+				return "/fhir/r4/Group/all/$export?_type=Device&patient=" + w.users[o], nil
+			}},
+		"GET /fhir/r4/bulk/{job_id}": {policy: pRead, ok: 200, noUserData: true, req: func(w *world, o int, _ bool) (string, []byte) {
+			return "/fhir/r4/bulk/" + w.fhirExport(o, false), nil
+		}},
+		"DELETE /fhir/r4/bulk/{job_id}": {policy: pRead, ok: 202, noUserData: true, req: func(w *world, o int, _ bool) (string, []byte) {
+			return "/fhir/r4/bulk/" + w.fhirExport(o, true), nil
+		}},
+		"GET /fhir/r4/bulk/{job_id}/{file}": {policy: pRead, ok: 200, showsOwn: true, req: func(w *world, o int, _ bool) (string, []byte) {
+			return "/fhir/r4/bulk/" + w.fhirExport(o, false) + "/Device.ndjson", nil
+		}},
 		"GET /api/v1/admin/backup": {policy: pAdmin, ok: 200, wholeStore: true, req: fixed("/api/v1/admin/backup")},
 		// The audit trail names every user whose data was touched.
 		"GET /api/v1/audit":       {policy: pAdmin, ok: 200, wholeStore: true, req: fixed("/api/v1/audit?limit=5")},
@@ -396,6 +418,7 @@ type world struct {
 	sdk, expired, revoked    [2]string
 	workoutID, sleepID       [2]string
 	importID                 [2]string
+	exports                  map[int]string // a complete export of each owner
 
 	adminSess, viewerSess, endedSess consoleSession
 }
@@ -549,6 +572,44 @@ func (w *world) digest(o int) string {
 		fmt.Fprintf(&b, "%s %d %s\n", p, r.status, norm)
 	}
 	return b.String()
+}
+
+func fhirPath(prefix, suffix string) func(*world, int, bool) (string, []byte) {
+	return func(w *world, o int, _ bool) (string, []byte) { return "/fhir/r4" + prefix + w.users[o] + suffix, nil }
+}
+
+// fhirExport kicks off a bulk export of the owner's data as the admin and
+// returns its job, complete (unless fresh: then as started; a cancel
+// needs a job of its own each time).
+func (w *world) fhirExport(o int, fresh bool) string {
+	w.t.Helper()
+	if w.exports == nil {
+		w.exports = map[int]string{}
+	}
+	if id, ok := w.exports[o]; ok && !fresh {
+		return id
+	}
+	r := w.call("GET", "/fhir/r4/Patient/$export?_type=Patient,Device&patient="+w.users[o], nil,
+		"X-Open-Wearables-API-Key", w.admin, "Prefer", "respond-async")
+	if r.status != 202 {
+		w.t.Fatalf("export kick-off: %d %s", r.status, r.body)
+	}
+	loc := r.header.Get("Content-Location")
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		r := w.call("GET", "/fhir/r4/bulk/"+id, nil, "X-Open-Wearables-API-Key", w.admin)
+		if r.status == 200 {
+			break
+		}
+		if r.status != 202 || time.Now().After(deadline) {
+			w.t.Fatalf("export status: %d %s", r.status, r.body)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !fresh {
+		w.exports[o] = id
+	}
+	return id
 }
 
 func (w *world) spareKey() string {
@@ -879,7 +940,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 				problems = append(problems, fmt.Sprintf("refused with %d, not 401, 403 or 404", r.status))
 			}
 			ct := r.header.Get("Content-Type")
-			if ct != "application/json" || !cl.head && !bytes.Contains(r.body, []byte(`"detail"`)) {
+			if strings.HasPrefix(path, "/fhir/") {
+				// The FHIR routes answer their refusals as OperationOutcomes.
+				if ct != "application/fhir+json" || !cl.head && !bytes.Contains(r.body, []byte(`"OperationOutcome"`)) {
+					problems = append(problems, fmt.Sprintf("refusal is not an OperationOutcome (%s): %q", ct, r.body))
+				}
+			} else if ct != "application/json" || !cl.head && !bytes.Contains(r.body, []byte(`"detail"`)) {
 				problems = append(problems, fmt.Sprintf("refusal is not a JSON detail (%s): %q", ct, r.body))
 			}
 		}

@@ -41,7 +41,8 @@ type httpError struct {
 	detail string
 	// notGuess marks a 401 for a credential that is ours but stale (an
 	// expired SDK token): it is no bad credential and is never limited.
-	notGuess bool
+	notGuess   bool
+	retryAfter time.Duration
 }
 
 func (e *httpError) Error() string { return e.detail }
@@ -59,6 +60,11 @@ func timedOut(detail string) error     { return errStatus(fasthttp.StatusRequest
 func oversize(detail string) error     { return errStatus(fasthttp.StatusRequestEntityTooLarge, detail) }
 func unavailable(detail string) error  { return errStatus(fasthttp.StatusServiceUnavailable, detail) }
 func conflict(detail string) error     { return errStatus(fasthttp.StatusConflict, detail) }
+
+// throttled is a 429 with the time after which to retry.
+func throttled(detail string, retry time.Duration) error {
+	return &httpError{status: fasthttp.StatusTooManyRequests, detail: detail, retryAfter: retry}
+}
 
 // stale is a 401 for a credential that is ours but no longer holds (an
 // expired SDK token): the client is to renew it, and it is no guess.
@@ -139,7 +145,7 @@ func answerOf(err error) answer {
 	)
 	switch {
 	case errors.As(err, &herr):
-		return answer{status: herr.status, detail: herr.detail,
+		return answer{status: herr.status, detail: herr.detail, retryAfter: herr.retryAfter,
 			guess: herr.status == fasthttp.StatusUnauthorized && !herr.notGuess}
 	case errors.As(err, &qerr):
 		return answer{status: fasthttp.StatusBadRequest, detail: qerr.Detail}
@@ -183,7 +189,8 @@ func answerOf(err error) answer {
 const errTooManyGuesses = "Too many requests with bad credentials from this address; retry later."
 
 // writeError answers an error as the table says: the only place where an
-// error becomes a status and a {"detail": ...} body. A refused credential
+// error becomes a status and a {"detail": ...} body (on the FHIR routes,
+// the same status and detail as an OperationOutcome). A refused credential
 // from an address that has sent too many is answered 429 instead.
 func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 	a := answerOf(err)
@@ -200,6 +207,10 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 	}
 	if a.retryAfter > 0 {
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int((a.retryAfter+time.Second-1)/time.Second)))
+	}
+	if isFHIR(ctx) {
+		writeOutcome(ctx, a.status, a.detail)
+		return
 	}
 	writeJSON(ctx, a.status, codec.Detail(a.detail))
 }

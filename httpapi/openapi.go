@@ -32,6 +32,8 @@ type operation struct {
 	body         *reqBody
 	replies      []reply // the answers that are not errors
 	errs         []int   // error statuses, each answered {"detail": "..."}
+	// fhir: a FHIR route, whose errors are OperationOutcomes.
+	fhir bool
 }
 
 // param is a query parameter or a request header.
@@ -156,6 +158,12 @@ var errorSays = map[int]string{
 	503: "Not ready or overloaded; retry after Retry-After seconds when it is sent.",
 	507: "Free disk space is below the reserve: the batch is not accepted.",
 }
+
+// operationOutcome is the shape of a FHIR route's error.
+var operationOutcome = map[string]any{"type": "object", "required": []any{"resourceType", "issue"},
+	"description": "A FHIR R4 OperationOutcome: issue[0].diagnostics is the detail.",
+	"properties": map[string]any{"resourceType": map[string]any{"const": "OperationOutcome"},
+		"issue": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}}}
 
 // retryAfter is the header of the answers that say when to retry.
 var retryAfter = map[string]string{"Retry-After": "Seconds to wait before retrying."}
@@ -334,6 +342,9 @@ func (op *operation) document(g *schemaGen, detail map[string]any) map[string]an
 			g.errs = append(g.errs, errors.New("openapi: "+op.id+": no description of the status "+strconv.Itoa(status)))
 		}
 		resp := map[string]any{"description": d, "content": map[string]any{"application/json": map[string]any{"schema": detail}}}
+		if op.fhir {
+			resp["content"] = map[string]any{"application/fhir+json": map[string]any{"schema": operationOutcome}}
+		}
 		if status == 429 || status == 503 {
 			resp["headers"] = headerObjects(retryAfter)
 		}
@@ -436,6 +447,9 @@ var pathParams = map[string]pathParam{
 	"user_id": {"The user: 1 to 128 characters of A-Z a-z 0-9 . _ - : @. A UUID names the same user in any case.",
 		map[string]any{"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$"}},
 	"workout_id": {"A workout's id, as the workout list gives it.", str()},
+	"group_id":   {"A Group: all, every user.", str()},
+	"job_id":     {"A bulk export's id, from its kick-off's Content-Location.", str()},
+	"file":       {"A file of the manifest: Patient.ndjson, Device.ndjson or Observation-<n>.ndjson.", str()},
 	"sleep_id":   {"A sleep session's id, as the sleep list gives it.", str()},
 	"provider":   {"An SDK provider.", enum("", codec.Providers...)},
 	"key_id":     {"An API key's id (key_…), not the key.", str()},

@@ -145,6 +145,7 @@ type Server struct {
 	streams     streamStop    // ends the event streams on Shutdown
 	lingering   chan struct{} // a place per connection lingering after a refusal
 	rates       rateWindow    // the overview's records per second (console.go)
+	exports     exportJobs    // the FHIR bulk exports (fhir.go)
 }
 
 // New builds the server; call Serve to start it.
@@ -171,6 +172,7 @@ func New(o Options, d Deps) (*Server, error) {
 		s.adminRoutes,
 		s.staticRoutes,
 		s.docRoutes,
+		s.fhirRoutes,
 	)
 	s.table = s.routes()
 	s.metrics = s.newMetrics()
