@@ -25,7 +25,7 @@ var unaudited = map[string]bool{
 	"/static/provider-icons/{name}": true, "/api/v1/meta/coverage": true,
 	"/": true, "/setup": true, "/console": true, "/console/{page}": true, "/console/users/{user_id}": true,
 	"/console/assets/{name}": true, "/api/v1/console/session": true, "/api/v1/console/setup": true,
-	"/api/v1/console/overview": true, "unmatched": true, "preflight": true,
+	"/api/v1/console/overview": true, "/fhir/r4/metadata": true, "unmatched": true, "preflight": true,
 }
 
 // auditParams are the query parameters a record keeps: windows, ids and
@@ -46,7 +46,8 @@ func actionOf(method, route string) string {
 		return "audit"
 	case route == "/api/v1/admin/backup":
 		return "backup"
-	case strings.HasSuffix(route, ".csv"), strings.HasSuffix(route, ".gpx"), strings.Contains(route, "$export"):
+	case strings.HasSuffix(route, ".csv"), strings.HasSuffix(route, ".gpx"), strings.Contains(route, "$export"),
+		strings.HasPrefix(route, "/fhir/r4/bulk/"):
 		return "export"
 	case strings.Contains(route, "/import/") && method == "POST":
 		return "import"
@@ -103,9 +104,9 @@ func (s *Server) audit(ctx *fasthttp.RequestCtx, e *accessEntry, requestID strin
 			setTarget(&ev, name, strings.Join(parts, ","))
 		}
 	}
-	if ev.UserID == "" {
-		if u := args.Peek("user_id"); len(u) > 0 {
-			ev.UserID = string(u)
+	for _, name := range []string{"user_id", "patient"} {
+		if u := args.Peek(name); ev.UserID == "" && len(u) > 0 {
+			ev.UserID = strings.TrimPrefix(string(u), "Patient/")
 		}
 	}
 	s.deps.Audit.Record(ev)
