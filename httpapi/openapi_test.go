@@ -543,6 +543,11 @@ func TestOpenAPIAnswersMatchTheirSchemas(t *testing.T) {
 		{method: "GET", path: u + "/sdk-logs", want: 200},
 		{method: "GET", path: "/api/v1/developer/api-keys", want: 200},
 		{method: "GET", path: "/api/v1/applications", want: 200},
+		{method: "GET", path: u + "/timeseries?" + wide + "&resolution=1day", want: 200},
+		{method: "GET", path: "/api/v1/audit?limit=3&user_id=" + user, want: 200},
+		{method: "GET", path: "/api/v1/console/overview", want: 200},
+		{method: "GET", path: "/api/v1/console/accounts", want: 200},
+		{method: "GET", path: "/api/v1/console/setup", headers: []string{}, want: 200},
 	}
 	for _, ex := range reads {
 		v := check(ex)
