@@ -49,6 +49,14 @@ func (s *Store) NewCheckpoint() (*Checkpoint, error) {
 		_ = c.Remove()
 		return nil, fmt.Errorf("pebblestore: checkpoint: %w", err)
 	}
+	if s.encrypted {
+		// The marker, as it is: a backup of an encrypted store is
+		// ciphertext and opens with the same key.
+		if err := vfs.Copy(fs, fs.PathJoin(s.opts.Dir, EncryptionMarkerFile), fs.PathJoin(dir, EncryptionMarkerFile)); err != nil {
+			_ = c.Remove()
+			return nil, fmt.Errorf("pebblestore: checkpoint: %w", err)
+		}
+	}
 	if err := syncDir(fs, dir); err != nil {
 		_ = c.Remove()
 		return nil, fmt.Errorf("pebblestore: checkpoint: %w", err)

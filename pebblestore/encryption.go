@@ -1,0 +1,135 @@
+package pebblestore
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// EncryptionMarkerFile is the file of an encrypted data directory (and of
+// its backups) that says so: a short known text, encrypted like every
+// other file, so that Open checks the key before Pebble reads or writes
+// anything.
+const EncryptionMarkerFile = "ENCRYPTED"
+
+const encryptionMarkerText = "wearhouse encrypted store v1\n"
+
+// ErrEncryptedStore is returned when an encrypted store is opened without
+// its key.
+var ErrEncryptedStore = errors.New("pebblestore: the store is encrypted")
+
+// encryptionFS returns the filesystem Pebble is to use in dir: base, or
+// base wrapped by NewEncryptedFS under o's keys, after checking that the
+// keys fit the store. It writes nothing; create reports a new encrypted
+// store, whose marker writeEncryptionMarker then writes.
+func encryptionFS(base vfs.FS, o *Options) (fs vfs.FS, create bool, err error) {
+	dir := o.Dir
+	names, err := base.List(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, false, fmt.Errorf("pebblestore: %s: %w", dir, err)
+	}
+	hasMarker, manifest := false, ""
+	for _, n := range names {
+		switch {
+		case n == EncryptionMarkerFile:
+			hasMarker = true
+		case strings.HasPrefix(n, "MANIFEST-") && manifest < n:
+			manifest = n
+		}
+	}
+	manifestEncrypted := false
+	if manifest != "" {
+		manifestEncrypted, err = hasCryptMagic(base, base.PathJoin(dir, manifest))
+		if err != nil {
+			return nil, false, fmt.Errorf("pebblestore: %s: %w", dir, err)
+		}
+	}
+	if len(o.EncryptionKey) == 0 {
+		if len(o.OldEncryptionKeys) > 0 {
+			return nil, false, errors.New("pebblestore: old encryption keys were given without the current one")
+		}
+		if hasMarker || manifestEncrypted {
+			return nil, false, fmt.Errorf("%w: the store in %s is encrypted; start with its key (--encryption-key-file). Nothing was changed", ErrEncryptedStore, dir)
+		}
+		return base, false, nil
+	}
+	cfs, err := NewEncryptedFS(base, o.EncryptionKey, o.OldEncryptionKeys...)
+	if err != nil {
+		return nil, false, err
+	}
+	switch {
+	case hasMarker:
+		if err := checkMarker(cfs, base.PathJoin(dir, EncryptionMarkerFile)); err != nil {
+			return nil, false, fmt.Errorf("pebblestore: the store in %s: %w. Nothing was changed", dir, err)
+		}
+		return cfs, false, nil
+	case manifestEncrypted:
+		// A marker lost: the MANIFEST's header names the key.
+		f, err := cfs.Open(base.PathJoin(dir, manifest))
+		if err != nil {
+			return nil, false, fmt.Errorf("pebblestore: the store in %s: %w. Nothing was changed", dir, keyHint(err))
+		}
+		f.Close()
+		return cfs, true, nil
+	case manifest != "":
+		return nil, false, fmt.Errorf("pebblestore: the store in %s is not encrypted, and an encryption key was given. "+
+			"wearhouse does not encrypt an existing store in place: start without the key, or make a new encrypted "+
+			"store and import into it. Nothing was changed", dir)
+	}
+	return cfs, true, nil
+}
+
+// keyHint words a key error for the operator.
+func keyHint(err error) error {
+	if errors.Is(err, ErrWrongKey) {
+		return fmt.Errorf("the encryption key given is not the one it was encrypted with (%w)", err)
+	}
+	return err
+}
+
+func checkMarker(cfs vfs.FS, path string) error {
+	f, err := cfs.Open(path)
+	if err != nil {
+		return keyHint(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	if string(b) != encryptionMarkerText {
+		return fmt.Errorf("%w: %s does not hold the expected text", ErrCorrupt, EncryptionMarkerFile)
+	}
+	return nil
+}
+
+// writeEncryptionMarker writes the marker of a new encrypted store.
+func writeEncryptionMarker(cfs vfs.FS, dir string) error {
+	if err := writeFileSynced(cfs, cfs.PathJoin(dir, EncryptionMarkerFile), []byte(encryptionMarkerText)); err != nil {
+		return fmt.Errorf("pebblestore: write %s: %w", EncryptionMarkerFile, err)
+	}
+	return syncDir(cfs, dir)
+}
+
+// hasCryptMagic reports whether the file at path starts as an encrypted
+// file does.
+func hasCryptMagic(fs vfs.FS, path string) (bool, error) {
+	f, err := fs.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	var b [len(cryptMagic)]byte
+	n, err := f.ReadAt(b[:], 0)
+	if n < len(b) {
+		if err == nil || errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		return false, err
+	}
+	return string(b[:]) == cryptMagic, nil
+}
