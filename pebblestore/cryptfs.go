@@ -380,6 +380,13 @@ func (fs *cryptFS) readHeader(f vfs.File, name string) (*fileKeys, int64, error)
 	return k, max(s0, s1), nil
 }
 
+// zeroHeader reports whether f's header page is all zeros.
+func zeroHeader(f vfs.File) bool {
+	b := make([]byte, cryptHeader)
+	n, _ := f.ReadAt(b, 0)
+	return n == cryptHeader && bytes.Equal(b, make([]byte, cryptHeader))
+}
+
 func physOf(j int64) int64 { return cryptHeader + j*cryptPhys }
 
 // ---- the FS ----
@@ -427,6 +434,11 @@ func (fs *cryptFS) openReader(f vfs.File, name string) (*cryptFile, error) {
 		return &cryptFile{f: f, empty: true}, nil
 	}
 	k, synced, err := fs.readHeader(f, name)
+	if errors.Is(err, ErrNotEncrypted) && zeroHeader(f) {
+		// A file that was never synced, after a crash: the disk kept
+		// later pages but not the header. It holds nothing synced.
+		return &cryptFile{f: f, empty: true}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
