@@ -133,3 +133,72 @@ func hasCryptMagic(fs vfs.FS, path string) (bool, error) {
 	}
 	return string(b[:]) == cryptMagic, nil
 }
+
+// RotateEncryptionKey rewrites every encrypted file of the closed store in
+// dir that is not under newKey, reading it with oldKeys, so that the old
+// keys can be destroyed. Each file is written whole under a temporary
+// name, synced, and renamed over the original: a crash leaves every file
+// under one key or the other, and the store opens with both given. It
+// holds the store's lock meanwhile. It returns how many files it rewrote.
+func RotateEncryptionKey(base vfs.FS, dir string, newKey []byte, oldKeys [][]byte) (int, error) {
+	if base == nil {
+		base = vfs.Default
+	}
+	cfs, err := NewEncryptedFS(base, newKey, oldKeys...)
+	if err != nil {
+		return 0, err
+	}
+	if _, _, err := encryptionFS(base, &Options{Dir: dir, EncryptionKey: newKey, OldEncryptionKeys: oldKeys}); err != nil {
+		return 0, err
+	}
+	lock, err := base.Lock(base.PathJoin(dir, "LOCK"))
+	if err != nil {
+		return 0, fmt.Errorf("pebblestore: lock %s (is a server running on it?): %w", dir, err)
+	}
+	defer lock.Close()
+	names, err := base.List(dir)
+	if err != nil {
+		return 0, err
+	}
+	cur := KeyID(newKey)
+	n := 0
+	for _, name := range names {
+		path := base.PathJoin(dir, name)
+		if st, err := base.Stat(path); err != nil || st.IsDir() || name == "LOCK" {
+			continue
+		}
+		id, ok, err := headerKeyID(base, path)
+		if err != nil {
+			return n, err
+		}
+		if !ok || id == cur {
+			continue
+		}
+		tmp := path + ".rekey"
+		if err := vfs.CopyAcrossFS(cfs, path, cfs, tmp); err != nil {
+			_ = base.Remove(tmp)
+			return n, fmt.Errorf("pebblestore: rewrite %s: %w", name, keyHint(err))
+		}
+		if err := base.Rename(tmp, path); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, syncDir(base, dir)
+}
+
+// headerKeyID returns the key id of an encrypted file's header; ok is
+// false for a file that is not encrypted.
+func headerKeyID(fs vfs.FS, path string) (id [8]byte, ok bool, err error) {
+	f, err := fs.Open(path)
+	if err != nil {
+		return id, false, err
+	}
+	defer f.Close()
+	var b [24]byte
+	if n, _ := f.ReadAt(b[:], 0); n < len(b) || string(b[:8]) != cryptMagic {
+		return id, false, nil
+	}
+	copy(id[:], b[16:24])
+	return id, true, nil
+}
