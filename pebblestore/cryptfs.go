@@ -83,6 +83,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -380,6 +381,14 @@ func (fs *cryptFS) readHeader(f vfs.File, name string) (*fileKeys, int64, error)
 	return k, max(s0, s1), nil
 }
 
+// partialHeader reports whether f, shorter than a header, starts with a
+// part of one or with zeros.
+func partialHeader(f vfs.File) bool {
+	b := make([]byte, len(cryptMagic))
+	n, _ := f.ReadAt(b, 0)
+	return strings.HasPrefix(cryptMagic, string(b[:n])) || bytes.Equal(b[:n], make([]byte, n))
+}
+
 // zeroHeader reports whether f's header page is all zeros.
 func zeroHeader(f vfs.File) bool {
 	b := make([]byte, cryptHeader)
@@ -430,7 +439,10 @@ func (fs *cryptFS) openReader(f vfs.File, name string) (*cryptFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.Size() == 0 {
+	if st.Size() < cryptHeader && partialHeader(f) {
+		// Shorter than the header, which a file's first Sync makes
+		// durable whole: a file never synced, after a crash (or an empty
+		// file). It holds nothing synced.
 		return &cryptFile{f: f, empty: true}, nil
 	}
 	k, synced, err := fs.readHeader(f, name)
