@@ -57,7 +57,11 @@ func encryptionFS(base vfs.FS, o *Options) (fs vfs.FS, create bool, err error) {
 		}
 		return base, false, nil
 	}
-	cfs, err := NewEncryptedFS(base, o.EncryptionKey, o.OldEncryptionKeys...)
+	suite := o.EncryptionSuite
+	if suite == 0 {
+		suite = DefaultSuite()
+	}
+	cfs, err := NewEncryptedFSSuite(base, suite, o.EncryptionKey, o.OldEncryptionKeys...)
 	if err != nil {
 		return nil, false, err
 	}

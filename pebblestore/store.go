@@ -196,6 +196,10 @@ type Options struct {
 	// under EncryptionKey.
 	EncryptionKey     []byte
 	OldEncryptionKeys [][]byte
+	// EncryptionSuite is the cipher suite of new files (SuiteAES,
+	// SuiteChaCha); 0 chooses by the CPU (DefaultSuite). Files are read
+	// whatever their suite.
+	EncryptionSuite byte
 	// MustExist makes Open refuse a data directory that holds no store,
 	// rather than create one there (the offline backup: a mistyped data
 	// directory is an error, not a new empty store). Default false.
