@@ -615,16 +615,18 @@ func (c *cryptFile) WriteAt(p []byte, off int64) (int, error) {
 	return 0, errors.New("pebblestore: encrypted files are append-only")
 }
 
-func (c *cryptFile) Sync() error {
+func (c *cryptFile) Sync() error { return c.sync(c.f.Sync) }
+
+// SyncData syncs with the base file's SyncData (fdatasync: the data and
+// the size, which is all a reader needs).
+func (c *cryptFile) SyncData() error { return c.sync(c.f.SyncData) }
+
+func (c *cryptFile) sync(fsync func() error) error {
 	if !c.write {
-		return c.f.Sync()
+		return fsync()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.syncLocked()
-}
-
-func (c *cryptFile) syncLocked() error {
 	// Record the length the previous Sync made durable: written before
 	// this fsync, it never claims bytes that are not on the disk.
 	if c.hdrS < c.synced {
@@ -632,7 +634,7 @@ func (c *cryptFile) syncLocked() error {
 			return err
 		}
 	}
-	if err := c.f.Sync(); err != nil {
+	if err := fsync(); err != nil {
 		return err
 	}
 	c.synced = c.size
@@ -657,9 +659,7 @@ func (c *cryptFile) writeSynced(n int64) error {
 	return nil
 }
 
-func (c *cryptFile) SyncData() error { return c.Sync() }
-
-func (c *cryptFile) SyncTo(length int64) (bool, error) { return true, c.Sync() }
+func (c *cryptFile) SyncTo(length int64) (bool, error) { return true, c.SyncData() }
 
 func (c *cryptFile) Close() error {
 	if c.write {
@@ -708,8 +708,25 @@ func (c *cryptFile) readAt(p []byte, off int64, sequential bool) (int, error) {
 	if sequential {
 		strict = synced
 	}
-	bp := physPool.Get().(*[]byte)
-	defer physPool.Put(bp)
+	if off >= size {
+		return 0, io.EOF
+	}
+	// The physical blocks of the whole read, in one read of the base file.
+	j0 := off / cryptBlock
+	j1 := (min(off+int64(len(p)), size) - 1) / cryptBlock
+	var phys []byte
+	if j1 == j0 {
+		bp := physPool.Get().(*[]byte)
+		defer physPool.Put(bp)
+		phys = *bp
+	} else {
+		phys = make([]byte, (j1-j0+1)*cryptPhys)
+	}
+	m, err := c.f.ReadAt(phys, physOf(j0))
+	if err != nil && !errors.Is(err, io.EOF) {
+		return 0, err
+	}
+	phys = phys[:m]
 	n := 0
 	for n < len(p) {
 		pos := off + int64(n)
@@ -717,11 +734,11 @@ func (c *cryptFile) readAt(p []byte, off int64, sequential bool) (int, error) {
 			return n, io.EOF
 		}
 		j := pos / cryptBlock
-		m, err := c.f.ReadAt(*bp, physOf(j))
-		if err != nil && !errors.Is(err, io.EOF) {
-			return n, err
+		from := int((j - j0) * cryptPhys)
+		var b []byte
+		if from < len(phys) {
+			b = phys[from:min(from+cryptPhys, len(phys))]
 		}
-		b := (*bp)[:m]
 		l := c.k.openBlock(b, j)
 		boff := int(pos % cryptBlock)
 		if l <= boff {

@@ -206,3 +206,59 @@ func headerKeyID(fs vfs.FS, path string) (id [8]byte, ok bool, err error) {
 	copy(id[:], b[16:24])
 	return id, true, nil
 }
+
+// File is a file of the data directory outside Pebble's own (a spooled
+// upload): written and read through the store's filesystem, so that it is
+// ciphertext when the store is encrypted.
+type File interface {
+	io.Reader
+	io.ReaderAt
+	io.Writer
+	io.Closer
+	Sync() error
+	Stat() (os.FileInfo, error)
+}
+
+type storeFile struct{ vfs.File }
+
+func (f storeFile) Stat() (os.FileInfo, error) { return f.File.Stat() }
+
+// CreateFile creates the file at path (which must not exist) for writing,
+// mode 0600.
+func (s *Store) CreateFile(path string) (File, error) {
+	if !s.encrypted {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
+	}
+	if _, err := s.pfs.Stat(path); err == nil {
+		return nil, fmt.Errorf("pebblestore: %s: %w", path, os.ErrExist)
+	}
+	f, err := s.pfs.Create(path, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return nil, err
+	}
+	_ = os.Chmod(path, 0o600) // on the disk; a test's filesystem may have no modes
+	return storeFile{f}, nil
+}
+
+// OpenFile opens the file at path, written by CreateFile, for reading.
+func (s *Store) OpenFile(path string) (File, error) {
+	if !s.encrypted {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
+	}
+	f, err := s.pfs.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return storeFile{f}, nil
+}
+
+// Encrypted reports whether the store's files are ciphertext.
+func (s *Store) Encrypted() bool { return s.encrypted }

@@ -266,6 +266,7 @@ type Store struct {
 	// encrypted: Pebble's files are ciphertext (Options.EncryptionKey);
 	// the store id file stays plaintext on Options.FS.
 	encrypted bool
+	pfs       vfs.FS // Pebble's filesystem: Options.FS, encrypted or not
 
 	mu      sync.Mutex // guards the user dictionary's counter
 	nextIID uint32
@@ -310,7 +311,7 @@ func Open(o Options) (*Store, error) {
 			return nil, err
 		}
 	}
-	s := &Store{opts: o, log: o.Logger, wo: pebble.Sync, encrypted: fs != o.fs()}
+	s := &Store{opts: o, log: o.Logger, wo: pebble.Sync, encrypted: fs != o.fs(), pfs: fs}
 	if o.UnsafeNoSync {
 		s.wo = pebble.NoSync
 	}
