@@ -689,7 +689,9 @@ func (c *cryptFile) Read(p []byte) (int, error) {
 
 func (c *cryptFile) ReadAt(p []byte, off int64) (int, error) { return c.readAt(p, off, false) }
 
-var physPool = sync.Pool{New: func() any { b := make([]byte, cryptPhys); return &b }}
+// physPool holds buffers for reads of one or two blocks (a 4 KiB read
+// that straddles two).
+var physPool = sync.Pool{New: func() any { b := make([]byte, 2*cryptPhys); return &b }}
 
 // readAt reads from plaintext offset off. Past the synced length a
 // sequential read ends at the first block that does not verify, as at a
@@ -715,12 +717,12 @@ func (c *cryptFile) readAt(p []byte, off int64, sequential bool) (int, error) {
 	j0 := off / cryptBlock
 	j1 := (min(off+int64(len(p)), size) - 1) / cryptBlock
 	var phys []byte
-	if j1 == j0 {
+	if need := int(j1-j0+1) * cryptPhys; need <= 2*cryptPhys {
 		bp := physPool.Get().(*[]byte)
 		defer physPool.Put(bp)
-		phys = *bp
+		phys = (*bp)[:need]
 	} else {
-		phys = make([]byte, (j1-j0+1)*cryptPhys)
+		phys = make([]byte, need)
 	}
 	m, err := c.f.ReadAt(phys, physOf(j0))
 	if err != nil && !errors.Is(err, io.EOF) {

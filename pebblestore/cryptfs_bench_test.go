@@ -71,9 +71,15 @@ func BenchmarkCryptFSAppend(b *testing.B) {
 	})
 }
 
+// BenchmarkCryptFSReadAt256K reads 256 KiB at random offsets (a
+// compaction's readahead), as BenchmarkCryptFSReadAt.
+func BenchmarkCryptFSReadAt256K(b *testing.B) { benchReadAt(b, 256<<10) }
+
 // BenchmarkCryptFSReadAt reads 4 KiB at random offsets of a 64 MiB file
 // (in the page cache) from 2 goroutines.
-func BenchmarkCryptFSReadAt(b *testing.B) {
+func BenchmarkCryptFSReadAt(b *testing.B) { benchReadAt(b, 4096) }
+
+func benchReadAt(b *testing.B, n int) {
 	dir := b.TempDir()
 	benchFS(b, vfs.Default, func(b *testing.B, fs vfs.FS) {
 		const size = 64 << 20
@@ -85,13 +91,13 @@ func BenchmarkCryptFSReadAt(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer f.Close()
-		b.SetBytes(4096)
+		b.SetBytes(int64(n))
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			rng := mrand.New(mrand.NewPCG(mrand.Uint64(), 1))
-			p := make([]byte, 4096)
+			p := make([]byte, n)
 			for pb.Next() {
-				if _, err := f.ReadAt(p, rng.Int64N(size-4096)); err != nil {
+				if _, err := f.ReadAt(p, rng.Int64N(int64(size-n))); err != nil {
 					b.Error(err)
 					return
 				}
