@@ -9,7 +9,7 @@ package pebblestore
 // header:
 //
 //	0    magic "WHCRYPT1"
-//	8    version:u8=1 suite:u8 reserved:6
+//	8    version:u8=1 suite:u8 flags:u8 reserved:5 (flag 1: a reused file)
 //	16   master key id:8 (first 8 bytes of SHA-256("wearhouse key id" 0x00 master))
 //	24   nonce:24 and 72: the file key wrapped by the master key with
 //	     XChaCha20-Poly1305 (32 bytes + 16 tag), bytes 0..24 as additional data
@@ -45,8 +45,10 @@ package pebblestore
 // synced byte: nothing acknowledged is lost. (A per-block AEAD would have to
 // re-encrypt the whole block on each growth, under a new nonce, and a torn
 // rewrite would destroy the synced bytes with it.) Every offset of a file
-// is encrypted once: files are append-only (WriteAt is refused), and a
-// recycled WAL (ReuseForWrite) is a new file with a new key.
+// is encrypted once under its key: files are append-only (WriteAt is
+// refused), and a recycled WAL (ReuseForWrite) is written over from its
+// start under a new header and a new key; its old header is zeroed and
+// synced first, so that a crash leaves the new file or an empty one.
 //
 // The synced-length slots (len:u64 nonce:24 tag:16, MAC over "S" len) say
 // how much of the file a Sync had made durable; each Sync writes, before
@@ -69,7 +71,10 @@ package pebblestore
 // an older complete version of itself, or truncate a file at a block
 // boundary past its recorded synced length (for a WAL that is a crash's
 // torn tail, which Pebble accepts too). File names, sizes and times are
-// not hidden. LOCK and the directory entries pass through.
+// not hidden. LOCK and the directory entries pass through. A file whose
+// header's first 96 bytes are zeros reads as empty (a crash before its
+// header was durable); zeroing them is, to an attacker, what deleting the
+// file is.
 
 import (
 	"bytes"
@@ -93,6 +98,7 @@ import (
 )
 
 const (
+	flagReused     = 1
 	cryptMagic     = "WHCRYPT1"
 	cryptVersion   = 1
 	cryptHeader    = 4096
@@ -193,6 +199,7 @@ type fileKeys struct {
 	aes   cipher.Block // SuiteAES keystream
 	enc   []byte       // SuiteChaCha keystream key
 	mac   cipher.AEAD
+	fk    []byte // the file key, until the header is sealed
 }
 
 func newFileKeys(suite byte, fk []byte) (*fileKeys, error) {
@@ -204,7 +211,7 @@ func newFileKeys(suite byte, fk []byte) (*fileKeys, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &fileKeys{suite: suite}
+	k := &fileKeys{suite: suite, fk: fk}
 	switch suite {
 	case SuiteAES:
 		if k.aes, err = aes.NewCipher(encKey); err != nil {
@@ -339,46 +346,45 @@ func (fs *cryptFS) newHeader() ([]byte, *fileKeys, error) {
 	_, _ = rand.Read(fk[:])
 	nonce := h[24:48]
 	_, _ = rand.Read(nonce)
-	fs.wrap[fs.cur].Seal(h[48:48], nonce, fk[:], h[:24])
 	k, err := newFileKeys(fs.suite, fk[:])
 	return h, k, err
 }
 
-// readHeader reads and unwraps a file's header.
-func (fs *cryptFS) readHeader(f vfs.File, name string) (*fileKeys, int64, error) {
+// readHeaderFlags reads and unwraps a file's header.
+func (fs *cryptFS) readHeaderFlags(f vfs.File, name string) (_ *fileKeys, _ int64, flags byte, _ error) {
 	h := make([]byte, cryptSyncSlot1+cryptSlot)
 	if n, err := f.ReadAt(h, 0); n < len(h) {
 		if err == nil || errors.Is(err, io.EOF) {
-			return nil, 0, fmt.Errorf("%w: %s is too short for an encrypted file", ErrNotEncrypted, name)
+			return nil, 0, 0, fmt.Errorf("%w: %s is too short for an encrypted file", ErrNotEncrypted, name)
 		}
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	if string(h[:8]) != cryptMagic {
-		return nil, 0, fmt.Errorf("%w: %s", ErrNotEncrypted, name)
+		return nil, 0, 0, fmt.Errorf("%w: %s", ErrNotEncrypted, name)
 	}
 	if h[8] != cryptVersion {
-		return nil, 0, fmt.Errorf("pebblestore: %s: unknown encrypted file version %d", name, h[8])
+		return nil, 0, 0, fmt.Errorf("pebblestore: %s: unknown encrypted file version %d", name, h[8])
 	}
 	var id [8]byte
 	copy(id[:], h[16:24])
 	w, ok := fs.wrap[id]
 	if !ok {
-		return nil, 0, fmt.Errorf("%w: %s names key %x", ErrWrongKey, name, id)
+		return nil, 0, 0, fmt.Errorf("%w: %s names key %x", ErrWrongKey, name, id)
 	}
 	fk, err := w.Open(nil, h[24:48], h[48:96], h[:24])
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: the key of %s does not unwrap", ErrCorrupt, name)
+		return nil, 0, 0, fmt.Errorf("%w: the key of %s does not unwrap", ErrCorrupt, name)
 	}
 	k, err := newFileKeys(h[9], fk)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	s0 := k.openSynced(h[cryptSyncSlot0 : cryptSyncSlot0+cryptSlot])
 	s1 := k.openSynced(h[cryptSyncSlot1 : cryptSyncSlot1+cryptSlot])
 	if s0 < 0 || s1 < 0 {
-		return nil, 0, fmt.Errorf("%w: %s: header", ErrCorrupt, name)
+		return nil, 0, 0, fmt.Errorf("%w: %s: header", ErrCorrupt, name)
 	}
-	return k, max(s0, s1), nil
+	return k, max(s0, s1), h[10], nil
 }
 
 // partialHeader reports whether f, shorter than a header, starts with a
@@ -389,11 +395,13 @@ func partialHeader(f vfs.File) bool {
 	return strings.HasPrefix(cryptMagic, string(b[:n])) || bytes.Equal(b[:n], make([]byte, n))
 }
 
-// zeroHeader reports whether f's header page is all zeros.
+// zeroHeader reports whether f's header sector that names its key is all
+// zeros: a header never made durable, or one being replaced for a reuse
+// (ReuseForWrite), whose other sectors may still be the old ones.
 func zeroHeader(f vfs.File) bool {
-	b := make([]byte, cryptHeader)
+	b := make([]byte, cryptDataOff)
 	n, _ := f.ReadAt(b, 0)
-	return n == cryptHeader && bytes.Equal(b, make([]byte, cryptHeader))
+	return n == len(b) && bytes.Equal(b, make([]byte, len(b)))
 }
 
 func physOf(j int64) int64 { return cryptHeader + j*cryptPhys }
@@ -408,8 +416,16 @@ func (fs *cryptFS) Create(name string, category vfs.DiskWriteCategory) (vfs.File
 	return fs.startWriter(f)
 }
 
-func (fs *cryptFS) startWriter(f vfs.File) (vfs.File, error) {
+func (fs *cryptFS) startWriter(f vfs.File) (vfs.File, error) { return fs.startWriterFlags(f, 0) }
+
+func (fs *cryptFS) startWriterFlags(f vfs.File, flags byte) (vfs.File, error) {
 	h, k, err := fs.newHeader()
+	if err == nil {
+		h[10] = flags
+		var fk [32]byte
+		copy(fk[:], k.fk)
+		fs.wrap[fs.cur].Seal(h[48:48], h[24:48], fk[:], h[:24])
+	}
 	if err == nil {
 		_, err = f.WriteAt(h, 0)
 	}
@@ -445,7 +461,7 @@ func (fs *cryptFS) openReader(f vfs.File, name string) (*cryptFile, error) {
 		// file). It holds nothing synced.
 		return &cryptFile{f: f, empty: true}, nil
 	}
-	k, synced, err := fs.readHeader(f, name)
+	k, synced, flags, err := fs.readHeaderFlags(f, name)
 	if errors.Is(err, ErrNotEncrypted) && zeroHeader(f) {
 		// A file that was never synced, after a crash: the disk kept
 		// later pages but not the header. It holds nothing synced.
@@ -456,7 +472,23 @@ func (fs *cryptFS) openReader(f vfs.File, name string) (*cryptFile, error) {
 	}
 	cf := &cryptFile{f: f, k: k, synced: synced}
 	phys := st.Size()
-	if phys > cryptHeader {
+	switch {
+	case flags&flagReused != 0:
+		// A reused file holds the old one's bytes past its own: its end
+		// is the first block from the synced length on that is not full.
+		b := make([]byte, cryptPhys)
+		for j := synced / cryptBlock; physOf(j) < phys; j++ {
+			m, err := f.ReadAt(b, physOf(j))
+			if err != nil && !errors.Is(err, io.EOF) {
+				return nil, err
+			}
+			l := k.openBlock(b[:m], j)
+			cf.size = j*cryptBlock + int64(max(l, 0))
+			if l < cryptBlock {
+				break
+			}
+		}
+	case phys > cryptHeader:
 		j := (phys - cryptHeader - 1) / cryptPhys
 		b := make([]byte, cryptPhys)
 		m, err := f.ReadAt(b, physOf(j))
@@ -497,14 +529,36 @@ func (fs *cryptFS) OpenReadWrite(name string, category vfs.DiskWriteCategory, op
 	return cf, nil
 }
 
-// ReuseForWrite does not reuse: a recycled WAL would be written over under
-// its old key, and every offset of a file is encrypted once. It removes
-// oldname and creates newname, as the interface allows.
+// ReuseForWrite reuses oldname's disk space, as Pebble recycles WAL
+// files (so that an fdatasync need not update the file's size, which
+// measured a third of a synced commit's cost): the file is renamed, and
+// written from its start under a new header and a new file key, so that no
+// offset is encrypted twice under one key. The old bytes past what is
+// written fail their tags under the new key; the header's reused flag
+// makes a reader find the end by scanning from the synced length rather
+// than from the file's size.
 func (fs *cryptFS) ReuseForWrite(oldname, newname string, category vfs.DiskWriteCategory) (vfs.File, error) {
-	if err := fs.base.Remove(oldname); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := fs.base.Rename(oldname, newname); err != nil {
 		return nil, err
 	}
-	return fs.Create(newname, category)
+	f, err := fs.base.OpenReadWrite(newname, category)
+	if err != nil {
+		return nil, err
+	}
+	// First the old header goes, made durable: after a crash while the
+	// new one is written, the file is either the new one or, with a
+	// header of zeros, an empty file that was never synced; never the old
+	// file's bytes, nor old synced lengths over bytes the new file has
+	// overwritten. (One fsync per reuse, a WAL's rotation.)
+	if _, err := f.WriteAt(make([]byte, cryptHeader), 0); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.SyncData(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return fs.startWriterFlags(f, flagReused)
 }
 
 func (fs *cryptFS) Stat(name string) (vfs.FileInfo, error) {

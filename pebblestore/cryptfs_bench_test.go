@@ -113,9 +113,12 @@ func BenchmarkStoreCommit(b *testing.B) {
 	for _, c := range []struct {
 		name  string
 		suite byte
-	}{{"plain", 0}, {"aes", SuiteAES}, {"chacha", SuiteChaCha}} {
+	}{{"plain", 0}, {"plain-no-wal-reuse", 0}, {"aes", SuiteAES}, {"chacha", SuiteChaCha}} {
 		b.Run(c.name, func(b *testing.B) {
 			o := Options{Dir: b.TempDir(), Logger: faultLogger()}
+			if c.name == "plain-no-wal-reuse" {
+				o.FS = noReuseFS{vfs.Default}
+			}
 			if c.suite != 0 {
 				o.EncryptionKey, o.EncryptionSuite = key, c.suite
 			}
@@ -144,4 +147,13 @@ func BenchmarkStoreCommit(b *testing.B) {
 			})
 		})
 	}
+}
+
+// noReuseFS is the disk without WAL recycling, as the encrypted
+// filesystem has it: the cost of that alone.
+type noReuseFS struct{ vfs.FS }
+
+func (fs noReuseFS) ReuseForWrite(oldname, newname string, c vfs.DiskWriteCategory) (vfs.File, error) {
+	_ = fs.FS.Remove(oldname)
+	return fs.FS.Create(newname, c)
 }

@@ -345,3 +345,49 @@ func TestEncryptedStoreFlippedByte(t *testing.T) {
 		})
 	}
 }
+
+// TestEncryptedStoreBackup: a backup of an encrypted store (its archive
+// and the directory it is written into) holds no plaintext, and restores
+// into a store that opens with the key only.
+func TestEncryptedStoreBackup(t *testing.T) {
+	dir := t.TempDir()
+	key := testKey(t)
+	makeEncryptedStore(t, dir, key, 300)
+	s, err := Open(Options{Dir: dir, Logger: faultLogger(), EncryptionKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.NewCheckpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var archive bytes.Buffer
+	if err := c.WriteArchive(&archive); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Remove()
+	s.Close()
+	for _, p := range knownPlaintext {
+		if bytes.Contains(archive.Bytes(), []byte(p)) {
+			t.Errorf("the backup archive holds the plaintext %q", p)
+		}
+	}
+	backup := filepath.Join(t.TempDir(), "bk")
+	if _, err := ReadArchive(bytes.NewReader(archive.Bytes()), backup); err != nil {
+		t.Fatal(err)
+	}
+	scanForPlaintext(t, backup)
+	restored := filepath.Join(t.TempDir(), "data")
+	if err := Restore(backup, restored, Options{Logger: faultLogger(), EncryptionKey: key}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(Options{Dir: restored, Logger: faultLogger()}); !errors.Is(err, ErrEncryptedStore) {
+		t.Fatalf("the restored store opens without its key: %v", err)
+	}
+	r, err := Open(Options{Dir: restored, Logger: faultLogger(), EncryptionKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEncBatches(t, r, 300)
+	r.Close()
+}
