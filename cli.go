@@ -47,6 +47,7 @@ func commands() []command {
 		{"account", "create|reset-password", "make a console account, or give one a new password (server stopped)", accountCmd},
 		{"import", "[flags] <file>", "upload an Apple Health export (export.zip or export.xml) for a user, and follow its import", importCmd},
 		{"keygen", "<file>", "write a new encryption key for --encryption-key-file (32 random bytes, mode 0600)", keygenCmd},
+		{"rotate-key", "[flags]", "rewrite a stopped server's store under a new encryption key (--encryption-key-file new, --old-key-file old)", rotateKeyCmd},
 		{"restore", "[flags] <dir>", "put a backup in place as a new data directory (server stopped)", restoreCmd},
 		{"version", "", "print the version, the commit and the build date", func(args []string) error {
 			if len(args) > 0 {

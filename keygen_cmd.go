@@ -89,3 +89,60 @@ func readKeyFile(path, dataDir string) (key []byte, warning string, err error) {
 	}
 	return key, warning, nil
 }
+
+// keyFileFlag adds --encryption-key-file to a command that opens a stopped
+// server's store.
+func keyFileFlag(fs *flag.FlagSet) *string {
+	return fs.String("encryption-key-file", os.Getenv("WEARHOUSE_ENCRYPTION_KEY_FILE"), "file of the store's encryption key, when it is encrypted (as given to serve)")
+}
+
+// loadKeyFile reads the key of --encryption-key-file, nil when none is
+// given; a loose mode is warned about on standard error.
+func loadKeyFile(path, dataDir string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	key, warning, err := readKeyFile(path, dataDir)
+	if warning != "" {
+		fmt.Fprintln(os.Stderr, "warning:", warning)
+	}
+	return key, err
+}
+
+// rotateKeyCmd rewrites a stopped server's store under a new key:
+// every file still under an old key is read with it and written again
+// under the new one, after which the old key can be destroyed.
+func rotateKeyCmd(args []string) error {
+	fs := flag.NewFlagSet("rotate-key", flag.ContinueOnError)
+	dataDir := fs.String("data-dir", envOr("WEARHOUSE_DATA_DIR", "./data"), "data directory of the stopped server")
+	newFile := keyFileFlag(fs)
+	oldFiles := fs.String("old-key-file", "", "comma-separated files of the keys the store's files are under now")
+	pos, err := parseArgs(fs, "--encryption-key-file <new key> --old-key-file <old key> [flags]", args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("rotate-key", "unexpected argument %q", pos[0])
+	}
+	if *newFile == "" || *oldFiles == "" {
+		return usagef("rotate-key", "give the new key (--encryption-key-file) and the old one (--old-key-file)")
+	}
+	newKey, err := loadKeyFile(*newFile, *dataDir)
+	if err != nil {
+		return err
+	}
+	var old [][]byte
+	for _, p := range strings.Split(*oldFiles, ",") {
+		k, err := loadKeyFile(strings.TrimSpace(p), *dataDir)
+		if err != nil {
+			return err
+		}
+		old = append(old, k)
+	}
+	n, err := pebblestore.RotateEncryptionKey(nil, *dataDir, newKey, old)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("rewrote %d files of %s under the new key; start the server with --encryption-key-file %s\n", n, *dataDir, *newFile)
+	return nil
+}

@@ -5,6 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rs/zerolog"
+
+	"wearhouse/pebblestore"
 )
 
 func TestKeygen(t *testing.T) {
@@ -45,5 +49,39 @@ func TestKeygen(t *testing.T) {
 	_ = os.Chmod(path, 0o644)
 	if _, warn, _ := readKeyFile(path, data); !strings.Contains(warn, "0600") {
 		t.Fatalf("no warning for mode 0644: %q", warn)
+	}
+}
+
+// TestRotateKeyCmd: a store made under one key is rewritten under another,
+// and then opens with the new key alone.
+func TestRotateKeyCmd(t *testing.T) {
+	dir := t.TempDir()
+	oldFile, newFile := filepath.Join(dir, "old.key"), filepath.Join(dir, "new.key")
+	for _, f := range []string{oldFile, newFile} {
+		if err := keygenCmd([]string{f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := filepath.Join(dir, "data")
+	oldKey, _ := os.ReadFile(oldFile)
+	newKey, _ := os.ReadFile(newFile)
+	st, err := pebblestore.Open(pebblestore.Options{Dir: data, Logger: zerolog.Nop(), EncryptionKey: oldKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutMeta("x", []byte("kept")); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if err := rotateKeyCmd([]string{"--data-dir", data, "--encryption-key-file", newFile, "--old-key-file", oldFile}); err != nil {
+		t.Fatal(err)
+	}
+	st, err = pebblestore.Open(pebblestore.Options{Dir: data, Logger: zerolog.Nop(), EncryptionKey: newKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if v, err := st.Meta("x"); err != nil || string(v) != "kept" {
+		t.Fatalf("after the rotation: %q %v", v, err)
 	}
 }

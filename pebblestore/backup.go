@@ -178,6 +178,12 @@ func Restore(backupDir, dataDir string, o Options) error {
 	if err != nil {
 		return err
 	}
+	// The key is checked against the backup before anything is copied.
+	bo := o
+	bo.Dir = backupDir
+	if _, _, err := encryptionFS(fs, &bo); err != nil {
+		return fmt.Errorf("pebblestore: the backup %s: %w", backupDir, err)
+	}
 	for _, f := range m.Files {
 		fi, err := fs.Stat(fs.PathJoin(backupDir, f.Name))
 		if err != nil {

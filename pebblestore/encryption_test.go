@@ -378,6 +378,15 @@ func TestEncryptedStoreBackup(t *testing.T) {
 	}
 	scanForPlaintext(t, backup)
 	restored := filepath.Join(t.TempDir(), "data")
+	// Without the key, or with another, the restore is refused before it
+	// copies anything.
+	for _, k := range [][]byte{nil, testKey(t)} {
+		if err := Restore(backup, restored, Options{Logger: faultLogger(), EncryptionKey: k}); err == nil {
+			t.Fatal("a restore without the right key succeeded")
+		} else if _, serr := os.Stat(restored); !errors.Is(serr, os.ErrNotExist) {
+			t.Fatalf("the refused restore (%v) made the data directory", err)
+		}
+	}
 	if err := Restore(backup, restored, Options{Logger: faultLogger(), EncryptionKey: key}); err != nil {
 		t.Fatal(err)
 	}
