@@ -20,7 +20,7 @@ const encryptionMarkerText = "wearhouse encrypted store v1\n"
 
 // ErrEncryptedStore is returned when an encrypted store is opened without
 // its key.
-var ErrEncryptedStore = errors.New("pebblestore: the store is encrypted")
+var ErrEncryptedStore = errors.New("the store is encrypted; start with its key (--encryption-key-file)")
 
 // encryptionFS returns the filesystem Pebble is to use in dir: base, or
 // base wrapped by NewEncryptedFS under o's keys, after checking that the
@@ -53,7 +53,7 @@ func encryptionFS(base vfs.FS, o *Options) (fs vfs.FS, create bool, err error) {
 			return nil, false, errors.New("pebblestore: old encryption keys were given without the current one")
 		}
 		if hasMarker || manifestEncrypted {
-			return nil, false, fmt.Errorf("%w: the store in %s is encrypted; start with its key (--encryption-key-file). Nothing was changed", ErrEncryptedStore, dir)
+			return nil, false, fmt.Errorf("pebblestore: %s: %w. Nothing was changed", dir, ErrEncryptedStore)
 		}
 		return base, false, nil
 	}
