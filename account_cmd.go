@@ -30,6 +30,7 @@ func accountCmd(args []string) error {
 	dataDir := fs.String("data-dir", envOr("WEARHOUSE_DATA_DIR", "./data"), "data directory of the stopped server")
 	email := fs.String("email", "", "the account's e-mail address (required)")
 	role := fs.String("role", string(auth.RoleAdmin), "create: admin or viewer")
+	keyFile := keyFileFlag(fs)
 	pos, err := parseArgs(fs, "--email <address> [flags]", args[1:])
 	if err != nil {
 		return err
@@ -44,7 +45,11 @@ func accountCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := pebblestore.Open(pebblestore.Options{Dir: *dataDir, Logger: zerolog.Nop(), MustExist: true})
+	encKey, err := loadKeyFile(*keyFile, *dataDir)
+	if err != nil {
+		return err
+	}
+	st, err := pebblestore.Open(pebblestore.Options{Dir: *dataDir, Logger: zerolog.Nop(), MustExist: true, EncryptionKey: encKey})
 	if err != nil {
 		return fmt.Errorf("the store of %s cannot be opened (is the server still running?): %w", *dataDir, err)
 	}

@@ -32,6 +32,7 @@ func backupCmd(args []string) error {
 	target := fs.String("target", envOr("WEARHOUSE_TARGET", "http://127.0.0.1:8080"), "address of the running server")
 	dataDir := fs.String("data-dir", envOr("WEARHOUSE_DATA_DIR", "./data"), "data directory: of the admin key, of the store id the server must have, or to back up a stopped server")
 	apiKey := fs.String("api-key", os.Getenv("WEARHOUSE_ADMIN_KEY"), "admin API key (default: the data directory's admin.key)")
+	keyFile := keyFileFlag(fs)
 	pos, err := parseArgs(fs, "[flags] <new directory>", args)
 	if err != nil {
 		return err
@@ -68,7 +69,11 @@ func backupCmd(args []string) error {
 		if !errors.Is(err, syscall.ECONNREFUSED) {
 			return fmt.Errorf("backup through %s: %w", *target, err)
 		}
-		return offlineBackup(*dataDir, dir, *target)
+		encKey, err := loadKeyFile(*keyFile, *dataDir)
+		if err != nil {
+			return err
+		}
+		return offlineBackup(*dataDir, dir, *target, encKey)
 	}
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
@@ -141,8 +146,8 @@ func orNone(id string) string {
 
 // offlineBackup backs up the store of a stopped server: the same archive
 // as the server's, through a pipe. It never creates a store.
-func offlineBackup(dataDir, dir, target string) error {
-	st, err := pebblestore.Open(pebblestore.Options{Dir: dataDir, Logger: zerolog.Nop(), MustExist: true})
+func offlineBackup(dataDir, dir, target string, encKey []byte) error {
+	st, err := pebblestore.Open(pebblestore.Options{Dir: dataDir, Logger: zerolog.Nop(), MustExist: true, EncryptionKey: encKey})
 	if err != nil {
 		return fmt.Errorf("no server answered at %s, and the store could not be opened: %w", target, err)
 	}
@@ -196,6 +201,7 @@ func human(n int64) string {
 func restoreCmd(args []string) error {
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	dataDir := fs.String("data-dir", envOr("WEARHOUSE_DATA_DIR", "./data"), "data directory to create from the backup")
+	keyFile := keyFileFlag(fs)
 	pos, err := parseArgs(fs, "[flags] <backup directory>", args)
 	if err != nil {
 		return err
@@ -203,7 +209,11 @@ func restoreCmd(args []string) error {
 	if len(pos) != 1 {
 		return usagef("restore", "restore needs one argument, the backup directory")
 	}
-	if err := pebblestore.Restore(pos[0], *dataDir, pebblestore.Options{Logger: zerolog.Nop()}); err != nil {
+	encKey, err := loadKeyFile(*keyFile, *dataDir)
+	if err != nil {
+		return err
+	}
+	if err := pebblestore.Restore(pos[0], *dataDir, pebblestore.Options{Logger: zerolog.Nop(), EncryptionKey: encKey}); err != nil {
 		return err
 	}
 	id, _ := pebblestore.ReadStoreID(*dataDir)

@@ -47,6 +47,8 @@ func commands() []command {
 		{"account", "create|reset-password", "make a console account, or give one a new password (server stopped)", accountCmd},
 		{"audit", "verify [flags]", "check the audit trail's hash chain (server stopped)", auditCmd},
 		{"import", "[flags] <file>", "upload an Apple Health export (export.zip or export.xml) for a user, and follow its import", importCmd},
+		{"keygen", "<file>", "write a new encryption key for --encryption-key-file (32 random bytes, mode 0600)", keygenCmd},
+		{"rotate-key", "[flags]", "rewrite a stopped server's store under a new encryption key (--encryption-key-file new, --old-key-file old)", rotateKeyCmd},
 		{"restore", "[flags] <dir>", "put a backup in place as a new data directory (server stopped)", restoreCmd},
 		{"version", "", "print the version, the commit and the build date", func(args []string) error {
 			if len(args) > 0 {
@@ -105,7 +107,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %-14s %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(w, "  %-10s %-14s %s\n", c.name, c.args, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "'wearhouse <command> -h' lists a command's flags. Every flag of serve also reads an")

@@ -13,6 +13,7 @@ package main
 
 import (
 	"bytes"
+	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -610,9 +611,11 @@ func formatBatchID(id [16]byte) string {
 }
 
 // readQueue opens the store of a stopped server and returns its queue.
-func readQueue(t *testing.T, dir string) []storedBatch {
+// readQueue reads the queue of the store in dir, encrypted under key when
+// one is given.
+func readQueue(t *testing.T, dir string, key ...byte) []storedBatch {
 	t.Helper()
-	st, err := pebblestore.Open(pebblestore.Options{Dir: dir, Logger: zerolog.Nop()})
+	st, err := pebblestore.Open(pebblestore.Options{Dir: dir, Logger: zerolog.Nop(), EncryptionKey: key})
 	if err != nil {
 		t.Fatalf("open the store after the crash: %v", err)
 	}
@@ -714,7 +717,21 @@ func requireIntact(t *testing.T, when string, rep queueReport) {
 // answer, treat the unanswered requests a client would retry as replays or
 // new batches (never storing one twice), accept a new batch, stop cleanly on
 // SIGTERM and leave the queue intact.
-func TestCrashKeepsAcknowledgedBatches(t *testing.T) {
+func TestCrashKeepsAcknowledgedBatches(t *testing.T) { testCrashKeeps(t, nil, "--pause-compactor") }
+
+// TestCrashKeepsAcknowledgedBatchesEncrypted is the same with the store
+// encrypted (--encryption-key-file).
+func TestCrashKeepsAcknowledgedBatchesEncrypted(t *testing.T) {
+	key := make([]byte, pebblestore.KeySize)
+	_, _ = crand.Read(key)
+	keyFile := filepath.Join(t.TempDir(), "store.key")
+	if err := os.WriteFile(keyFile, key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	testCrashKeeps(t, key, "--pause-compactor", "--encryption-key-file", keyFile)
+}
+
+func testCrashKeeps(t *testing.T, key []byte, args ...string) {
 	bin := wearhouseBinary(t)
 	rng := rand.New(rand.NewPCG(pickSeed(t), 1))
 	dir := t.TempDir()
@@ -724,7 +741,7 @@ func TestCrashKeepsAcknowledgedBatches(t *testing.T) {
 	defer tr.CloseIdleConnections()
 
 	for cycle := 1; cycle <= 3; cycle++ {
-		p := startServer(t, bin, dir)
+		p := startServerArgs(t, bin, dir, args)
 		delay := time.Duration(300+rng.IntN(901)) * time.Millisecond
 		res := runLoad(t, p, c, l, gen, loadPlan{killAfter: delay})
 		tr.CloseIdleConnections()
@@ -734,7 +751,7 @@ func TestCrashKeepsAcknowledgedBatches(t *testing.T) {
 		if res.acks == 0 {
 			t.Fatalf("cycle %d: no batch was acknowledged before the kill", cycle)
 		}
-		stored := readQueue(t, dir)
+		stored := readQueue(t, dir, key...)
 		requireIntact(t, fmt.Sprintf("cycle %d, after SIGKILL", cycle), l.check(stored))
 
 		// Restart on the same directory and retry what was in flight, as a
@@ -744,7 +761,7 @@ func TestCrashKeepsAcknowledgedBatches(t *testing.T) {
 		for _, e := range stored {
 			idOfBody[e.key] = e.batchID
 		}
-		p = startServer(t, bin, dir)
+		p = startServerArgs(t, bin, dir, args)
 		retried := l.takeUnanswered()
 		replays := 0
 		for _, r := range retried {
@@ -779,7 +796,7 @@ func TestCrashKeepsAcknowledgedBatches(t *testing.T) {
 			cycle, len(retried), replays, a.BatchID)
 		tr.CloseIdleConnections()
 		p.stop(t)
-		rep := l.check(readQueue(t, dir))
+		rep := l.check(readQueue(t, dir, key...))
 		requireIntact(t, fmt.Sprintf("cycle %d, after restart and SIGTERM", cycle), rep)
 		if rep.extra != 0 {
 			t.Fatalf("cycle %d: %d stored batches were never acknowledged after every request was retried", cycle, rep.extra)

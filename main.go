@@ -84,6 +84,7 @@ type config struct {
 	pauseCompactor  bool
 	maxSources      int
 	maxCustomTypes  int
+	encKeyFile      string
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -139,6 +140,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.BoolVar(&c.pauseCompactor, "pause-compactor", false, "accept batches but do not index them (the queue grows)")
 	fs.IntVar(&c.maxSources, "max-sources-per-user", st.MaxSourcesPerUser, "distinct data sources one user may have")
 	fs.IntVar(&c.maxCustomTypes, "max-custom-types-per-user", st.MaxCustomSeriesPerUser, "distinct record types outside the mapping tables one user may have (at most 64536)")
+	fs.StringVar(&c.encKeyFile, "encryption-key-file", "", "file of the store's encryption key (32 bytes, from wearhouse keygen; outside the data directory): every file of the store is then ciphertext")
 	rest, err := parseArgs(fs, "[flags]", args)
 	if err != nil {
 		return nil, err
@@ -275,6 +277,16 @@ func serve(args []string) error {
 		// resident size near the budget.
 		debug.SetMemoryLimit(int64(c.memoryLimit))
 	}
+	var encKey []byte
+	if c.encKeyFile != "" {
+		var warning string
+		if encKey, warning, err = readKeyFile(c.encKeyFile, c.dataDir); err != nil {
+			return err
+		}
+		if warning != "" {
+			log.Warn().Msg(warning)
+		}
+	}
 	var (
 		tlsConfig *tls.Config
 		certs     *certReloader
@@ -305,7 +317,8 @@ func serve(args []string) error {
 			Dir: c.dataDir, CacheSize: int64(c.cacheSize), MemTableSize: uint64(c.memtableSize),
 			MaxSourcesPerUser: c.maxSources, MaxCustomSeriesPerUser: c.maxCustomTypes,
 			// Always false in a release build (nosync_release.go).
-			UnsafeNoSync: unsafeNoSync(log),
+			UnsafeNoSync:  unsafeNoSync(log),
+			EncryptionKey: encKey,
 		},
 		Auth: auth.Options{AdminKey: os.Getenv("WEARHOUSE_ADMIN_KEY"), TokenTTL: c.tokenTTL, SessionIdle: c.sessionIdle,
 			BadCredentials: c.badCredLimit, BadCredentialWindow: c.badCredWindow},

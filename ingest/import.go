@@ -88,7 +88,7 @@ func (s *Service) SpoolImport(userID, kind string, body io.Reader) (*Import, err
 			os.Remove(path)
 		}
 	}()
-	exp, zipped, err := openSpooled(path, size)
+	exp, zipped, err := s.openSpooled(path, size)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func (s *Service) spool(dir, name string, body io.Reader) (string, int64, error)
 		return "", 0, err
 	}
 	part := filepath.Join(dir, name+".part")
-	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := s.store.CreateFile(part) // ciphertext when the store is encrypted
 	if err != nil {
 		return "", 0, err
 	}
@@ -177,8 +177,8 @@ func syncDir(dir string) error {
 
 // openSpooled checks that a spooled file is an export that can be read, and
 // returns the size of its XML.
-func openSpooled(path string, size int64) (xmlSize int64, zipped bool, err error) {
-	f, err := os.Open(path)
+func (s *Service) openSpooled(path string, size int64) (xmlSize int64, zipped bool, err error) {
+	f, err := s.store.OpenFile(path)
 	if err != nil {
 		return 0, false, err
 	}

@@ -216,7 +216,7 @@ func (ra *readAhead) Close() error {
 // what was queued before the fault kept; errStopped and errErased end it
 // early; any other error is the store's, and the job is tried again.
 func (s *Service) runImport(job *pebblestore.ImportJob) error {
-	f, err := os.Open(s.spoolPath(job))
+	f, err := s.store.OpenFile(s.spoolPath(job))
 	if err != nil {
 		return s.failImport(job, "the spooled upload cannot be read: "+err.Error())
 	}

@@ -299,3 +299,36 @@ func (f *fillsDisk) Read(p []byte) (int, error) {
 	f.read += int64(n)
 	return n, err
 }
+
+// TestImportEncryptedStore: on an encrypted store the spooled upload is
+// ciphertext on the disk, and the import reads it back and completes.
+func TestImportEncryptedStore(t *testing.T) {
+	key := make([]byte, pebblestore.KeySize)
+	for i := range key {
+		key[i] = byte(i * 7)
+	}
+	testStoreOptions = func(o *pebblestore.Options) { o.EncryptionKey = key }
+	defer func() { testStoreOptions = nil }()
+	s, store := newService(t, Options{})
+	if !store.Encrypted() {
+		t.Fatal("the store is not encrypted")
+	}
+	newUser(t, s, "u")
+	data := exportXML(10)
+	imp, err := s.SpoolImport("u", ImportAppleHealth, bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spooled, err := os.ReadFile(filepath.Join(store.Dir(), ImportsDir, imp.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(spooled, []byte("HKQuantityTypeIdentifierHeartRate")) || bytes.Contains(spooled, data[:64]) {
+		t.Fatal("the spooled upload is plaintext on the disk")
+	}
+	s.StartImports()
+	run := waitImport(t, s, store, "u", imp.ID)
+	if run.Status != "completed" || run.RecordsSaved != 10 {
+		t.Fatalf("import: %s, %d saved", run.Status, run.RecordsSaved)
+	}
+}

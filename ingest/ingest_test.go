@@ -16,6 +16,10 @@ const body = `{"provider":"apple","sdkVersion":"1","syncTimestamp":"2026-01-01T0
 
 // newService opens a write path that creates users, over a store in a
 // temporary directory, and closes both when the test ends.
+// testStoreOptions, when set, adjusts the options of the stores tests
+// open (the benchmarks of the encrypted store).
+var testStoreOptions func(*pebblestore.Options)
+
 func newService(t testing.TB, o Options) (*Service, *pebblestore.Store) {
 	t.Helper()
 	s, store := openService(t, t.TempDir(), o)
@@ -30,7 +34,11 @@ func newService(t testing.TB, o Options) (*Service, *pebblestore.Store) {
 // users; the test closes both, and may open them again.
 func openService(t testing.TB, dir string, o Options) (*Service, *pebblestore.Store) {
 	t.Helper()
-	store, err := pebblestore.Open(pebblestore.Options{Dir: dir, Logger: zerolog.Nop()})
+	po := pebblestore.Options{Dir: dir, Logger: zerolog.Nop()}
+	if testStoreOptions != nil {
+		testStoreOptions(&po)
+	}
+	store, err := pebblestore.Open(po)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,21 @@
 package ingest
 
 import (
+	"crypto/rand"
+
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"wearhouse/pebblestore"
 )
 
 // BenchmarkSubmit measures the write path alone, without HTTP: 2,000-record
 // HealthKit-like batches submitted by 16 goroutines, each acknowledged
 // after its synced queue write. Every request is new (no replay): a pool of
 // bodies is cycled over users, a new user every len(pool) requests.
-func BenchmarkSubmit(b *testing.B) {
+func BenchmarkSubmit(b *testing.B) { benchSubmit(b) }
+
+func benchSubmit(b *testing.B) {
 	s, _ := newService(b, Options{MaxBacklogBytes: 1 << 40})
 	pool := make([][]byte, 64)
 	size := 0
@@ -33,4 +38,34 @@ func BenchmarkSubmit(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkSubmitEncryption is BenchmarkSubmit on a plaintext store and on
+// encrypted ones, with each cipher suite.
+func BenchmarkSubmitEncryption(b *testing.B) {
+	eachEncryption(b, benchSubmit)
+}
+
+// BenchmarkCompactorEncryption is BenchmarkCompactor likewise.
+func BenchmarkCompactorEncryption(b *testing.B) {
+	eachEncryption(b, BenchmarkCompactor)
+}
+
+func eachEncryption(b *testing.B, fn func(*testing.B)) {
+	key := make([]byte, pebblestore.KeySize)
+	_, _ = rand.Read(key)
+	for _, c := range []struct {
+		name  string
+		suite byte
+	}{{"plain", 0}, {"aes", pebblestore.SuiteAES}, {"chacha", pebblestore.SuiteChaCha}} {
+		b.Run(c.name, func(b *testing.B) {
+			testStoreOptions = func(o *pebblestore.Options) {
+				if c.suite != 0 {
+					o.EncryptionKey, o.EncryptionSuite = key, c.suite
+				}
+			}
+			defer func() { testStoreOptions = nil }()
+			fn(b)
+		})
+	}
 }

@@ -49,6 +49,14 @@ func (s *Store) NewCheckpoint() (*Checkpoint, error) {
 		_ = c.Remove()
 		return nil, fmt.Errorf("pebblestore: checkpoint: %w", err)
 	}
+	if s.encrypted {
+		// The marker, as it is: a backup of an encrypted store is
+		// ciphertext and opens with the same key.
+		if err := vfs.Copy(fs, fs.PathJoin(s.opts.Dir, EncryptionMarkerFile), fs.PathJoin(dir, EncryptionMarkerFile)); err != nil {
+			_ = c.Remove()
+			return nil, fmt.Errorf("pebblestore: checkpoint: %w", err)
+		}
+	}
 	if err := syncDir(fs, dir); err != nil {
 		_ = c.Remove()
 		return nil, fmt.Errorf("pebblestore: checkpoint: %w", err)
@@ -169,6 +177,12 @@ func Restore(backupDir, dataDir string, o Options) error {
 	m, err := readBackupManifest(fs, backupDir)
 	if err != nil {
 		return err
+	}
+	// The key is checked against the backup before anything is copied.
+	bo := o
+	bo.Dir = backupDir
+	if _, _, err := encryptionFS(fs, &bo); err != nil {
+		return fmt.Errorf("pebblestore: the backup %s: %w", backupDir, err)
 	}
 	for _, f := range m.Files {
 		fi, err := fs.Stat(fs.PathJoin(backupDir, f.Name))

@@ -24,7 +24,14 @@ import (
 // clone must open with every synced batch whole; of the unsynced batches,
 // only a prefix in commit order may survive, each one whole. Each round's
 // tail becomes synced by the next round's first synced commit.
-func TestFaultTornWALTailAfterCrash(t *testing.T) {
+func TestFaultTornWALTailAfterCrash(t *testing.T) { testFaultTornWALTail(t, nil) }
+
+// TestFaultTornWALTailAfterCrashEncrypted is the same through the
+// encrypted filesystem (cryptfs.go): its partial last blocks are
+// rewritten as they grow, and a crash must still keep every synced batch.
+func TestFaultTornWALTailAfterCrashEncrypted(t *testing.T) { testFaultTornWALTail(t, testKey(t)) }
+
+func testFaultTornWALTail(t *testing.T, key []byte) {
 	rounds, clones := 3, 8
 	if longFaultTests() {
 		rounds, clones = 10, 100
@@ -34,7 +41,7 @@ func TestFaultTornWALTailAfterCrash(t *testing.T) {
 
 	mem := vfs.NewCrashableMem()
 	const dir = "/wearhouse"
-	s, err := Open(Options{Dir: dir, Logger: faultLogger(), FS: mem})
+	s, err := Open(Options{Dir: dir, Logger: faultLogger(), FS: mem, EncryptionKey: key})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +89,7 @@ func TestFaultTornWALTailAfterCrash(t *testing.T) {
 		for c := range clones {
 			pct := 10 + rng.IntN(81)
 			crashed := mem.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: pct, RNG: rand.New(rand.NewPCG(rng.Uint64(), 1))})
-			st, err := Open(Options{Dir: dir, Logger: faultLogger(), FS: crashed})
+			st, err := Open(Options{Dir: dir, Logger: faultLogger(), FS: crashed, EncryptionKey: key})
 			if err != nil {
 				t.Fatalf("round %d, clone %d (%d%% of unsynced blocks kept): the store does not open: %v", round, c, pct, err)
 			}

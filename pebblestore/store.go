@@ -188,6 +188,18 @@ type Options struct {
 	// with runtime.Goexit); if it does return, the process exits as
 	// without it. The store is then unusable and must be abandoned.
 	OnFatal func(msg string)
+	// EncryptionKey, when set (KeySize random bytes), keeps every file of
+	// the store as ciphertext (cryptfs.go): Open wraps FS with
+	// NewEncryptedFS. A store made with a key opens only with it, and a
+	// store made without one does not open with one. OldEncryptionKeys
+	// read the files still under earlier keys; new files are written
+	// under EncryptionKey.
+	EncryptionKey     []byte
+	OldEncryptionKeys [][]byte
+	// EncryptionSuite is the cipher suite of new files (SuiteAES,
+	// SuiteChaCha); 0 chooses by the CPU (DefaultSuite). Files are read
+	// whatever their suite.
+	EncryptionSuite byte
 	// MustExist makes Open refuse a data directory that holds no store,
 	// rather than create one there (the offline backup: a mistyped data
 	// directory is an error, not a new empty store). Default false.
@@ -251,6 +263,10 @@ type Store struct {
 	stalled atomic.Bool
 	stats   storeStats
 	id      string // the store id (storeid.go)
+	// encrypted: Pebble's files are ciphertext (Options.EncryptionKey);
+	// the store id file stays plaintext on Options.FS.
+	encrypted bool
+	pfs       vfs.FS // Pebble's filesystem: Options.FS, encrypted or not
 
 	mu      sync.Mutex // guards the user dictionary's counter
 	nextIID uint32
@@ -270,7 +286,10 @@ func Open(o Options) (*Store, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	fs := o.fs()
+	fs, newEncrypted, err := encryptionFS(o.fs(), &o)
+	if err != nil {
+		return nil, err
+	}
 	if o.MustExist {
 		desc, err := pebble.Peek(o.Dir, fs)
 		switch {
@@ -287,7 +306,12 @@ func Open(o Options) (*Store, error) {
 	if err := checkManifest(fs, o.Dir); err != nil {
 		return nil, err
 	}
-	s := &Store{opts: o, log: o.Logger, wo: pebble.Sync}
+	if newEncrypted {
+		if err := writeEncryptionMarker(fs, o.Dir); err != nil {
+			return nil, err
+		}
+	}
+	s := &Store{opts: o, log: o.Logger, wo: pebble.Sync, encrypted: fs != o.fs(), pfs: fs}
 	if o.UnsafeNoSync {
 		s.wo = pebble.NoSync
 	}
