@@ -23,6 +23,7 @@ func auditCmd(args []string) error {
 	}
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	dataDir := fs.String("data-dir", envOr("WEARHOUSE_DATA_DIR", "./data"), "data directory of the stopped server, or a restored backup")
+	keyFile := keyFileFlag(fs)
 	pos, err := parseArgs(fs, "[flags]", args[1:])
 	if err != nil {
 		return err
@@ -30,7 +31,11 @@ func auditCmd(args []string) error {
 	if len(pos) > 0 {
 		return usagef("audit", "unexpected argument %q", pos[0])
 	}
-	st, err := pebblestore.Open(pebblestore.Options{Dir: *dataDir, Logger: zerolog.Nop(), MustExist: true})
+	encKey, err := loadKeyFile(*keyFile, *dataDir)
+	if err != nil {
+		return err
+	}
+	st, err := pebblestore.Open(pebblestore.Options{Dir: *dataDir, Logger: zerolog.Nop(), MustExist: true, EncryptionKey: encKey})
 	if err != nil {
 		return fmt.Errorf("the store of %s cannot be opened (is the server still running?): %w", *dataDir, err)
 	}
