@@ -13,7 +13,6 @@ import (
 
 	"wearhouse/audit"
 	"wearhouse/auth"
-	"wearhouse/pebblestore"
 )
 
 // accountCmd is `wearhouse account create|reset-password`: the console's
@@ -45,13 +44,9 @@ func accountCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	encKey, err := loadKeyFile(*keyFile, *dataDir)
+	st, err := openStopped(*dataDir, *keyFile)
 	if err != nil {
 		return err
-	}
-	st, err := pebblestore.Open(pebblestore.Options{Dir: *dataDir, Logger: zerolog.Nop(), MustExist: true, EncryptionKey: encKey})
-	if err != nil {
-		return fmt.Errorf("the store of %s cannot be opened (is the server still running?): %w", *dataDir, err)
 	}
 	defer st.Close()
 	accounts := auth.NewAccountStore(st, nil)

@@ -5,10 +5,7 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/rs/zerolog"
-
 	"wearhouse/audit"
-	"wearhouse/pebblestore"
 )
 
 // errAuditBroken is a trail whose chain is broken; the command exits 1.
@@ -31,13 +28,9 @@ func auditCmd(args []string) error {
 	if len(pos) > 0 {
 		return usagef("audit", "unexpected argument %q", pos[0])
 	}
-	encKey, err := loadKeyFile(*keyFile, *dataDir)
+	st, err := openStopped(*dataDir, *keyFile)
 	if err != nil {
 		return err
-	}
-	st, err := pebblestore.Open(pebblestore.Options{Dir: *dataDir, Logger: zerolog.Nop(), MustExist: true, EncryptionKey: encKey})
-	if err != nil {
-		return fmt.Errorf("the store of %s cannot be opened (is the server still running?): %w", *dataDir, err)
 	}
 	defer st.Close()
 	r, err := audit.Verify(st)

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/rs/zerolog"
+
 	"wearhouse/pebblestore"
 )
 
@@ -94,6 +96,20 @@ func readKeyFile(path, dataDir string) (key []byte, warning string, err error) {
 // server's store.
 func keyFileFlag(fs *flag.FlagSet) *string {
 	return fs.String("encryption-key-file", os.Getenv("WEARHOUSE_ENCRYPTION_KEY_FILE"), "file of the store's encryption key, when it is encrypted (as given to serve)")
+}
+
+// openStopped opens the store of a stopped server's data directory (the
+// store's lock refuses a running one), with its key when it is encrypted.
+func openStopped(dataDir, keyFile string) (*pebblestore.Store, error) {
+	encKey, err := loadKeyFile(keyFile, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	st, err := pebblestore.Open(pebblestore.Options{Dir: dataDir, Logger: zerolog.Nop(), MustExist: true, EncryptionKey: encKey})
+	if err != nil {
+		return nil, fmt.Errorf("the store of %s cannot be opened (is the server still running?): %w", dataDir, err)
+	}
+	return st, nil
 }
 
 // loadKeyFile reads the key of --encryption-key-file, nil when none is
