@@ -610,15 +610,14 @@ type cryptFile struct {
 	rdOff  int64 // Read's offset
 
 	// Writers only.
-	write    bool
-	tail     []byte // ciphertext of the partial last block
-	slots    [2][cryptSlot]byte
-	work     int  // the tag slot written until the next Sync
-	dirty    bool // the working slot was written since the last Sync
-	hdrS     int64
-	hdrSlot  int
-	buf      []byte
-	closeErr error
+	write   bool
+	tail    []byte // ciphertext of the partial last block
+	slots   [2][cryptSlot]byte
+	work    int  // the tag slot written until the next Sync
+	dirty   bool // the working slot was written since the last Sync
+	hdrS    int64
+	hdrSlot int
+	buf     []byte
 }
 
 func (c *cryptFile) Write(p []byte) (int, error) {
