@@ -1,7 +1,7 @@
 package httpapi
 
 import (
-	"bufio"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -201,27 +201,23 @@ func (s *Server) auditExport(ctx *fasthttp.RequestCtx, _ []string) error {
 		return err
 	}
 	fhir := strings.HasSuffix(string(ctx.Path()), "/fhir")
-	trail := s.deps.Audit
+	contentType := "application/x-ndjson"
 	if fhir {
-		ctx.SetContentType("application/fhir+ndjson")
-	} else {
-		ctx.SetContentType("application/x-ndjson")
+		contentType = "application/fhir+ndjson"
 	}
-	ctx.SetStatusCode(fasthttp.StatusOK)
-	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-		_ = trail.Each(f, func(e *audit.Event) error {
-			var b []byte
-			var err error
+	trail := s.deps.Audit
+	s.streamBody(ctx, contentType, "audit export", func(w io.Writer) error {
+		return trail.Each(f, func(e *audit.Event) error {
+			var v any = e
 			if fhir {
-				b, err = codec.Marshal(audit.AuditEvent(e))
-			} else {
-				b, err = codec.Marshal(e)
+				v = audit.AuditEvent(e)
 			}
+			b, err := codec.Marshal(v)
 			if err != nil {
 				return err
 			}
-			w.Write(b)
-			return w.WriteByte('\n')
+			_, err = w.Write(append(b, '\n'))
+			return err
 		})
 	})
 	return nil

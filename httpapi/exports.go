@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"runtime/debug"
 	"sync"
@@ -57,30 +58,37 @@ func (s *Server) timeseriesCSV(ctx *fasthttp.RequestCtx, a []string) error {
 	if err != nil {
 		return err
 	}
+	s.streamBody(ctx, "text/csv; charset=utf-8", "csv export", write)
+	return nil
+}
+
+// streamBody answers 200 with a body that write streams after the handler
+// has returned (HEAD gets the headers alone): the CSV, FHIR bulk and audit
+// exports. The writer may not touch ctx: it gets copies, and the
+// connection only to push its write deadline forward while the client
+// keeps reading. It runs on its own goroutine, outside the recoverer, so
+// it recovers its own panic; an error can only end the stream early, and
+// is logged as what.
+func (s *Server) streamBody(ctx *fasthttp.RequestCtx, contentType, what string, write func(io.Writer) error) {
 	ctx.SetStatusCode(fasthttp.StatusOK)
-	ctx.SetContentType("text/csv; charset=utf-8")
+	ctx.SetContentType(contentType)
 	if ctx.IsHead() {
-		return nil
+		return
 	}
-	// The writer runs after the handler has returned and may not touch
-	// ctx: it gets copies, and the connection only to push its write
-	// deadline forward while the client keeps reading.
 	path := string(ctx.Path())
 	log := s.log
 	dw := &deadlineWriter{conn: ctx.Conn(), timeout: s.opts.WriteTimeout}
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-		// The writer runs on its own goroutine, outside the recoverer.
 		defer func() {
 			if r := recover(); r != nil {
-				log.Error().Interface("panic", r).Bytes("stack", debug.Stack()).Str("path", path).Msg("csv export panicked")
+				log.Error().Interface("panic", r).Bytes("stack", debug.Stack()).Str("path", path).Msg(what + " panicked")
 			}
 		}()
 		dw.w = w
 		if err := write(dw); err != nil {
-			log.Warn().Err(err).Str("path", path).Msg("csv export ended early")
+			log.Warn().Err(err).Str("path", path).Msg(what + " ended early")
 		}
 	})
-	return nil
 }
 
 // deadlineWriter writes a long streamed body: before a write it moves the

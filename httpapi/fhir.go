@@ -1,11 +1,10 @@
 package httpapi
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"runtime/debug"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -314,28 +313,9 @@ func (s *Server) fhirEverything(ctx *fasthttp.RequestCtx, a []string) error {
 		fhir.SearchParams{UserID: user, Selection: fhir.Everything(), Start: start, End: end, WithPatient: true})
 }
 
-// streamNDJSON streams a bulk file: write runs after the handler has
-// returned, as the CSV export's (exports.go).
+// streamNDJSON streams a bulk file (streamBody).
 func (s *Server) streamNDJSON(ctx *fasthttp.RequestCtx, write func(*fhir.Encoder) error) {
-	ctx.SetStatusCode(fasthttp.StatusOK)
-	ctx.SetContentType(fhirNDJSON)
-	if ctx.IsHead() {
-		return
-	}
-	path := string(ctx.Path())
-	log := s.log
-	dw := &deadlineWriter{conn: ctx.Conn(), timeout: s.opts.WriteTimeout}
-	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-		defer func() {
-			if r := recover(); r != nil {
-				log.Error().Interface("panic", r).Bytes("stack", debug.Stack()).Str("path", path).Msg("fhir export panicked")
-			}
-		}()
-		dw.w = w
-		if err := write(fhir.NewEncoder(dw)); err != nil {
-			log.Warn().Err(err).Str("path", path).Msg("fhir export ended early")
-		}
-	})
+	s.streamBody(ctx, fhirNDJSON, "fhir export", func(w io.Writer) error { return write(fhir.NewEncoder(w)) })
 }
 
 // exportJobs are the bulk export jobs, in memory: a restart forgets them
