@@ -12,7 +12,12 @@
 // that maps every error, the edge's own and the services', to a status, a
 // {"detail": ...} body and its headers. The data read routes pass the user
 // id the client sent to query, which resolves the user itself; every write
-// goes to ingest, under its admission, locks and deadlines.
+// goes to ingest, under its admission, locks and deadlines. The FHIR
+// routes (fhir.go) map query's answers through package fhir; the console
+// (console.go, sessions.go) is served from embedded files and takes a
+// session wherever a key is taken. After every request, logged records it
+// in the audit trail (audit.go) when it touched health data or
+// credentials, or was refused.
 package httpapi
 
 import (

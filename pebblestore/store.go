@@ -37,6 +37,11 @@
 //	'L' user seq:u64                         SDK log events, the last 1,000 per user
 //	'J' user id:16                           import jobs: a spooled export, its checkpoint and progress
 //	'K' user id:16                           the sequence number an import's run is kept under -> seq:u64
+//	'A' seq:u64                              the audit trail (package audit's), append-only, chained by hash; not erased with a user
+//
+// With Options.EncryptionKey every file the database writes is ciphertext
+// (cryptfs.go); the meta keys audit.anchor and audit.head mark the audit
+// trail's ends (audit.go).
 //
 // Dictionaries: data source ids (sid) are store-wide u32s, never reused;
 // the ids of unmapped SDK types are per user, from FirstCustomSeries to
