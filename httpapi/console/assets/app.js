@@ -34,7 +34,7 @@ for (const m of ['get', 'send']) {
 const NAV = [
   { href: '/console/', label: 'Overview', key: 'overview' },
   { href: '/console/users', label: 'Users', key: 'users' },
-  { href: '/console/connect', label: 'Connect a phone', key: 'connect', write: true },
+  { href: '/console/connect', label: 'Connect', key: 'connect', write: true },
   { href: '/console/credentials', label: 'Credentials', key: 'credentials', admin: true },
   { href: '/console/accounts', label: 'Accounts', key: 'accounts' },
   { href: '/console/import', label: 'Import', key: 'import', write: true },

@@ -57,14 +57,14 @@ export async function render(root, ctx) {
           el('td', { 'data-label': 'Action' }, e.action),
           el('td', { 'data-label': 'Outcome' }, el('span', { class: `badge ${OUTCOME_CLASS[e.outcome] || ''}` }, `${e.outcome} ${e.status}`)),
           el('td', { 'data-label': 'Who' }, actorText(e.actor)),
-          el('td', { 'data-label': 'Whose data' }, e.user_id || ''),
+          el('td', { 'data-label': 'Whose data', class: 'mono' }, e.user_id || ''),
           el('td', { 'data-label': 'Route', class: 'mono' }, `${e.method || ''} ${e.route || ''}`),
           el('td', { 'data-label': 'Details', class: 'mono' }, targetText(e.target)),
           el('td', { 'data-label': 'Client' }, e.client || '')));
       }
       if (reset) {
         clear(out, page.items.length === 0 ? el('p', { class: 'muted', 'data-testid': 'audit-empty' }, 'No records match.') :
-          el('div', { class: 'table-wrap' }, el('table', { class: 'stackable', 'data-testid': 'audit-table' },
+          el('div', { class: 'table-wrap' }, el('table', { class: 'stackable audit-table', 'data-testid': 'audit-table' },
             el('thead', {}, el('tr', {}, ['Time', 'Action', 'Outcome', 'Who', 'Whose data', 'Route', 'Details', 'Client'].map((h) => el('th', {}, h)))),
             body)));
       }
