@@ -58,6 +58,12 @@ type ImportMetadata struct {
 	Dropped     map[string]int64 `json:"dropped_by_reason,omitempty"`
 }
 
+// itemsRead is how many of an import's items (records, sleep stages and
+// workouts, as its run counts them) have been read, at most total.
+func (m *ImportMetadata) itemsRead(total int) int {
+	return min(int(m.Records+m.SleepStages+m.Workouts), total)
+}
+
 // SyncEventMetadata is the metadata object of a sync status event. Open
 // Wearables declares it as a free dict and fills it, for SDK batches, with
 // batch_id, the saved counts and the dropped count on completion, and
@@ -207,7 +213,7 @@ func SyncEvents(r *SyncRun) []SyncStatusEvent {
 	s.StartedAt = &started
 	if r.Import != nil && r.Import.BytesTotal > 0 {
 		s.Progress = ptr(min(float64(r.Import.BytesRead)/float64(r.Import.BytesTotal), 1))
-		s.ItemsProcessed = ptr(r.RecordsSaved + r.WorkoutsSaved + r.SleepSaved + int(r.Import.Duplicates))
+		s.ItemsProcessed = ptr(r.Import.itemsRead(items))
 		s.Metadata.RecordsSaved, s.Metadata.WorkoutsSaved, s.Metadata.SleepSaved = ptr(r.RecordsSaved), ptr(r.WorkoutsSaved), ptr(r.SleepSaved)
 		// Each step of an import's progress is an event of its own.
 		s.EventID = eventID(r.BatchID, StageStarted+":"+strconv.FormatInt(r.Import.BytesRead, 10))
@@ -254,6 +260,12 @@ func SyncEvents(r *SyncRun) []SyncStatusEvent {
 	c.Message = &msg
 	c.Progress = ptr(1.0)
 	c.ItemsProcessed = ptr(r.RecordsSaved + r.WorkoutsSaved + r.SleepSaved)
+	if r.Import != nil {
+		// An import's items are the export's elements, and one element
+		// can save several points (a workout's statistics, a blood
+		// pressure pair): a completed import processed all of them.
+		c.ItemsProcessed = ptr(items)
+	}
 	counts.RejectedCount = c.Metadata.RejectedCount
 	c.Metadata = counts
 	c.StartedAt, c.EndedAt = &started, &ended

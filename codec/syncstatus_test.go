@@ -145,3 +145,23 @@ func jsonEqual(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// TestImportItemsProcessed: an import's items are the export's elements;
+// the points they saved can outnumber them, and items_processed never
+// passes items_total.
+func TestImportItemsProcessed(t *testing.T) {
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	r := &SyncRun{BatchID: "imp-1", UserID: "u", Provider: "apple", Source: SyncSourceImport, Status: StageStarted,
+		Items: 30, RecordsSaved: 35, WorkoutsSaved: 2, SleepSaved: 9, QueuedAt: at, StartedAt: &at,
+		Import: &ImportMetadata{BytesTotal: 100, BytesRead: 50, Records: 12, SleepStages: 4, Workouts: 1}}
+	evs := SyncEvents(r)
+	if got := *evs[len(evs)-1].ItemsProcessed; got != 17 {
+		t.Errorf("started: %d items processed, want the 17 read", got)
+	}
+	r.Status, r.CompletedAt = StageCompleted, &at
+	r.Import.Records, r.Import.SleepStages, r.Import.Workouts, r.Import.BytesRead = 19, 9, 2, 100
+	evs = SyncEvents(r)
+	if c := evs[len(evs)-1]; c.Stage != StageCompleted || *c.ItemsProcessed != 30 || *c.ItemsTotal != 30 {
+		t.Errorf("completed: %d of %d items processed, want 30 of 30", *c.ItemsProcessed, *c.ItemsTotal)
+	}
+}
